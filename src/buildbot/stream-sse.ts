@@ -1,0 +1,61 @@
+import { EventSource } from 'eventsource';
+import { MasterError } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import { asFinishedBuild, FINISHED_PATH, type StreamHandle, type StreamOptions } from './stream.js';
+
+/**
+ * Buildbot's server-sent events (`<url>sse/listen/<path>`). The master sends no ids and no
+ * heartbeats and keeps nothing for a client that reconnects, so bbwatch never lets `eventsource`
+ * reconnect on its own: any error ends the stream, and the watcher reconnects and back-fills.
+ */
+export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
+  // No query string: Buildbot's SSE resource breaks on one.
+  const url = new URL(`sse/listen/${FINISHED_PATH}`, opts.baseUrl).toString();
+  return new Promise((resolve, reject) => {
+    let open = false;
+    let endReason: ((reason: string) => void) | undefined;
+    const ended = new Promise<string>((r) => {
+      endReason = r;
+    });
+    const source = new EventSource(url, {
+      fetch: (input, init) =>
+        fetch(input, { ...init, headers: { ...init?.headers, 'User-Agent': USER_AGENT } }),
+    });
+    const connectTimer = setTimeout(
+      () => fail(`no handshake within ${opts.connectTimeoutMs} ms`),
+      opts.connectTimeoutMs,
+    );
+
+    function fail(reason: string): void {
+      clearTimeout(connectTimer);
+      source.close();
+      if (!open) reject(new MasterError(`SSE ${url}: ${reason}`));
+      endReason?.(reason);
+    }
+
+    source.addEventListener('handshake', () => {
+      if (open) return;
+      open = true;
+      clearTimeout(connectTimer);
+      resolve({ transport: 'sse', ended, close: () => fail('closed by bbwatch') });
+    });
+    source.addEventListener('event', (ev) => {
+      let payload: { key?: unknown; message?: unknown };
+      try {
+        payload = JSON.parse(ev.data) as typeof payload;
+      } catch {
+        opts.log.warn({ transport: 'sse' }, 'ignored an event that is not JSON');
+        return;
+      }
+      const key = Array.isArray(payload.key) ? payload.key.join('/') : '';
+      if (!key.endsWith('/finished')) return;
+      const build = asFinishedBuild(payload.message);
+      if (build) opts.onBuild(build);
+      else opts.log.warn({ transport: 'sse', key }, 'ignored a finished event without a usable build');
+    });
+    source.addEventListener('error', (ev) => {
+      const status = (ev as { code?: number }).code;
+      fail(status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost');
+    });
+  });
+}

@@ -1,0 +1,86 @@
+import WebSocket from 'ws';
+import { MasterError } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import { asFinishedBuild, FINISHED_PATH, type StreamHandle, type StreamOptions } from './stream.js';
+
+/** How often the client pings, and how long silence may last before the stream counts as dead. */
+const PING_EVERY_MS = 25_000;
+const SILENCE_LIMIT_MS = 70_000;
+
+/**
+ * Buildbot's WebSocket (`<url>ws`): `startConsuming` for finished builds, JSON pings to notice a
+ * connection that died without a close (a half-open TCP link never errors by itself).
+ */
+export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> {
+  const url = new URL('ws', opts.baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      headers: { 'User-Agent': USER_AGENT },
+      handshakeTimeout: opts.connectTimeoutMs,
+    });
+    let nextId = 1;
+    const subscribeId = nextId++;
+    let subscribed = false;
+    let lastHeard = Date.now();
+    let pinger: NodeJS.Timeout | undefined;
+    let endReason: ((reason: string) => void) | undefined;
+    const ended = new Promise<string>((r) => {
+      endReason = r;
+    });
+    const connectTimer = setTimeout(
+      () => fail(`no subscription reply within ${opts.connectTimeoutMs} ms`),
+      opts.connectTimeoutMs,
+    );
+
+    function fail(reason: string): void {
+      clearTimeout(connectTimer);
+      clearInterval(pinger);
+      ws.removeAllListeners('message');
+      ws.terminate();
+      if (!subscribed) reject(new MasterError(`WebSocket ${url}: ${reason}`));
+      endReason?.(reason);
+    }
+
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ _id: subscribeId, cmd: 'startConsuming', path: FINISHED_PATH }));
+    });
+    ws.on('message', (data) => {
+      lastHeard = Date.now();
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        opts.log.warn({ transport: 'ws' }, 'ignored a WebSocket frame that is not JSON');
+        return;
+      }
+      const f = frame as { _id?: unknown; code?: unknown; k?: unknown; m?: unknown; error?: unknown };
+      if (f.code !== undefined) {
+        if (f._id === subscribeId && !subscribed) {
+          if (f.code !== 200) return fail(`subscription refused: ${String(f.error ?? f.code)}`);
+          subscribed = true;
+          clearTimeout(connectTimer);
+          pinger = setInterval(() => {
+            if (Date.now() - lastHeard > SILENCE_LIMIT_MS) return fail('no answer to pings');
+            ws.send(JSON.stringify({ _id: nextId++, cmd: 'ping' }));
+          }, PING_EVERY_MS);
+          resolve({ transport: 'ws', ended, close: () => fail('closed by bbwatch') });
+        }
+        return;
+      }
+      if (typeof f.k === 'string' && f.k.endsWith('/finished')) {
+        const build = asFinishedBuild(f.m);
+        if (build) opts.onBuild(build);
+        else opts.log.warn({ transport: 'ws', key: f.k }, 'ignored a finished event without a usable build');
+      }
+    });
+    ws.on('pong', () => {
+      lastHeard = Date.now();
+    });
+    ws.on('unexpected-response', (_req, res) =>
+      fail(`the master answered HTTP ${res.statusCode} instead of upgrading`),
+    );
+    ws.on('error', (err) => fail(err.message));
+    ws.on('close', (code) => fail(`connection closed (${code})`));
+  });
+}

@@ -1,0 +1,64 @@
+/** Buildbot's data API v2 shapes, as far as bbwatch reads them (Buildbot 3.x and 4.x). */
+
+export const Results = {
+  SUCCESS: 0,
+  WARNINGS: 1,
+  FAILURE: 2,
+  SKIPPED: 3,
+  EXCEPTION: 4,
+  RETRY: 5,
+  CANCELLED: 6,
+} as const;
+export type ResultCode = (typeof Results)[keyof typeof Results];
+
+export const RESULT_NAMES: Record<number, string> = {
+  0: 'success',
+  1: 'warnings',
+  2: 'failure',
+  3: 'skipped',
+  4: 'exception',
+  5: 'retry',
+  6: 'cancelled',
+};
+
+export interface BuildbotBuilder {
+  builderid: number;
+  name: string;
+  masterids: number[];
+  description?: string | null;
+  tags: string[];
+}
+
+export interface BuildbotBuild {
+  buildid: number;
+  number: number;
+  builderid: number;
+  buildrequestid?: number;
+  workerid?: number;
+  masterid?: number;
+  started_at: number;
+  complete_at: number | null;
+  complete: boolean;
+  state_string: string;
+  results: number | null;
+  properties?: Record<string, [unknown, string]>;
+}
+
+export interface BuildbotChange {
+  changeid: number;
+  author: string;
+  committer?: string | null;
+  comments: string;
+  revision: string | null;
+  when_timestamp: number;
+  branch: string | null;
+  revlink?: string | null;
+  repository?: string;
+}
+
+export interface BuildbotWorker {
+  workerid: number;
+  name: string;
+  connected_to: Array<{ masterid: number }>;
+  configured_on: Array<{ masterid: number; builderid: number }>;
+}

@@ -1,0 +1,304 @@
+import type { Logger } from 'pino';
+import { type BuildOrigin, type Bus, Events } from '../bus.js';
+import type { MasterConfig } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import type { MetaStore } from '../store/meta.js';
+import { RequestBudget } from './budget.js';
+import { BuildbotRest, backoff, sleep } from './rest.js';
+import type { StreamHandle, StreamOptions } from './stream.js';
+import { openSseStream } from './stream-sse.js';
+import { openWebSocketStream } from './stream-ws.js';
+import type { BuildbotBuild } from './types.js';
+
+/** Back-fill asks again from this long before the newest completion seen: nothing slips between. */
+const CURSOR_SLACK_S = 120;
+const PAGE = 200;
+const MAX_RECONNECT_DELAY_MS = 60_000;
+/** A stream that lived this long resets the reconnect back-off. */
+const HEALTHY_STREAM_MS = 60_000;
+
+type Opener = (opts: StreamOptions) => Promise<StreamHandle>;
+const OPENERS: Record<'ws' | 'sse', Opener> = { ws: openWebSocketStream, sse: openSseStream };
+
+export interface WatcherDeps {
+  bus: Bus;
+  meta: MetaStore;
+  log: Logger;
+  now?: () => number;
+}
+
+/**
+ * Watches one master: loads its builders and recent history, follows finished builds live (WS,
+ * SSE, or REST polling) and back-fills from REST after every (re)connect and periodically, so that
+ * no finished build is missed. Every finished build goes out on the bus once per arrival; the fleet
+ * state drops the ones it has seen.
+ */
+export class MasterWatcher {
+  readonly rest: BuildbotRest;
+  private readonly abort = new AbortController();
+  private stream: StreamHandle | undefined;
+  private builderIds = new Set<number>();
+  private lastBuilderRefresh = 0;
+  /** While a back-fill runs, live events wait here so a builder's builds are processed in order. */
+  private buffer: BuildbotBuild[] | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    readonly master: MasterConfig,
+    private readonly deps: WatcherDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.rest = new BuildbotRest({
+      baseUrl: master.url,
+      budget: new RequestBudget(master.request_budget.requests, master.request_budget.per),
+      timeoutMs: master.timeout,
+      log: deps.log,
+    });
+  }
+
+  private get cursorKey(): string {
+    return `cursor:${this.master.name}`;
+  }
+
+  /**
+   * Resolves once builders and history are loaded and the live feed is being followed (or polled);
+   * keeps retrying while the master cannot be reached.
+   */
+  async start(): Promise<void> {
+    const signal = this.abort.signal;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.refreshBuilders(true);
+        await this.initialSync();
+        break;
+      } catch (err) {
+        if (signal.aborted) return;
+        const delay = backoff(2000, attempt, MAX_RECONNECT_DELAY_MS);
+        this.deps.log.error(
+          { master: this.master.name, err: errorMessage(err), retryInMs: delay },
+          'cannot load the master; retrying',
+        );
+        this.status('down', undefined, errorMessage(err));
+        await sleep(delay, signal).catch(() => undefined);
+        if (signal.aborted) return;
+      }
+    }
+    const firstConnect = new Promise<void>((resolve) => {
+      this.loop = this.follow(resolve);
+    });
+    await firstConnect;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('stopped'));
+    this.stream?.close();
+    await this.loop?.catch(() => undefined);
+    await this.chain;
+    this.status('stopped');
+  }
+
+  /** First start: import recent history silently. Later starts: back-fill what finished meanwhile. */
+  private async initialSync(): Promise<void> {
+    if (this.deps.meta.get(this.cursorKey) !== undefined) {
+      await this.backfill('backfill');
+      return;
+    }
+    const signal = this.abort.signal;
+    const depth = this.master.history;
+    const recent =
+      this.builderIds.size === 0
+        ? []
+        : await this.rest.recentFinishedBuilds(Math.min(2000, this.builderIds.size * depth), signal);
+    const perBuilder = new Map<number, number>();
+    for (const b of recent) perBuilder.set(b.builderid, (perBuilder.get(b.builderid) ?? 0) + 1);
+    const builds = [...recent];
+    // Builders that built rarely lately: ask for their own history so each has a colour.
+    for (const id of this.builderIds) {
+      if ((perBuilder.get(id) ?? 0) >= 2) continue;
+      builds.push(...(await this.rest.builderHistory(id, depth, signal)));
+    }
+    builds.sort(byCompletion);
+    this.emitAll(builds, 'history');
+    const newest = builds.reduce((max, b) => Math.max(max, b.complete_at ?? 0), 0);
+    this.deps.meta.set(this.cursorKey, String(newest || Math.floor(this.now() / 1000)));
+    this.deps.log.info({ master: this.master.name, builds: builds.length }, 'imported recent history');
+  }
+
+  /** Asks REST for every build that finished since the cursor and processes the new ones in order. */
+  private backfill(origin: BuildOrigin): Promise<void> {
+    return this.serialized(async () => {
+      this.buffer ??= [];
+      try {
+        const cursor = Number(this.deps.meta.get(this.cursorKey) ?? Math.floor(this.now() / 1000));
+        const since = cursor - CURSOR_SLACK_S;
+        for (let offset = 0; ; offset += PAGE) {
+          const page = await this.rest.finishedBuildsSince(since, PAGE, offset, this.abort.signal);
+          if (page.some((b) => !this.builderIds.has(b.builderid))) await this.refreshBuilders(false);
+          this.emitAll(page, origin);
+          if (page.length < PAGE) break;
+        }
+      } finally {
+        const waiting = this.buffer ?? [];
+        this.buffer = undefined;
+        this.emitAll(waiting, 'stream');
+      }
+    });
+  }
+
+  private onLiveBuild(build: BuildbotBuild): void {
+    if (this.buffer) {
+      this.buffer.push(build);
+      return;
+    }
+    if (!this.builderIds.has(build.builderid)) {
+      // A builder added since start: learn its name first, then process in order.
+      void this.serialized(async () => {
+        await this.refreshBuilders(false);
+        this.emitAll([build], 'stream');
+      });
+      return;
+    }
+    this.emitAll([build], 'stream');
+  }
+
+  private emitAll(builds: readonly BuildbotBuild[], origin: BuildOrigin): void {
+    const receivedAt = this.now();
+    let cursor = Number(this.deps.meta.get(this.cursorKey) ?? 0);
+    for (const build of builds) {
+      this.deps.bus.emit(Events.BuildFinished, { master: this.master.name, build, origin, receivedAt });
+      if ((build.complete_at ?? 0) > cursor) cursor = build.complete_at ?? cursor;
+    }
+    if (builds.length > 0 && cursor > 0) this.deps.meta.set(this.cursorKey, String(cursor));
+  }
+
+  private async refreshBuilders(force: boolean): Promise<void> {
+    if (!force && this.now() - this.lastBuilderRefresh < 30_000) return;
+    this.lastBuilderRefresh = this.now();
+    const builders = await this.rest.builders(this.abort.signal);
+    this.builderIds = new Set(builders.map((b) => b.builderid));
+    this.deps.bus.emit(Events.BuildersLoaded, { master: this.master.name, builders });
+  }
+
+  /** Runs `task` after every task queued before it: back-fills and late builder loads never interleave. */
+  private serialized(task: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(task);
+    this.chain = run.catch((err) => {
+      if (!this.abort.signal.aborted) {
+        this.deps.log.warn({ master: this.master.name, err: errorMessage(err) }, 'back-fill failed');
+      }
+    });
+    return run;
+  }
+
+  private transports(): Array<'ws' | 'sse'> {
+    switch (this.master.stream) {
+      case 'ws':
+        return ['ws'];
+      case 'sse':
+        return ['sse'];
+      case 'poll':
+        return [];
+      default:
+        return ['ws', 'sse'];
+    }
+  }
+
+  /** The reconnect loop. Calls `connected` once: after the first stream opened, or polling began. */
+  private async follow(connected: () => void): Promise<void> {
+    const signal = this.abort.signal;
+    let failures = 0;
+    let announcedReady = false;
+    const ready = () => {
+      if (!announcedReady) connected();
+      announcedReady = true;
+    };
+    while (!signal.aborted) {
+      let handle: StreamHandle | undefined;
+      for (const transport of this.transports()) {
+        this.status('connecting', transport);
+        try {
+          handle = await OPENERS[transport]({
+            baseUrl: this.master.url,
+            connectTimeoutMs: this.master.timeout,
+            onBuild: (b) => this.onLiveBuild(b),
+            log: this.deps.log,
+          });
+          break;
+        } catch (err) {
+          this.deps.log.warn(
+            { master: this.master.name, transport, err: errorMessage(err) },
+            'stream unavailable',
+          );
+        }
+      }
+      if (signal.aborted) {
+        handle?.close();
+        return;
+      }
+      if (handle) {
+        this.stream = handle;
+        this.status('streaming', handle.transport);
+        this.deps.log.info(
+          { master: this.master.name, transport: handle.transport },
+          'following live events',
+        );
+        const openedAt = this.now();
+        // Whatever finished while no stream was open.
+        await this.backfill('backfill').catch(() => undefined);
+        ready();
+        const reason = await this.waitForEnd(handle);
+        this.stream = undefined;
+        if (signal.aborted) return;
+        this.deps.log.warn({ master: this.master.name, transport: handle.transport, reason }, 'stream ended');
+        failures = this.now() - openedAt > HEALTHY_STREAM_MS ? 1 : failures + 1;
+      } else {
+        // No stream: poll until it is time to try streaming again.
+        this.status('polling');
+        await this.backfill('poll').catch(() => undefined);
+        ready();
+        failures += 1;
+        if (this.transports().length === 0) failures = 0;
+      }
+      const delay =
+        this.transports().length === 0
+          ? this.master.poll_interval
+          : backoff(1000, failures, MAX_RECONNECT_DELAY_MS);
+      await sleep(delay, signal).catch(() => undefined);
+    }
+  }
+
+  /** Waits for the stream to end, back-filling every reconcile interval as a safety net. */
+  private async waitForEnd(handle: StreamHandle): Promise<string> {
+    const signal = this.abort.signal;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((resolve) => {
+        timer = setTimeout(() => resolve('tick'), this.master.reconcile_interval);
+      });
+      const result = await Promise.race([handle.ended, tick]);
+      clearTimeout(timer);
+      if (result !== 'tick') return result;
+      if (signal.aborted) return 'stopped';
+      await this.backfill('poll').catch(() => undefined);
+    }
+  }
+
+  private status(
+    status: 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped',
+    transport?: string,
+    detail?: string,
+  ) {
+    this.deps.bus.emit(Events.WatcherState, {
+      master: this.master.name,
+      status,
+      ...(transport ? { transport } : {}),
+      ...(detail ? { detail } : {}),
+    });
+  }
+}
+
+function byCompletion(a: BuildbotBuild, b: BuildbotBuild): number {
+  return (a.complete_at ?? 0) - (b.complete_at ?? 0) || a.buildid - b.buildid;
+}

@@ -1,0 +1,41 @@
+import { EventEmitter } from 'node:events';
+import type { BuildbotBuild, BuildbotBuilder } from './buildbot/types.js';
+import type { Transition } from './state/fleet.js';
+
+/** How a finished build reached the bot: history import is never announced. */
+export type BuildOrigin = 'history' | 'backfill' | 'stream' | 'poll';
+
+export const Events = {
+  BuildersLoaded: 'builders.loaded',
+  BuildFinished: 'build.finished',
+  BuilderTransition: 'builder.transition',
+  WatcherState: 'watcher.state',
+} as const;
+
+export type WatcherStatus = 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped';
+
+export interface BotEvents {
+  [Events.BuildersLoaded]: [{ master: string; builders: BuildbotBuilder[] }];
+  [Events.BuildFinished]: [{ master: string; build: BuildbotBuild; origin: BuildOrigin; receivedAt: number }];
+  [Events.BuilderTransition]: [Transition];
+  [Events.WatcherState]: [{ master: string; status: WatcherStatus; transport?: string; detail?: string }];
+}
+
+/** A typed event emitter: the only way the core's parts talk to each other. */
+export class Bus {
+  private readonly emitter = new EventEmitter({ captureRejections: false });
+
+  constructor() {
+    this.emitter.setMaxListeners(50);
+  }
+
+  on<K extends keyof BotEvents>(event: K, listener: (...args: BotEvents[K]) => void): () => void {
+    const wrapped = listener as (...args: unknown[]) => void;
+    this.emitter.on(event, wrapped);
+    return () => this.emitter.off(event, wrapped);
+  }
+
+  emit<K extends keyof BotEvents>(event: K, ...args: BotEvents[K]): void {
+    this.emitter.emit(event, ...args);
+  }
+}

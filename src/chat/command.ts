@@ -1,0 +1,39 @@
+import type { Message } from '../messages/message.js';
+import type { FleetView } from '../state/fleet.js';
+import type { Sender } from './adapter.js';
+import type { Permission } from './permissions.js';
+
+/** Everything a command may use: its arguments, who asked, and read access to the fleet. */
+export interface CommandContext {
+  /** The arguments after the command name, tokenized. */
+  args: string[];
+  sender: Sender;
+  platform: string;
+  room: string;
+  isDirect: boolean;
+  /** Lines a reply may have here before it should be cut short. */
+  lineLimit: number;
+  /** How commands are written on this platform (`!`). */
+  prefix: string;
+  fleet: FleetView;
+  commands: readonly Command[];
+  can(permission: Permission): boolean;
+}
+
+/** A chat command: plain data plus a function from context to a platform-neutral reply. */
+export interface Command {
+  name: string;
+  aliases?: readonly string[];
+  /** One line for `!help`. */
+  summary: string;
+  /** The arguments, as shown after the command name: `[branch|builder|all] [stable|unstable|tier-N]...`. */
+  usage: string;
+  /** More help lines for `!help <command>`: examples and details. */
+  help?: readonly string[];
+  permission: Permission;
+  run(ctx: CommandContext): Message | Promise<Message>;
+}
+
+export function defineCommand(command: Command): Command {
+  return command;
+}

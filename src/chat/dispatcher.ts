@@ -1,0 +1,135 @@
+import type { Logger } from 'pino';
+import { BbwatchError, PermissionError, UsageError, UserError } from '../errors.js';
+import { type Message, reply } from '../messages/message.js';
+import type { FleetView } from '../state/fleet.js';
+import type { IncomingMessage } from './adapter.js';
+import type { Command, CommandContext } from './command.js';
+import { isAllowed, type Permission, type PermissionGrants } from './permissions.js';
+import { tokenize } from './tokenize.js';
+
+/** Longer input is refused before it is parsed: nobody types a 2 KB command. */
+const MAX_INPUT = 1000;
+
+export interface DispatcherOptions {
+  commands: readonly Command[];
+  fleet: FleetView;
+  grants: PermissionGrants;
+  log: Logger;
+  prefix?: string;
+}
+
+/**
+ * Turns a chat message into a command's reply: tokenizes, finds the command, checks the
+ * permission once, runs it, and turns errors into short replies (usage, the user error's text,
+ * or a generic apology with the details in the log).
+ */
+export class Dispatcher {
+  readonly prefix: string;
+  private readonly byName = new Map<string, Command>();
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.prefix = opts.prefix ?? '!';
+    for (const command of opts.commands) {
+      for (const name of [command.name, ...(command.aliases ?? [])]) {
+        if (this.byName.has(name)) throw new Error(`two commands are called ${name}`);
+        this.byName.set(name, command);
+      }
+    }
+  }
+
+  find(name: string): Command | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  /** The reply to a message, or undefined when the message is not a command for the bot. */
+  async handle(message: IncomingMessage, lineLimit: number): Promise<Message | undefined> {
+    let text = message.text.trim();
+    if (text.startsWith(this.prefix)) text = text.slice(this.prefix.length);
+    else if (!message.addressed) return undefined;
+    if (text.trim() === '') return undefined;
+    if (text.length > MAX_INPUT)
+      return reply([`That is too long for a command (${text.length} characters).`]);
+
+    let words: string[];
+    try {
+      words = tokenize(text);
+    } catch (err) {
+      return reply([`Cannot read that: ${(err as Error).message}.`]);
+    }
+    const [name = '', ...args] = words;
+    const command = this.find(name);
+    if (!command) {
+      const hint = this.suggest(name);
+      return reply([
+        `Unknown command '${name.slice(0, 40)}'.${hint ? ` Did you mean ${this.prefix}${hint}?` : ''} Try ${this.prefix}help.`,
+      ]);
+    }
+    const can = (permission: Permission) => isAllowed(this.opts.grants, message.sender.identity, permission);
+    if (!can(command.permission)) {
+      this.opts.log.info(
+        { command: command.name, identity: message.sender.identity, room: message.room },
+        'permission refused',
+      );
+      return reply([
+        `${this.prefix}${command.name} needs the '${command.permission}' permission${
+          message.sender.identity ? '' : ' (and you are not identified to the network)'
+        }.`,
+      ]);
+    }
+    const ctx: CommandContext = {
+      args,
+      sender: message.sender,
+      platform: message.platform,
+      room: message.room,
+      isDirect: message.isDirect,
+      lineLimit,
+      prefix: this.prefix,
+      fleet: this.opts.fleet,
+      commands: this.opts.commands,
+      can,
+    };
+    try {
+      return await command.run(ctx);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        return reply([
+          `${err.message}. Usage: ${this.prefix}${command.name} ${command.usage}`.replace(/ $/, ''),
+        ]);
+      }
+      if (err instanceof UserError || err instanceof PermissionError) return reply([err.message]);
+      this.opts.log.error(
+        { command: command.name, args, err: err instanceof Error ? err.stack : String(err) },
+        'command failed',
+      );
+      const code = err instanceof BbwatchError ? ` (${err.code})` : '';
+      return reply([`Sorry, ${this.prefix}${command.name} failed${code}; the details are in the bot's log.`]);
+    }
+  }
+
+  private suggest(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    let best: { name: string; distance: number } | undefined;
+    for (const candidate of this.byName.keys()) {
+      const distance = editDistance(lower, candidate);
+      if (distance <= 2 && (!best || distance < best.distance)) best = { name: candidate, distance };
+    }
+    return best?.name;
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}

@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_CONFIG_YAML } from './default.js';
+import { configSchema, type NotifyRule, type ParsedConfig } from './schema.js';
+
+/** The configuration bbwatch runs with: validated, defaults filled in, secrets noted for redaction. */
+export interface Config extends Omit<ParsedConfig, 'notify' | 'chat'> {
+  chat: { console: boolean };
+  notify: NotifyRule[];
+  /** Values that came from environment variables: never logged, never replied. */
+  secrets: string[];
+  /** Where it came from, for messages: a path or `(built-in default)`. */
+  source: string;
+}
+
+/** Chat platforms this build of bbwatch has adapters for, as they appear under `chat:`. */
+const PLATFORMS = ['console'] as const;
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
+    throw new ConfigError([`cannot read the file (${why})`], path);
+  }
+  return parseConfig(text, path, env);
+}
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseConfig(DEFAULT_CONFIG_YAML, '(built-in default)', env);
+}
+
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}`;
+      }),
+      source,
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) throw new ConfigError(['the file is empty'], source);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(['the top level must be a mapping of keys (masters:, chat:, notify: ...)'], source);
+  }
+
+  const secrets: string[] = [];
+  const problems: string[] = [];
+  const interpolated = interpolate(raw, [], env, secrets, problems);
+  if (problems.length > 0) throw new ConfigError(problems, source);
+
+  const result = configSchema.safeParse(interpolated);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => describeIssue(issue, doc, lines)),
+      source,
+    );
+  }
+  return finish(result.data, source, secrets);
+}
+
+function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config {
+  const otherChat = Object.entries(parsed.chat).some(([key, on]) => key !== 'console' && on);
+  // The console is the default when no chat network is configured.
+  const consoleOn = parsed.chat.console ?? !otherChat;
+  const notify = parsed.notify ?? (consoleOn ? [{ to: 'console', events: ['failure' as const] }] : []);
+  const problems: string[] = [];
+  const enabled = new Set<string>(consoleOn ? ['console'] : []);
+  notify.forEach((rule, i) => {
+    const platform = rule.to === 'console' ? 'console' : rule.to.split(':')[0];
+    if (!platform || !(PLATFORMS as readonly string[]).includes(platform)) {
+      problems.push(
+        `notify[${i}].to: '${rule.to}' is not a destination (write console, or <platform>:<room> for a platform under chat:)`,
+      );
+    } else if (!enabled.has(platform)) {
+      problems.push(`notify[${i}].to: '${rule.to}' needs chat.${platform} to be enabled`);
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return { ...parsed, chat: { console: consoleOn }, notify, secrets, source };
+}
+
+/** Replaces `${NAME}` in every string with the environment variable; `$${` writes a literal `${`. */
+function interpolate(
+  value: unknown,
+  path: (string | number)[],
+  env: NodeJS.ProcessEnv,
+  secrets: string[],
+  problems: string[],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$?\$\{([^}]*)\}/g, (whole, name: string) => {
+      if (whole.startsWith('$$')) return whole.slice(1);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        problems.push(`${formatPath(path)}: '\${${name}}' is not a valid environment variable reference`);
+        return whole;
+      }
+      const found = env[name];
+      if (found === undefined || found === '') {
+        problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+        return whole;
+      }
+      secrets.push(found);
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, secrets, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, secrets, problems)]),
+    );
+  }
+  return value;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  doc: ReturnType<typeof parseDocument>,
+  lines: LineCounter,
+): string {
+  const path = issue.path as (string | number)[];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    const where = formatPath(path);
+    const keyPath = path.length === 0 ? keys[0] : `${where}.${keys[0]}`;
+    message = `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
+    return `${keyPath}${locate(doc, lines, [...path, keys[0] ?? ''])}: ${message}`;
+  }
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required';
+  else message = message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+  return `${formatPath(path)}${locate(doc, lines, path)}: ${message}`;
+}
+
+/** ` (line N)` for a path that exists in the YAML document, or nothing. */
+function locate(
+  doc: ReturnType<typeof parseDocument>,
+  lines: LineCounter,
+  path: (string | number)[],
+): string {
+  let node: unknown = doc.contents;
+  let keyNode: unknown;
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && item.key.value === step);
+      if (!pair) return '';
+      keyNode = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = node.items[step];
+      keyNode = node;
+    } else {
+      return '';
+    }
+  }
+  const target = (keyNode ?? node) as { range?: [number, number, number] } | undefined;
+  if (!target?.range) return '';
+  return ` (line ${lines.linePos(target.range[0]).line})`;
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+
+/** A duration written `30s`, `15m`, `2h` or `1d`, parsed to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : parseDuration(value);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration (write e.g. 30s, 15m, 2h, 1d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const regex = z.string().superRefine((value, ctx) => {
+  try {
+    new RegExp(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
+  }
+});
+
+/** Transitions a destination may ask to hear about. Later issues add more. */
+export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .transform((url) => (url.endsWith('/') ? url : `${url}/`));
+
+export const masterSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1-40 letters, digits, dots, dashes or underscores'),
+  url: httpUrl,
+  stream: z.enum(['auto', 'ws', 'sse', 'poll']).default('auto'),
+  /** One budget for every request bbwatch makes to this master. */
+  request_budget: z
+    .strictObject({
+      requests: z.number().int().min(1).max(1000).default(50),
+      per: duration.default(10_000),
+    })
+    .default({ requests: 50, per: 10_000 }),
+  timeout: duration.default(20_000),
+  /** Completed builds kept per builder, in memory and in SQLite. */
+  history: z.number().int().min(2).max(500).default(20),
+  /** How often REST is asked for finished builds: always in poll mode, as a safety net otherwise. */
+  poll_interval: duration.default(30_000),
+  reconcile_interval: duration.default(300_000),
+});
+
+const ruleSchema = z.strictObject({
+  to: z.string().min(1),
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default(['failure']),
+  masters: z.array(z.string()).optional(),
+  branches: z.array(z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  builders: regex.optional(),
+});
+
+const chatSchema = z
+  .strictObject({
+    console: z.boolean().optional(),
+  })
+  .default({});
+
+const permissionsSchema = z
+  .strictObject({
+    operate: z.array(z.string()).default([]),
+    force: z.array(z.string()).default([]),
+  })
+  .default({ operate: [], force: [] });
+
+export const configSchema = z
+  .strictObject({
+    masters: z.array(masterSchema).min(1, 'at least one master is needed'),
+    storage: z.string().min(1).default('./bbwatch.sqlite'),
+    chat: chatSchema,
+    notify: z.array(ruleSchema).optional(),
+    permissions: permissionsSchema,
+    announce: z
+      .strictObject({
+        /** Transitions found after downtime that are older than this are recorded, not announced. */
+        max_age: duration.default(3 * 3_600_000),
+      })
+      .default({ max_age: 3 * 3_600_000 }),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((config, ctx) => {
+    const names = new Set<string>();
+    config.masters.forEach((m, i) => {
+      if (names.has(m.name)) {
+        ctx.addIssue({ code: 'custom', path: ['masters', i, 'name'], message: `'${m.name}' is used twice` });
+      }
+      names.add(m.name);
+    });
+    (config.notify ?? []).forEach((rule, i) => {
+      for (const master of rule.masters ?? []) {
+        if (!names.has(master)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notify', i, 'masters'],
+            message: `no master is named '${master}'`,
+          });
+        }
+      }
+    });
+  });
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type MasterConfig = z.output<typeof masterSchema>;
+export type NotifyRule = z.output<typeof ruleSchema>;

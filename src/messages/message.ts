@@ -1,0 +1,117 @@
+/**
+ * The platform-neutral message: what commands and announcements produce and what every adapter
+ * renders in its own idiom (plain text on the console, colours on IRC, embeds on Discord, HTML on
+ * Matrix). Text inside is untrusted (it comes from build data and chat) until an adapter renders it.
+ */
+
+/** Colours a span or a whole message takes: Buildbot's results, plus states that are not results. */
+export type Tone =
+  | 'success'
+  | 'warnings'
+  | 'failure'
+  | 'exception'
+  | 'skipped'
+  | 'retry'
+  | 'cancelled'
+  | 'building'
+  | 'neutral';
+
+export interface StyledSpan {
+  text: string;
+  tone?: Tone;
+  bold?: boolean;
+  /** Monospace: revisions, test names, commands. */
+  code?: boolean;
+  href?: string;
+}
+
+export type Span = string | StyledSpan;
+export type Line = Span[];
+
+export interface Link {
+  label: string;
+  url: string;
+}
+
+export interface Message {
+  /** Announcements are pushed by the bot; replies answer a command. */
+  kind: 'announcement' | 'reply';
+  tone?: Tone;
+  /** The headline: one short line that must make sense alone (IRC may show nothing else). */
+  title?: Line;
+  lines: Line[];
+  /** The one link the message is about (a build, the master's own view). */
+  link?: Link;
+}
+
+export function reply(
+  lines: Array<Line | string>,
+  extra: Partial<Omit<Message, 'kind' | 'lines'>> = {},
+): Message {
+  return { kind: 'reply', lines: lines.map((l) => (typeof l === 'string' ? [l] : l)), ...extra };
+}
+
+export function spanText(span: Span): string {
+  return typeof span === 'string' ? span : span.text;
+}
+
+export function lineText(line: Line): string {
+  return line.map(spanText).join('');
+}
+
+/** Buildbot result code → tone. */
+export function toneOf(results: number | null | undefined): Tone {
+  switch (results) {
+    case 0:
+      return 'success';
+    case 1:
+      return 'warnings';
+    case 2:
+      return 'failure';
+    case 3:
+      return 'skipped';
+    case 4:
+      return 'exception';
+    case 5:
+      return 'retry';
+    case 6:
+      return 'cancelled';
+    default:
+      return 'building';
+  }
+}
+
+/** The colour words people use for Buildbot results. */
+export const TONE_COLOUR: Record<Tone, string> = {
+  success: 'green',
+  warnings: 'orange',
+  failure: 'red',
+  exception: 'purple',
+  skipped: 'skipped',
+  retry: 'retry',
+  cancelled: 'cancelled',
+  building: 'building',
+  neutral: '',
+};
+
+/**
+ * Removes what must never reach a chat line from untrusted text: control characters (CR, LF,
+ * IRC formatting codes, ANSI escapes), bidi overrides; runs of white space become one space.
+ */
+export function cleanText(text: string): string {
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+      .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
+}
+
+/** Cuts text to at most `max` characters, marking the cut with an ellipsis. */
+export function shorten(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}

@@ -1,0 +1,191 @@
+import type { Logger } from 'pino';
+import type { NotifyRule } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import { buildAnnouncement, type ChangeSummary } from '../messages/announcement.js';
+import type { Message } from '../messages/message.js';
+import type { FleetView, Transition } from '../state/fleet.js';
+import type { Outbox, OutboxEntry } from '../store/outbox.js';
+import { destinationsFor } from './rules.js';
+
+/** Sends a message to a destination (`console`, `irc:#room`); rejects when the platform did not take it. */
+export type Deliver = (destination: string, message: Message) => Promise<void>;
+
+/** The changes behind the given builds, newest first. */
+export type ChangeLookup = (master: string, buildids: readonly number[]) => Promise<ChangeSummary[]>;
+
+export interface NotifierOptions {
+  outbox: Outbox;
+  rules: readonly NotifyRule[];
+  deliver: Deliver;
+  changes: ChangeLookup;
+  fleet: FleetView;
+  log: Logger;
+  showMaster: boolean;
+  /** Give up on an announcement that could not be delivered for this long. */
+  giveUpAfterMs?: number;
+  now?: () => number;
+}
+
+/** What the outbox keeps for one announcement: the transition, and the message once composed. */
+interface Stored {
+  transition: Transition;
+  message?: Message;
+}
+
+/** Builds whose changes are looked up for one announcement, at most. */
+const MAX_CHANGE_BUILDS = 5;
+
+/**
+ * Decides who hears about each transition, records one outbox entry per destination (before
+ * anything is sent), composes the message, and delivers pending entries in order, retrying with
+ * back-off while a platform is away.
+ */
+export class Notifier {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 2000;
+  private stopped = false;
+  private readonly now: () => number;
+  /** Changes per announced build, so several destinations cost the master one lookup. */
+  private readonly changeCache = new Map<string, Promise<ChangeSummary[]>>();
+
+  constructor(private readonly opts: NotifierOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Records the announcements a transition makes. Synchronous, so it can share the build's transaction. */
+  record(transition: Transition): number {
+    const destinations = destinationsFor(this.opts.rules, {
+      master: transition.master,
+      event: transition.event,
+      builderName: transition.builder.name,
+      tags: transition.builder.tags,
+    });
+    let added = 0;
+    for (const destination of destinations) {
+      const stored: Stored = { transition };
+      const entry = this.opts.outbox.add(
+        transition.master,
+        transition.build.buildid,
+        transition.event,
+        destination,
+        JSON.stringify(stored),
+        this.now(),
+      );
+      if (entry) added++;
+    }
+    return added;
+  }
+
+  /** Delivers everything pending, in order; safe to call often (runs are coalesced). */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.deliverPending();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.running;
+  }
+
+  private async deliverPending(): Promise<void> {
+    const blocked = new Set<string>();
+    for (const entry of this.opts.outbox.pending()) {
+      if (this.stopped) return;
+      if (blocked.has(entry.destination)) continue;
+      try {
+        const message = await this.compose(entry);
+        await this.opts.deliver(entry.destination, message);
+        this.opts.outbox.markSent(entry.id, this.now());
+        this.retryDelayMs = 2000;
+        this.opts.log.info(
+          {
+            destination: entry.destination,
+            master: entry.master,
+            buildid: entry.buildid,
+            event: entry.event,
+          },
+          'announced',
+        );
+      } catch (err) {
+        // Later entries for this destination wait, so that its announcements stay in order.
+        blocked.add(entry.destination);
+        const expired = this.now() - entry.createdAt > (this.opts.giveUpAfterMs ?? 86_400_000);
+        this.opts.outbox.markFailed(entry.id, errorMessage(err), expired);
+        this.opts.log.warn(
+          {
+            destination: entry.destination,
+            buildid: entry.buildid,
+            err: errorMessage(err),
+            givingUp: expired,
+          },
+          'announcement not delivered',
+        );
+      }
+    }
+    if (blocked.size > 0) this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+    this.retryDelayMs = Math.min(60_000, this.retryDelayMs * 2);
+  }
+
+  private changesOf(t: Transition): Promise<ChangeSummary[]> {
+    const key = `${t.master}:${t.build.buildid}`;
+    let found = this.changeCache.get(key);
+    if (!found) {
+      const ids = t.sinceLastGood.slice(0, MAX_CHANGE_BUILDS).map((b) => b.buildid);
+      found = this.opts.changes(t.master, ids);
+      found.catch(() => this.changeCache.delete(key));
+      this.changeCache.set(key, found);
+      if (this.changeCache.size > 200)
+        this.changeCache.delete(this.changeCache.keys().next().value as string);
+    }
+    return found;
+  }
+
+  private async compose(entry: OutboxEntry): Promise<Message> {
+    const stored = JSON.parse(entry.message) as Stored;
+    if (stored.message) return stored.message;
+    const t = stored.transition;
+    let changes: ChangeSummary[] = [];
+    let changesKnown = true;
+    try {
+      changes = await this.changesOf(t);
+    } catch (err) {
+      changesKnown = false;
+      this.opts.log.warn(
+        { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
+        'changes unavailable',
+      );
+    }
+    const message = buildAnnouncement({
+      transition: t,
+      changes,
+      changesKnown,
+      buildUrl: this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
+      showMaster: this.opts.showMaster,
+    });
+    this.opts.outbox.setMessage(entry.id, JSON.stringify({ ...stored, message }));
+    return message;
+  }
+}

@@ -1,0 +1,188 @@
+import type { BuildbotBuild, BuildbotBuilder } from '../buildbot/types.js';
+import type { BuildOrigin } from '../bus.js';
+import type { NotifyEvent } from '../config/schema.js';
+import { type Tone, toneOf } from '../messages/message.js';
+import type { BuilderRecord, BuildRecord, BuildStore } from '../store/builds.js';
+import { classify, GREEN_OR_ORANGE, previousVerdict, RED, streakStart } from './transitions.js';
+
+/** A builder changing colour: what the notifier announces. */
+export interface Transition {
+  master: string;
+  event: NotifyEvent;
+  builder: BuilderRecord;
+  build: BuildRecord;
+  /** The last verdict before this build (the green build before a red one, and so on). */
+  previous: BuildRecord | undefined;
+  /** When the colour that ended began: the first green build before a failure, the first red before a recovery. */
+  streak: { first: BuildRecord; complete: boolean } | undefined;
+  /** The builds after the last good one, this one included (newest first): whose changes broke it. */
+  sinceLastGood: BuildRecord[];
+  origin: BuildOrigin;
+}
+
+/** What the bot knows of one builder, as commands see it. */
+export interface BuilderStatus {
+  master: string;
+  masterUrl: string;
+  builderid: number;
+  name: string;
+  tags: string[];
+  /** The colour of its last completed verdict; neutral when it has none yet. */
+  colour: Tone;
+  last: BuildRecord | undefined;
+  /** When it turned red (for red builders). */
+  redStreak: { first: BuildRecord; complete: boolean } | undefined;
+  /** Recent completed builds, newest first. */
+  recent: BuildRecord[];
+}
+
+/** Read-only questions about the fleet: all a command may ask, answered without the master. */
+export interface FleetView {
+  masters(): Array<{ name: string; url: string }>;
+  builders(): BuilderStatus[];
+  buildUrl(master: string, builderid: number, number: number): string;
+  builderUrl(master: string, builderid: number): string;
+}
+
+interface MasterState {
+  url: string;
+  history: number;
+  builders: Map<number, BuilderRecord>;
+  /** builderid → recent builds, newest first, at most `history`. */
+  builds: Map<number, BuildRecord[]>;
+}
+
+/** Every builder's recent history, in memory for answers and in SQLite for restarts. */
+export class Fleet implements FleetView {
+  private readonly state = new Map<string, MasterState>();
+
+  constructor(
+    private readonly store: BuildStore,
+    masters: ReadonlyArray<{ name: string; url: string; history: number }>,
+  ) {
+    for (const m of masters) {
+      const builders = new Map(store.builders(m.name).map((b) => [b.builderid, b]));
+      const builds = new Map<number, BuildRecord[]>();
+      for (const id of builders.keys()) builds.set(id, store.recentBuilds(m.name, id, m.history));
+      this.state.set(m.name, { url: m.url, history: m.history, builders, builds });
+    }
+  }
+
+  /** Replaces a master's builder list (builders that disappeared stay in history, inactive). */
+  setBuilders(master: string, builders: readonly BuildbotBuilder[]): void {
+    const s = this.master(master);
+    const records: BuilderRecord[] = builders.map((b) => ({
+      master,
+      builderid: b.builderid,
+      name: b.name,
+      tags: b.tags ?? [],
+      description: b.description ?? null,
+      active: b.masterids === undefined || b.masterids.length > 0,
+    }));
+    this.store.replaceBuilders(master, records);
+    for (const b of s.builders.values()) b.active = false;
+    for (const r of records) {
+      s.builders.set(r.builderid, r);
+      if (!s.builds.has(r.builderid))
+        s.builds.set(r.builderid, this.store.recentBuilds(master, r.builderid, s.history));
+    }
+  }
+
+  hasBuilder(master: string, builderid: number): boolean {
+    return this.master(master).builders.has(builderid);
+  }
+
+  knowsBuild(master: string, buildid: number): boolean {
+    return this.store.hasBuild(master, buildid);
+  }
+
+  /**
+   * Records a finished build once. Returns undefined for a build seen before; otherwise the
+   * transition it makes (if any) before any age or origin filtering.
+   */
+  record(
+    master: string,
+    build: BuildbotBuild,
+    origin: BuildOrigin,
+  ): { transition: Transition | undefined } | undefined {
+    const s = this.master(master);
+    const record: BuildRecord = {
+      master,
+      buildid: build.buildid,
+      builderid: build.builderid,
+      number: build.number,
+      results: build.results,
+      stateString: build.state_string ?? '',
+      startedAt: build.started_at ?? null,
+      completeAt: build.complete_at ?? null,
+    };
+    if (!this.store.addBuild(record)) return undefined;
+    const list = s.builds.get(build.builderid) ?? [];
+    const newer = list.some((b) => b.number > build.number);
+    const previous = list.filter((b) => b.number < build.number);
+    const merged = [...list.filter((b) => b.number > build.number), record, ...previous].slice(0, s.history);
+    s.builds.set(build.builderid, merged);
+
+    const builder = s.builders.get(build.builderid);
+    // A build that finished after a newer one of the same builder says nothing about its colour now.
+    if (!builder || newer) return { transition: undefined };
+    const event = classify(record, previous);
+    if (!event) return { transition: undefined };
+    const colour = event === 'recovery' ? RED : GREEN_OR_ORANGE;
+    const lastGoodIndex = previous.findIndex((b) => GREEN_OR_ORANGE.has(b.results));
+    return {
+      transition: {
+        master,
+        event,
+        builder,
+        build: record,
+        previous: previousVerdict(previous),
+        streak: event === 'exception' ? undefined : streakStart(previous, colour),
+        sinceLastGood: [record, ...(lastGoodIndex === -1 ? previous : previous.slice(0, lastGoodIndex))],
+        origin,
+      },
+    };
+  }
+
+  masters(): Array<{ name: string; url: string }> {
+    return [...this.state.entries()].map(([name, s]) => ({ name, url: s.url }));
+  }
+
+  builders(): BuilderStatus[] {
+    const out: BuilderStatus[] = [];
+    for (const [master, s] of this.state) {
+      for (const b of s.builders.values()) {
+        if (!b.active) continue;
+        const recent = s.builds.get(b.builderid) ?? [];
+        const last = recent.find((r) => r.results !== null && ![3, 5, 6].includes(r.results));
+        const colour: Tone = last ? toneOf(last.results) : 'neutral';
+        out.push({
+          master,
+          masterUrl: s.url,
+          builderid: b.builderid,
+          name: b.name,
+          tags: b.tags,
+          colour,
+          last,
+          redStreak: colour === 'failure' ? streakStart(recent, RED) : undefined,
+          recent,
+        });
+      }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.master.localeCompare(b.master));
+  }
+
+  buildUrl(master: string, builderid: number, number: number): string {
+    return `${this.master(master).url}#/builders/${builderid}/builds/${number}`;
+  }
+
+  builderUrl(master: string, builderid: number): string {
+    return `${this.master(master).url}#/builders/${builderid}`;
+  }
+
+  private master(name: string): MasterState {
+    const s = this.state.get(name);
+    if (!s) throw new Error(`unknown master ${name}`);
+    return s;
+  }
+}

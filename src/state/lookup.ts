@@ -1,0 +1,25 @@
+import { UserError } from '../errors.js';
+import type { BuilderStatus } from './fleet.js';
+
+/**
+ * Finds the one builder a person means: an exact name (any case), or `<master>:<name>`, or text
+ * that only one builder's name contains. Otherwise says what matched, briefly.
+ */
+export function findBuilder(builders: readonly BuilderStatus[], text: string): BuilderStatus {
+  const wanted = text.trim().toLowerCase();
+  if (wanted === '') throw new UserError('Which builder?');
+  const colon = wanted.indexOf(':');
+  const scoped = colon > 0 ? builders.filter((b) => b.master.toLowerCase() === wanted.slice(0, colon)) : [];
+  const [pool, query] = scoped.length > 0 ? [scoped, wanted.slice(colon + 1).trim()] : [builders, wanted];
+  const exact = pool.filter((b) => b.name.toLowerCase() === query);
+  if (exact.length === 1) return exact[0] as BuilderStatus;
+  const partial = exact.length > 1 ? exact : pool.filter((b) => b.name.toLowerCase().includes(query));
+  if (partial.length === 1) return partial[0] as BuilderStatus;
+  const shown = text.trim().slice(0, 60);
+  if (partial.length === 0) throw new UserError(`No builder matches '${shown}'.`);
+  const names = partial.slice(0, 4).map((b) => (exact.length > 1 ? `${b.master}:${b.name}` : b.name));
+  const more = partial.length > 4 ? ` and ${partial.length - 4} more` : '';
+  throw new UserError(
+    `'${shown}' matches ${partial.length} builders: ${names.join(', ')}${more}. Be more specific.`,
+  );
+}

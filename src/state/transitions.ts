@@ -1,0 +1,66 @@
+import { Results } from '../buildbot/types.js';
+import type { NotifyEvent } from '../config/schema.js';
+
+/** The minimum a transition rule needs of a build. */
+export interface ResultOnly {
+  results: number | null;
+}
+
+/** Results that say nothing about the code: a retried, cancelled or skipped build. */
+const NOT_A_VERDICT: ReadonlySet<number | null> = new Set([
+  null,
+  Results.SKIPPED,
+  Results.RETRY,
+  Results.CANCELLED,
+]);
+
+const GOOD: ReadonlySet<number | null> = new Set([Results.SUCCESS, Results.WARNINGS]);
+
+/**
+ * The builder's colour before the current build: the newest of `previous` (newest first) that is a
+ * verdict on the code. EXCEPTION (purple) is infrastructure trouble, so green → purple → red still
+ * counts as turning red, and red → purple → green as a recovery.
+ */
+export function previousVerdict<T extends ResultOnly>(previous: readonly T[]): T | undefined {
+  return previous.find((b) => !NOT_A_VERDICT.has(b.results) && b.results !== Results.EXCEPTION);
+}
+
+/**
+ * Which event a finished build is, given the builds before it (newest first), or undefined when it
+ * is nothing to announce. Pure: the tables in test/unit/transitions.test.ts are its specification.
+ * - failure: red after green or orange (red after red is not announced again);
+ * - exception: purple after anything but purple;
+ * - recovery: green or orange after red.
+ */
+export function classify(current: ResultOnly, previous: readonly ResultOnly[]): NotifyEvent | undefined {
+  if (current.results === Results.EXCEPTION) {
+    const last = previous.find((b) => !NOT_A_VERDICT.has(b.results));
+    return last?.results === Results.EXCEPTION ? undefined : 'exception';
+  }
+  const before = previousVerdict(previous);
+  if (!before) return undefined;
+  if (current.results === Results.FAILURE && GOOD.has(before.results)) return 'failure';
+  if (GOOD.has(current.results) && before.results === Results.FAILURE) return 'recovery';
+  return undefined;
+}
+
+/**
+ * The oldest build of the unbroken streak that `previous` (newest first) starts with, counting
+ * only verdicts whose result is in `colour`: when the builder turned that colour. `complete` is
+ * false when the history ran out first (the streak is at least that long).
+ */
+export function streakStart<T extends ResultOnly>(
+  previous: readonly T[],
+  colour: ReadonlySet<number | null>,
+): { first: T; complete: boolean } | undefined {
+  let first: T | undefined;
+  for (const build of previous) {
+    if (NOT_A_VERDICT.has(build.results) || build.results === Results.EXCEPTION) continue;
+    if (!colour.has(build.results)) return first ? { first, complete: true } : undefined;
+    first = build;
+  }
+  return first ? { first, complete: false } : undefined;
+}
+
+export const GREEN_OR_ORANGE = GOOD;
+export const RED: ReadonlySet<number | null> = new Set([Results.FAILURE]);

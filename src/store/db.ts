@@ -1,0 +1,81 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+ * Append only: never edit a migration that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE builders (
+    master TEXT NOT NULL,
+    builderid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    description TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (master, builderid)
+  );
+  CREATE TABLE builds (
+    master TEXT NOT NULL,
+    buildid INTEGER NOT NULL,
+    builderid INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    results INTEGER,
+    state_string TEXT NOT NULL DEFAULT '',
+    started_at INTEGER,
+    complete_at INTEGER,
+    PRIMARY KEY (master, buildid)
+  );
+  CREATE INDEX builds_by_builder ON builds (master, builderid, number DESC);
+  CREATE TABLE announcements (
+    id INTEGER PRIMARY KEY,
+    master TEXT NOT NULL,
+    buildid INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    message TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    UNIQUE (master, buildid, event, destination)
+  );
+  CREATE INDEX announcements_pending ON announcements (status, id);
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+/** Opens (creating if needed) the SQLite file and brings its schema up to date. */
+export function openDb(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `the database was written by a newer bbwatch (schema ${current}, this one knows ${MIGRATIONS.length})`,
+    );
+  }
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i] as string);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}
