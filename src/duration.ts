@@ -22,7 +22,7 @@ export function parseDuration(text: string): number | undefined {
   return consumed === trimmed.length && consumed > 0 ? total : undefined;
 }
 
-/** `3 d 4 h`, `2 h 5 min`, `12 min`, `40 s`: the two largest parts, like regrtest prints them. */
+/** `3 d 4 h`, `2 h 5 min`, `12 min`, `40 s`: the two largest parts; seconds only under a minute. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const parts: Array<[number, string]> = [
@@ -31,6 +31,7 @@ export function formatDuration(ms: number): string {
     [Math.floor((s % 3600) / 60), 'min'],
     [s % 60, 's'],
   ];
+  if (s >= 60) parts.pop();
   const first = parts.findIndex(([n]) => n > 0);
   if (first === -1) return '0 s';
   return parts

@@ -43,7 +43,6 @@ function renderLine(line: Line, colour: boolean): string {
 function renderSpan(span: Span, colour: boolean): string {
   const raw = spanText(span);
   // Untrusted text: no control characters (and so no escape sequences) reach the terminal.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const text = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   if (!colour || typeof span === 'string') return text;
   const codes = `${span.bold ? BOLD : ''}${span.tone ? (ANSI[span.tone] ?? '') : ''}`;

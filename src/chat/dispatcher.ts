@@ -92,9 +92,8 @@ export class Dispatcher {
       return await command.run(ctx);
     } catch (err) {
       if (err instanceof UsageError) {
-        return reply([
-          `${err.message}. Usage: ${this.prefix}${command.name} ${command.usage}`.replace(/ $/, ''),
-        ]);
+        const sentence = /[.?!]$/.test(err.message) ? err.message : `${err.message}.`;
+        return reply([`${sentence} Usage: ${this.prefix}${command.name} ${command.usage}`.trimEnd()]);
       }
       if (err instanceof UserError || err instanceof PermissionError) return reply([err.message]);
       this.opts.log.error(

@@ -1,0 +1,45 @@
+import pino from 'pino';
+import type { BuildbotBuild, BuildbotBuilder } from '../../src/buildbot/types.js';
+import { Fleet } from '../../src/state/fleet.js';
+import { BuildStore } from '../../src/store/builds.js';
+import { openDb } from '../../src/store/db.js';
+
+export const silentLog = pino({ level: 'silent' });
+export const MASTER_URL = 'http://127.0.0.1:8010/';
+
+export function builder(builderid: number, name: string, tags: string[] = []): BuildbotBuilder {
+  return { builderid, name, tags, masterids: [1] };
+}
+
+let nextBuildId = 1;
+
+/** A finished build; `agoS` is how long ago it completed. */
+export function build(
+  builderid: number,
+  number: number,
+  results: number,
+  agoS = 60,
+  stateString = 'build successful',
+): BuildbotBuild {
+  const completeAt = Math.floor(Date.now() / 1000) - agoS;
+  return {
+    buildid: nextBuildId++,
+    builderid,
+    number,
+    results,
+    complete: true,
+    started_at: completeAt - 600,
+    complete_at: completeAt,
+    state_string: results === 2 ? 'failed test (failure)' : stateString,
+  };
+}
+
+/** A fleet in an in-memory database, with the given builders and finished builds. */
+export function fleetWith(builders: BuildbotBuilder[], builds: BuildbotBuild[] = [], master = 'lab'): Fleet {
+  const fleet = new Fleet(new BuildStore(openDb(':memory:')), [
+    { name: master, url: MASTER_URL, history: 20 },
+  ]);
+  fleet.setBuilders(master, builders);
+  for (const b of builds) fleet.record(master, b, 'history');
+  return fleet;
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../commands/index.js';
+import type { IncomingMessage } from '../../src/chat/adapter.js';
+import { defineCommand } from '../../src/chat/command.js';
+import { Dispatcher } from '../../src/chat/dispatcher.js';
+import { tokenize } from '../../src/chat/tokenize.js';
+import { UserError } from '../../src/errors.js';
+import { lineText, type Message, reply } from '../../src/messages/message.js';
+import { fleetWith, silentLog } from '../support/fleet.js';
+
+/** `identity: null` is a sender the platform cannot vouch for. */
+function message(text: string, identity: string | null = 'console', addressed = false): IncomingMessage {
+  const sender = { identity: identity ?? undefined, name: 'alice' };
+  return { platform: 'test', room: 'test:#room', sender, text, isDirect: false, addressed };
+}
+
+function text(m: Message | undefined): string {
+  if (!m) return '(no reply)';
+  return [...(m.title ? [lineText(m.title)] : []), ...m.lines.map(lineText)].join('\n');
+}
+
+const boom = defineCommand({
+  name: 'boom',
+  summary: 'fails',
+  usage: '',
+  permission: 'read',
+  run() {
+    throw new Error('secret internals /etc/passwd');
+  },
+});
+const nope = defineCommand({
+  name: 'nope',
+  summary: 'refuses',
+  usage: '<x>',
+  permission: 'read',
+  run(ctx) {
+    if (ctx.args[0] === 'user') throw new UserError('No such thing.');
+    return reply([`args=${JSON.stringify(ctx.args)}`]);
+  },
+});
+const forceLike = defineCommand({
+  name: 'forcelike',
+  summary: 'needs force',
+  usage: '',
+  permission: 'force',
+  run: () => reply(['forced']),
+});
+
+const dispatcher = new Dispatcher({
+  commands: [...COMMANDS, boom, nope, forceLike],
+  fleet: fleetWith([]),
+  grants: { operate: [], force: ['irc:alice'] },
+  log: silentLog,
+});
+
+describe('dispatcher', () => {
+  it('ignores chatter that is not a command', async () => {
+    expect(await dispatcher.handle(message('hello there'), 10)).toBeUndefined();
+    expect(await dispatcher.handle(message('!'), 10)).toBeUndefined();
+  });
+
+  it('accepts addressed text without the prefix', async () => {
+    expect(text(await dispatcher.handle(message('nope a b', 'x', true), 10))).toBe('args=["a","b"]');
+  });
+
+  it('tokenizes quoted arguments', async () => {
+    expect(text(await dispatcher.handle(message('!nope "a b" \'c d\' e\\ f'), 10))).toBe(
+      'args=["a b","c d","e f"]',
+    );
+    expect(text(await dispatcher.handle(message('!nope "open'), 10))).toBe(
+      'Cannot read that: unterminated double quote.',
+    );
+  });
+
+  it('answers unknown commands with a hint', async () => {
+    expect(text(await dispatcher.handle(message('!stauts'), 10))).toBe(
+      "Unknown command 'stauts'. Did you mean !status? Try !help.",
+    );
+    expect(text(await dispatcher.handle(message('!xyzzy'), 10))).toBe("Unknown command 'xyzzy'. Try !help.");
+  });
+
+  it('turns usage errors into the usage line and user errors into their text', async () => {
+    expect(text(await dispatcher.handle(message('!last'), 10))).toBe(
+      'Which builder? Usage: !last <builder> [count]',
+    );
+    expect(text(await dispatcher.handle(message('!nope user'), 10))).toBe('No such thing.');
+  });
+
+  it('never shows internals of an unexpected error', async () => {
+    const answer = text(await dispatcher.handle(message('!boom'), 10));
+    expect(answer).toBe("Sorry, !boom failed; the details are in the bot's log.");
+    expect(answer).not.toContain('passwd');
+  });
+
+  it('checks permissions by identity, never by name', async () => {
+    expect(text(await dispatcher.handle(message('!forcelike', 'irc:alice'), 10))).toBe('forced');
+    expect(text(await dispatcher.handle(message('!forcelike', 'irc:mallory'), 10))).toBe(
+      "!forcelike needs the 'force' permission.",
+    );
+    expect(text(await dispatcher.handle(message('!forcelike', null), 10))).toBe(
+      "!forcelike needs the 'force' permission (and you are not identified to the network).",
+    );
+  });
+
+  it('refuses absurdly long input without parsing it', async () => {
+    expect(text(await dispatcher.handle(message(`!nope ${'x'.repeat(5000)}`), 10))).toMatch(
+      /too long for a command/,
+    );
+  });
+
+  it('help comes from command metadata and marks what the caller cannot run', async () => {
+    const list = text(await dispatcher.handle(message('!help', 'irc:bob'), 10));
+    expect(list).toContain('!status [branch|builder text|all] [stable|unstable|tier-N]... — how the fleet');
+    expect(list).toContain('!forcelike — needs force (needs force)');
+    const one = text(await dispatcher.handle(message('!help last'), 10));
+    expect(one).toContain("!last <builder> [count] — a builder's last builds");
+    expect(text(await dispatcher.handle(message('!help nosuch'), 10))).toBe(
+      "There is no command 'nosuch'. Try !help.",
+    );
+  });
+});
+
+describe('tokenize', () => {
+  it('splits on white space and keeps empty quoted words', () => {
+    expect(tokenize('  a   b\t"" c ')).toEqual(['a', 'b', '', 'c']);
+  });
+});

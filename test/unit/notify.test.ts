@@ -1,0 +1,185 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Bus, Events } from '../../src/bus.js';
+import type { NotifyRule } from '../../src/config/schema.js';
+import { lineText, type Message } from '../../src/messages/message.js';
+import { Notifier } from '../../src/notify/notifier.js';
+import { destinationsFor } from '../../src/notify/rules.js';
+import { Fleet, type Transition } from '../../src/state/fleet.js';
+import { trackFleet } from '../../src/state/tracker.js';
+import { BuildStore } from '../../src/store/builds.js';
+import { type Db, openDb } from '../../src/store/db.js';
+import { Outbox } from '../../src/store/outbox.js';
+import { build, builder, MASTER_URL, silentLog } from '../support/fleet.js';
+
+const rules: NotifyRule[] = [
+  { to: 'console', events: ['failure'] },
+  { to: 'test:#stable', events: ['failure', 'recovery'], tags: ['stable'] },
+];
+
+/** A bot's core without the network: bus, fleet, tracker and notifier over one database file. */
+function core(db: Db, deliver: (destination: string, message: Message) => Promise<void>) {
+  const bus = new Bus();
+  const fleet = new Fleet(new BuildStore(db), [{ name: 'lab', url: MASTER_URL, history: 20 }]);
+  const outbox = new Outbox(db);
+  const notifier = new Notifier({
+    outbox,
+    rules,
+    deliver,
+    fleet,
+    log: silentLog,
+    showMaster: false,
+    changes: async () => [
+      { revision: 'abcdef1234567890', author: 'Jane Doe <jane@example.org>', comments: 'gh-1: Fix\nmore' },
+    ],
+  });
+  trackFleet(bus, fleet, silentLog, { maxAgeMs: 3_600_000, atomically: (fn) => db.transaction(fn)() });
+  bus.on(Events.BuilderTransition, (t) => notifier.record(t));
+  bus.emit(Events.BuildersLoaded, {
+    master: 'lab',
+    builders: [
+      builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable']),
+      builder(2, 'PPC64LE RHEL8 3.x', ['3.x', 'unstable']),
+    ],
+  });
+  const finish = (b: ReturnType<typeof build>, origin: 'history' | 'stream' | 'backfill' = 'stream') =>
+    bus.emit(Events.BuildFinished, { master: 'lab', build: b, origin, receivedAt: Date.now() });
+  return { fleet, outbox, notifier, finish };
+}
+
+function dbFile(): string {
+  return join(mkdtempSync(join(tmpdir(), 'bbwatch-notify-')), 'state.sqlite');
+}
+
+describe('announcements', () => {
+  it('announces green → red once per destination, with changes and a link', async () => {
+    const sent: Array<[string, Message]> = [];
+    const { finish, notifier } = core(openDb(':memory:'), async (d, m) => void sent.push([d, m]));
+    const green = build(1, 10, 0, 3600);
+    finish(green, 'history');
+    const red = build(1, 11, 2, 30);
+    finish(red);
+    finish(red); // the same event twice (stream and back-fill) is one build
+    finish(build(1, 12, 2, 20)); // red after red: quiet
+    await notifier.flush();
+    expect(sent.map(([d]) => d)).toEqual(['console', 'test:#stable']);
+    const message = sent[0]?.[1] as Message;
+    expect(message.kind).toBe('announcement');
+    expect(message.tone).toBe('failure');
+    expect(lineText(message.title ?? [])).toBe('AMD64 Debian root 3.x #11 turned red: failed test (failure)');
+    expect(message.lines.map(lineText)).toEqual([
+      'Had been passing for at least 59 min (since #10).', // the history starts at #10
+      'Changes since #10:',
+      '  abcdef1234 Jane Doe: gh-1: Fix',
+    ]);
+    expect(message.link?.url).toBe(`${MASTER_URL}#/builders/1/builds/11`);
+  });
+
+  it('applies rule filters: events, tags', async () => {
+    const sent: string[] = [];
+    const { finish, notifier } = core(openDb(':memory:'), async (d) => void sent.push(d));
+    finish(build(2, 1, 0, 600), 'history');
+    finish(build(2, 2, 2, 60)); // unstable builder: only the console rule
+    finish(build(1, 1, 2, 600), 'history');
+    finish(build(1, 2, 0, 60)); // recovery: only the stable rule asks for it
+    await notifier.flush();
+    expect(sent).toEqual(['console', 'test:#stable']);
+  });
+
+  it('never announces imported history or transitions older than the maximum age', async () => {
+    const sent: string[] = [];
+    const { finish, notifier } = core(openDb(':memory:'), async (d) => void sent.push(d));
+    finish(build(1, 1, 0, 9000), 'history');
+    finish(build(1, 2, 2, 8000), 'history');
+    finish(build(1, 3, 0, 7500), 'backfill');
+    finish(build(1, 4, 2, 7200), 'backfill'); // two hours old: recorded, not announced
+    await notifier.flush();
+    expect(sent).toEqual([]);
+  });
+
+  it('resends what was not confirmed after a restart, and nothing that was', async () => {
+    const file = dbFile();
+    const first: string[] = [];
+    let fail = false;
+    const one = core(openDb(file), async (d, m) => {
+      if (fail) throw new Error('network down');
+      first.push(`${d} ${lineText(m.title ?? [])}`);
+    });
+    const announced = build(1, 2, 2, 60);
+    one.finish(build(1, 1, 0, 600), 'history');
+    one.finish(announced);
+    await one.notifier.flush();
+    expect(first).toHaveLength(2);
+    fail = true;
+    one.finish(build(2, 1, 0, 600), 'history');
+    one.finish(build(2, 2, 2, 50));
+    await one.notifier.flush();
+    await one.notifier.stop();
+    expect(one.outbox.count('pending')).toBe(1);
+
+    const second: string[] = [];
+    const two = core(openDb(file), async (d, m) => void second.push(`${d} ${lineText(m.title ?? [])}`));
+    two.finish(announced, 'backfill'); // a back-fill repeating an announced build changes nothing
+    await two.notifier.flush();
+    expect(second).toEqual(['console PPC64LE RHEL8 3.x #2 turned red: failed test (failure)']);
+    expect(two.outbox.count('pending')).toBe(0);
+    expect(two.outbox.count('sent')).toBe(3);
+  });
+
+  it('keeps each destination in order while one of them is away', async () => {
+    const sent: string[] = [];
+    let down = true;
+    const { finish, notifier, outbox } = core(openDb(':memory:'), async (d, m) => {
+      if (down && d === 'test:#stable') throw new Error('away');
+      sent.push(`${d} ${lineText(m.title ?? []).split(/ turned|:/)[0]}`);
+    });
+    finish(build(1, 1, 0, 600), 'history');
+    finish(build(1, 2, 2, 60));
+    finish(build(1, 3, 0, 50));
+    await notifier.flush();
+    expect(sent).toEqual(['console AMD64 Debian root 3.x #2']);
+    expect(outbox.count('pending')).toBe(2);
+    down = false;
+    await notifier.flush();
+    await notifier.stop();
+    expect(sent).toEqual([
+      'console AMD64 Debian root 3.x #2',
+      'test:#stable AMD64 Debian root 3.x #2',
+      'test:#stable AMD64 Debian root 3.x #3 recovered (green)',
+    ]);
+  });
+});
+
+describe('destinationsFor', () => {
+  const subject = {
+    master: 'lab',
+    event: 'failure' as const,
+    builderName: 'AMD64 Debian root 3.14',
+    tags: ['3.14', 'stable'],
+  };
+  it.each<[NotifyRule, boolean]>([
+    [{ to: 'a', events: ['failure'] }, true],
+    [{ to: 'a', events: ['recovery'] }, false],
+    [{ to: 'a', events: ['failure'], branches: ['3.14'] }, true],
+    [{ to: 'a', events: ['failure'], branches: ['3.x', '3.13'] }, false],
+    [{ to: 'a', events: ['failure'], tags: ['unstable', 'stable'] }, true],
+    [{ to: 'a', events: ['failure'], tags: ['unstable'] }, false],
+    [{ to: 'a', events: ['failure'], builders: 'debian' }, true],
+    [{ to: 'a', events: ['failure'], builders: '^Windows' }, false],
+    [{ to: 'a', events: ['failure'], masters: ['other'] }, false],
+  ])('%j → %s', (rule, matches) => {
+    expect(destinationsFor([rule], subject)).toEqual(matches ? ['a'] : []);
+  });
+
+  it('lists a destination once even when several rules match', () => {
+    const twice: NotifyRule[] = [
+      { to: 'a', events: ['failure'] },
+      { to: 'a', events: ['failure'], tags: ['stable'] },
+    ];
+    expect(destinationsFor(twice, subject)).toEqual(['a']);
+  });
+});
+
+export type { Transition };

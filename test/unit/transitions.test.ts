@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { classify, GREEN_OR_ORANGE, streakStart } from '../../src/state/transitions.js';
+
+const S = 0;
+const W = 1;
+const F = 2;
+const K = 3; // skipped
+const E = 4;
+const R = 5;
+const C = 6;
+const b = (results: number | null) => ({ results });
+
+describe('classify: which builds are announced', () => {
+  // [current, previous builds newest first, expected event]
+  const table: Array<[number, Array<number | null>, string | undefined]> = [
+    [F, [S], 'failure'], // green → red
+    [F, [W], 'failure'], // orange → red
+    [F, [F], undefined], // red after red is not announced again
+    [F, [F, S], undefined],
+    [F, [R, S], 'failure'], // RETRY is skipped
+    [F, [C, K, S], 'failure'], // CANCELLED and SKIPPED are skipped
+    [F, [R, F], undefined],
+    [F, [E, S], 'failure'], // purple is infrastructure: green → purple → red is turning red
+    [F, [E, F], undefined],
+    [F, [], undefined], // nothing known before: not a transition
+    [F, [R, C], undefined],
+    [S, [F], 'recovery'],
+    [W, [F], 'recovery'],
+    [S, [R, F], 'recovery'],
+    [S, [E, F], 'recovery'],
+    [S, [S], undefined],
+    [S, [W], undefined],
+    [W, [S], undefined],
+    [E, [S], 'exception'],
+    [E, [F], 'exception'],
+    [E, [E], undefined], // purple after purple once
+    [E, [R, E], undefined],
+    [E, [], 'exception'],
+    [R, [S], undefined],
+    [C, [S], undefined],
+    [K, [F], undefined],
+  ];
+  it.each(table)('current %i after %j → %s', (current, previous, expected) => {
+    expect(classify(b(current), previous.map(b))).toBe(expected);
+  });
+});
+
+describe('streakStart', () => {
+  it('finds the first build of the unbroken green streak', () => {
+    const builds = [
+      { results: S, n: 9 },
+      { results: R, n: 8 },
+      { results: W, n: 7 },
+      { results: F, n: 6 },
+      { results: S, n: 5 },
+    ];
+    expect(streakStart(builds, GREEN_OR_ORANGE)).toEqual({ first: builds[2], complete: true });
+  });
+  it('says when the history ran out before the streak began', () => {
+    const builds = [
+      { results: S, n: 3 },
+      { results: S, n: 2 },
+    ];
+    expect(streakStart(builds, GREEN_OR_ORANGE)).toEqual({ first: builds[1], complete: false });
+  });
+  it('is undefined when the newest verdict is another colour', () => {
+    expect(streakStart([{ results: F }], GREEN_OR_ORANGE)).toBeUndefined();
+  });
+});
