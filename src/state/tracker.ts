@@ -24,7 +24,19 @@ export function trackFleet(bus: Bus, fleet: Fleet, log: Logger, opts: TrackerOpt
   const offBuilds = bus.on(Events.BuildFinished, ({ master, build, origin }) =>
     atomically(() => {
       const outcome = fleet.record(master, build, origin);
-      if (!outcome?.transition) return;
+      if (!outcome) return;
+      log.debug(
+        {
+          master,
+          buildid: build.buildid,
+          builderid: build.builderid,
+          number: build.number,
+          results: build.results,
+          origin,
+        },
+        'build recorded',
+      );
+      if (!outcome.transition) return;
       const { transition } = outcome;
       const ageMs = now() - (build.complete_at ?? 0) * 1000;
       if (origin === 'history') return;

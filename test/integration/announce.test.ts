@@ -1,0 +1,175 @@
+/**
+ * The whole bot against a real Buildbot master: the CLI with the console adapter, builds driven
+ * green → red → red → green, orange → red, purple; commands on stdin; master and bot restarts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotProcess, labConfig, startBot, writeConfig } from '../support/bot.js';
+import { type Lab, startLab } from '../support/lab.js';
+import { startProxy } from '../support/proxy.js';
+
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await startLab({
+    branches: ['3.x', '3.14'],
+    platforms: ['AMD64 Debian root:stable,tier-1', 'PPC64LE RHEL8:unstable,tier-3'],
+  });
+});
+afterAll(async () => {
+  await lab?.close();
+});
+
+/** Stdout lines that announce something about `builder`. */
+function announcementsFor(bot: BotProcess, builder: string, from = 0): string[] {
+  const escaped = builder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return bot.matching(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${escaped} #\\d+ `), from);
+}
+
+describe.each(['ws', 'sse'] as const)('over %s', (stream) => {
+  const builder = stream === 'ws' ? 'AMD64 Debian root 3.x' : 'AMD64 Debian root 3.14';
+  let bot: BotProcess;
+
+  beforeAll(async () => {
+    await lab.runBuild(builder, 'pass'); // history the bot imports silently
+    bot = await startBot(writeConfig(labConfig(lab.url, stream)));
+    const following = await bot.waitForLog('following live events');
+    expect(following.transport).toBe(stream);
+  });
+  afterAll(async () => {
+    expect(await bot?.stop()).toBe(0);
+  });
+
+  it('announces exactly the transitions: green→red, not red→red, red→green, not green→orange, orange→red, purple', async () => {
+    expect(announcementsFor(bot, builder)).toEqual([]);
+
+    const red = await lab.runBuild(builder, 'fail');
+    await bot.waitForLine(new RegExp(`${builder} #${red.number} turned red: failed test`));
+
+    const stillRed = await lab.runBuild(builder, 'fail');
+    await bot.waitForBuild(stillRed.buildid);
+
+    const green = await lab.runBuild(builder, 'pass');
+    await bot.waitForLine(new RegExp(`${builder} #${green.number} recovered \\(green\\)`));
+
+    const orange = await lab.runBuild(builder, 'warn');
+    expect(orange.results).toBe(1);
+    await bot.waitForBuild(orange.buildid);
+
+    const redAgain = await lab.runBuild(builder, 'fail');
+    await bot.waitForLine(new RegExp(`${builder} #${redAgain.number} turned red`));
+
+    const purple = await lab.runBuild(builder, 'exception');
+    await bot.waitForLine(new RegExp(`${builder} #${purple.number} stopped with an exception`));
+
+    expect(announcementsFor(bot, builder).map((l) => l.slice(9).replace(/:.*/, ''))).toEqual([
+      `${builder} #${red.number} turned red`,
+      `${builder} #${green.number} recovered (green)`,
+      `${builder} #${redAgain.number} turned red`,
+      `${builder} #${purple.number} stopped with an exception`,
+    ]);
+    // The announcement carries the build link and how long the builder had been passing.
+    const at = bot.stdout.findIndex((l) => l.text.includes(`${builder} #${red.number} turned red`));
+    const body = bot.stdout.slice(at + 1, at + 4).map((l) => l.text);
+    expect(body[0]).toMatch(/^ {2}Had been passing for (at least )?\d+ s \(since #\d+\)\.$/);
+    expect(body).toContain(`  No new changes since #${red.number - 1} (forced or rebuilt).`);
+    const builderid = red.builderid;
+    expect(body).toContain(`  ${lab.url}#/builders/${builderid}/builds/${red.number}`);
+  });
+
+  it('answers !status and !last from its own state', async () => {
+    const from = bot.stdout.length;
+    const branch = builder.split(' ').pop() as string;
+    bot.send(`!status ${branch}`);
+    const summary = await bot.waitForLine(new RegExp(`^${branch.replace('.', '\\.')}: 2 builders — `), from);
+    expect(summary.text).toMatch(/1 purple/);
+    bot.send(`!last ${builder}`);
+    const row = await bot.waitForLine(
+      /^ {2}#\d+ EXC #\d+ FAIL #\d+ warn #\d+ ok #\d+ FAIL #\d+ FAIL #\d+ ok/,
+      from,
+    );
+    expect(row.text).toBeTruthy();
+    bot.send('!frobnicate');
+    await bot.waitForLine(/^Unknown command 'frobnicate'\. Try !help\.$/, from);
+  });
+});
+
+describe('restarts', () => {
+  const builder = 'PPC64LE RHEL8 3.x';
+  let dir: string;
+
+  it('announces a build that finished while the master was restarting, exactly once', async () => {
+    await lab.runBuild(builder, 'pass');
+    const config = writeConfig(labConfig(lab.url, 'ws'));
+    dir = config;
+    const bot = await startBot(config);
+    await lab.stopMaster();
+    await bot.waitForLog('stream ended');
+    await lab.startMaster();
+    // Forced at once: it finishes while the bot is still backing off from the lost stream.
+    const red = await lab.runBuild(builder, 'fail');
+    await bot.waitForLine(new RegExp(`${builder} #${red.number} turned red`));
+    const followed = bot.logs.filter((l) => l.msg === 'following live events').length;
+    await bot.until(
+      'the stream to be followed again',
+      () => bot.logs.filter((l) => l.msg === 'following live events').length >= Math.max(2, followed),
+    );
+    // A later build proves the bot is live again; the red one stays announced once.
+    const later = await lab.runBuild(builder, 'fail');
+    await bot.waitForBuild(later.buildid);
+    expect(announcementsFor(bot, builder)).toHaveLength(1);
+    expect(await bot.stop()).toBe(0);
+  });
+
+  it.each(['ws', 'sse'] as const)(
+    'over %s, a build that finished while the stream was down and the master restarted is back-filled once',
+    async (stream) => {
+      const target = stream === 'ws' ? 'AMD64 Debian root 3.x' : 'AMD64 Debian root 3.14';
+      await lab.runBuild(target, 'pass');
+      const proxy = await startProxy(lab.httpPort);
+      const bot = await startBot(writeConfig(labConfig(proxy.url, stream)));
+      try {
+        const before = bot.logs.filter((l) => l.msg === 'following live events').length;
+        proxy.block(); // the stream dies, and so does every request until unblock()
+        await bot.waitForLog('stream ended');
+        await lab.restartMaster();
+        const red = await lab.runBuild(target, 'fail');
+        proxy.unblock();
+        const line = await bot.waitForLine(new RegExp(`${target} #${red.number} turned red`));
+        expect(line).toBeTruthy();
+        const recorded = await bot.waitForBuild(red.buildid);
+        expect(recorded.origin).toBe('backfill');
+        await bot.until('the stream to be followed again', () =>
+          bot.logs.filter((l) => l.msg === 'following live events').length > before ? true : undefined,
+        );
+        const later = await lab.runBuild(target, 'fail');
+        const live = await bot.waitForBuild(later.buildid);
+        expect(live.origin).toBe('stream');
+        expect(announcementsFor(bot, target)).toHaveLength(1);
+      } finally {
+        await bot.stop();
+        await proxy.close();
+      }
+    },
+  );
+
+  it('after a restart (even kill -9) announces what finished meanwhile, and nothing twice', async () => {
+    const first = await startBot(dir);
+    const green = await lab.runBuild(builder, 'pass');
+    await first.waitForLine(new RegExp(`${builder} #${green.number} recovered`));
+    await first.stop('SIGKILL');
+
+    const red = await lab.runBuild(builder, 'fail'); // while no bot runs
+    const second = await startBot(dir);
+    await second.waitForLine(new RegExp(`${builder} #${red.number} turned red`));
+    const check = await lab.runBuild(builder, 'fail');
+    await second.waitForBuild(check.buildid);
+    expect(announcementsFor(second, builder)).toHaveLength(1);
+    expect(await second.stop()).toBe(0);
+
+    const third = await startBot(dir);
+    const quiet = await lab.runBuild(builder, 'fail');
+    await third.waitForBuild(quiet.buildid);
+    expect(announcementsFor(third, builder)).toEqual([]);
+    expect(await third.stop()).toBe(0);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real server, which a test can cut: `block()` drops every
+ * open connection and refuses new ones until `unblock()`. It makes "the network was away while X
+ * happened" deterministic.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface Proxy {
+  url: string;
+  port: number;
+  block(): void;
+  unblock(): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(targetPort: number): Promise<Proxy> {
+  const open = new Set<Socket>();
+  let blocked = false;
+  const server: Server = createServer((client) => {
+    if (blocked) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+    open.add(client);
+    open.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    port: address.port,
+    block() {
+      blocked = true;
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    unblock() {
+      blocked = false;
+    },
+    close() {
+      for (const s of open) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
