@@ -24,7 +24,10 @@ export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .url({
+    protocol: /^https?$/,
+    error: (issue) => (issue.input === undefined ? 'is required' : 'must be an http:// or https:// URL'),
+  })
   .transform((url) => (url.endsWith('/') ? url : `${url}/`));
 
 export const masterSchema = z.strictObject({

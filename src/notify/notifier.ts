@@ -170,7 +170,8 @@ export class Notifier {
     let changes: ChangeSummary[] = [];
     let changesKnown = true;
     try {
-      changes = await this.changesOf(t);
+      // A recovery names no culprit: its changes are not shown, so not asked for.
+      if (t.event !== 'recovery') changes = await this.changesOf(t);
     } catch (err) {
       changesKnown = false;
       this.opts.log.warn(

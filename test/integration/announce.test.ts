@@ -173,3 +173,19 @@ describe('restarts', () => {
     expect(await third.stop()).toBe(0);
   });
 });
+
+describe('stream: poll', () => {
+  it('finds transitions through REST alone', async () => {
+    const builder = 'PPC64LE RHEL8 3.14';
+    await lab.runBuild(builder, 'pass');
+    const bot = await startBot(writeConfig(labConfig(lab.url, 'poll')));
+    try {
+      const red = await lab.runBuild(builder, 'fail');
+      await bot.waitForLine(new RegExp(`${builder} #${red.number} turned red`));
+      expect((await bot.waitForBuild(red.buildid)).origin).toBe('poll');
+      expect(bot.logs.some((l) => l.msg === 'following live events')).toBe(false);
+    } finally {
+      expect(await bot.stop()).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The CLI as a newcomer meets it: --help, check-config, bad configs, and masters that cannot be
+ * reached or answer garbage. None of it may print a stack trace or crash the bot.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, labConfig, startBot, writeConfig } from '../support/bot.js';
+
+function run(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+describe('bbwatch CLI', () => {
+  it('prints help and version', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('bbwatch check-config FILE');
+    expect(help.stdout).toContain('https://buildbot.python.org/all/');
+    expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('check-config accepts a good file and lists every problem of a bad one', async () => {
+    const good = await run(['check-config', 'examples/cpython.yaml']);
+    expect(good).toMatchObject({ code: 0, stderr: '' });
+    expect(good.stdout).toContain('examples/cpython.yaml: OK — 1 master(s) (cpython)');
+
+    const bad = writeConfig('masters:\n  - name: lab\n    urll: http://x/\nnotify:\n  - to: "irc:#x"\n');
+    const result = await run(['check-config', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('2 problems:');
+    expect(result.stderr).toContain("masters[0].urll (line 3): unknown key 'urll'");
+    expect(result.stderr).toContain('masters[0].url: is required');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('refuses to start on a bad config with the same message', async () => {
+    const bad = writeConfig('masters:\n  - name: lab\n    url: http://127.0.0.1:1/\n    stream: telepathy\n');
+    const result = await run(['--config', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/masters\[0\]\.stream \(line 4\): expected one of "auto"\|"ws"\|"sse"\|"poll"/);
+    expect((await run(['--config', '/nonexistent.yaml'])).stderr).toBe(
+      'bbwatch: /nonexistent.yaml: cannot read the file (no such file)\n',
+    );
+    expect((await run(['--frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('masters that misbehave', () => {
+  let garbage: Server;
+  let garbageUrl: string;
+
+  beforeAll(async () => {
+    garbage = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Welcome to nginx!</h1>'));
+    await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
+    garbageUrl = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((r) => garbage.close(() => r())));
+
+  it('keeps running and answering when the master cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const bot = await startBot(writeConfig(labConfig(`http://127.0.0.1:${port}/`, 'auto')), { waitReady: false });
+    const failure = await bot.waitForLog('cannot load the master; retrying');
+    expect(String(failure.err)).toContain('could not be reached: ECONNREFUSED');
+    bot.send('!status');
+    await bot.waitForLine(/^No builders known yet: the bot is still loading them from the master\.$/);
+    expect(await bot.stop()).toBe(0);
+  });
+
+  it('says clearly when the URL is not a Buildbot master', async () => {
+    const bot = await startBot(writeConfig(labConfig(garbageUrl, 'auto')), { waitReady: false });
+    const failure = await bot.waitForLog('cannot load the master; retrying');
+    expect(String(failure.err)).toBe(
+      `${garbageUrl}api/v2/builders answered with something that is not JSON ("<h1>Welcome to nginx!</h1>")`,
+    );
+    bot.send('!help');
+    await bot.waitForLine(/^bbwatch commands:$/);
+    expect(await bot.stop()).toBe(0);
+    expect(bot.stderrText.join('\n')).not.toMatch(/\n\s+at /);
+  });
+});
