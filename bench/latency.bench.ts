@@ -47,36 +47,43 @@ it('start-up time to ready', async () => {
     const bot = await startBot(config);
     const wall = performance.now() - t0;
     const ready = bot.logs.find((l) => l.msg === 'ready');
-    rows.push(`  ${label}: ${wall.toFixed(0)} ms from spawn to ready (process's own clock: ${String(ready?.startupMs)} ms), RSS ${rssMiB(bot.child.pid)}`);
+    rows.push(
+      `  ${label}: ${wall.toFixed(0)} ms from spawn to ready (process's own clock: ${String(ready?.startupMs)} ms), RSS ${rssMiB(bot.child.pid)}`,
+    );
     expect(await bot.stop()).toBe(0);
   }
   console.log(`\nStart-up with the lab master (${builders.length} builders):\n${rows.join('\n')}`);
 });
 
-it.each(['ws', 'sse'] as const)('latency from the master finished event to the console line, over %s', async (stream) => {
-  const builder = stream === 'ws' ? 'AMD64 Fedora Stable 3.x' : 'AMD64 Fedora Stable 3.14';
-  await lab.runBuild(builder, 'pass');
-  const bot = await startBot(writeConfig(labConfig(lab.url, stream)));
-  // The baseline: the master's own event, as a plain SSE client receives it.
-  const masterSeen = new Map<number, number>();
-  const source = new EventSource(`${lab.url}sse/listen/builders/*/builds/*/finished`);
-  await new Promise<void>((resolve) => source.addEventListener('handshake', () => resolve(), { once: true }));
-  source.addEventListener('event', (ev) => {
-    const { message } = JSON.parse(ev.data) as { message: { buildid: number } };
-    masterSeen.set(message.buildid, performance.now() + performance.timeOrigin);
-  });
-  const latencies: number[] = [];
-  try {
-    for (let i = 0; i < ROUNDS; i++) {
-      const build = await lab.runBuild(builder, i % 2 === 0 ? 'fail' : 'pass');
-      const line = await bot.waitForLine(new RegExp(`${builder} #${build.number} (turned red|recovered)`));
-      const seen = masterSeen.get(build.buildid);
-      if (seen !== undefined) latencies.push(line.at - seen);
+it.each(['ws', 'sse'] as const)(
+  'latency from the master finished event to the console line, over %s',
+  async (stream) => {
+    const builder = stream === 'ws' ? 'AMD64 Fedora Stable 3.x' : 'AMD64 Fedora Stable 3.14';
+    await lab.runBuild(builder, 'pass');
+    const bot = await startBot(writeConfig(labConfig(lab.url, stream)));
+    // The baseline: the master's own event, as a plain SSE client receives it.
+    const masterSeen = new Map<number, number>();
+    const source = new EventSource(`${lab.url}sse/listen/builders/*/builds/*/finished`);
+    await new Promise<void>((resolve) =>
+      source.addEventListener('handshake', () => resolve(), { once: true }),
+    );
+    source.addEventListener('event', (ev) => {
+      const { message } = JSON.parse(ev.data) as { message: { buildid: number } };
+      masterSeen.set(message.buildid, performance.now() + performance.timeOrigin);
+    });
+    const latencies: number[] = [];
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        const build = await lab.runBuild(builder, i % 2 === 0 ? 'fail' : 'pass');
+        const line = await bot.waitForLine(new RegExp(`${builder} #${build.number} (turned red|recovered)`));
+        const seen = masterSeen.get(build.buildid);
+        if (seen !== undefined) latencies.push(line.at - seen);
+      }
+    } finally {
+      source.close();
+      expect(await bot.stop()).toBe(0);
     }
-  } finally {
-    source.close();
-    expect(await bot.stop()).toBe(0);
-  }
-  console.log(`\nLatency over ${stream}, master finished event → console line: ${stats(latencies)}`);
-  expect(latencies.length).toBeGreaterThan(0);
-});
+    console.log(`\nLatency over ${stream}, master finished event → console line: ${stats(latencies)}`);
+    expect(latencies.length).toBeGreaterThan(0);
+  },
+);

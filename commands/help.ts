@@ -8,6 +8,7 @@ export const help = defineCommand({
   aliases: ['commands'],
   summary: 'list the commands, or explain one',
   usage: '[command]',
+  args: [{ name: 'command', description: 'the command to explain', kind: 'command' }],
   help: ['Example: !help status'],
   permission: 'read',
   run(ctx) {

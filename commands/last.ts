@@ -19,6 +19,15 @@ export const last = defineCommand({
   name: 'last',
   summary: "a builder's last builds as a row of results, newest first",
   usage: '<builder> [count]',
+  args: [
+    {
+      name: 'builder',
+      description: 'the builder (or text only its name contains)',
+      kind: 'builder',
+      required: true,
+    },
+    { name: 'count', description: 'how many builds (default 10)', kind: 'integer' },
+  ],
   help: [
     'Example: !last AMD64 Debian root 3.x — or any text only one builder name contains.',
     'A trailing number picks how many builds to show (default 10).',

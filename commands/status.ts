@@ -21,6 +21,10 @@ export const status = defineCommand({
   aliases: ['st'],
   summary: 'how the fleet (or a branch, or some builders) is doing, and which builders are red',
   usage: '[branch|builder text|all] [stable|unstable|tier-N]...',
+  args: [
+    { name: 'which', description: 'a branch (3.x), builder text, or all', kind: 'branch' },
+    { name: 'tags', description: 'stable, unstable, tier-1 ... (all must match)', kind: 'tag', rest: true },
+  ],
   help: [
     'Examples: !status 3.x · !status 3.14 stable · !status tier-1 · !status Windows · !status all',
     'A branch matches a builder tag or name suffix; other text matches builder names. Tags narrow it down.',

@@ -1,7 +1,8 @@
 import { MasterWatcher } from './buildbot/watcher.js';
 import { Bus, Events } from './bus.js';
-import type { Adapter, IncomingMessage } from './chat/adapter.js';
+import type { Adapter, AdapterServices, IncomingMessage } from './chat/adapter.js';
 import type { Command } from './chat/command.js';
+import { completions } from './chat/complete.js';
 import { Dispatcher } from './chat/dispatcher.js';
 import type { Config } from './config/load.js';
 import { errorMessage } from './errors.js';
@@ -72,8 +73,18 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   bus.on(Events.WatcherState, (s) => log.debug(s, 'watcher state'));
 
   const dispatcher = new Dispatcher({ commands, fleet, grants: config.permissions, log });
+  const commandInfo = commands.map(({ run: _run, ...info }) => info);
   for (const adapter of adapters) {
-    await adapter.start(async (message: IncomingMessage) => {
+    const services: AdapterServices = {
+      state: {
+        get: (key) => meta.get(`adapter:${adapter.platform}:${key}`),
+        set: (key, value) => meta.set(`adapter:${adapter.platform}:${key}`, value),
+      },
+      log: log.child({ adapter: adapter.platform }),
+      commands: commandInfo,
+      complete: (kind, prefix, limit) => completions(fleet, commandInfo, kind, prefix, limit),
+    };
+    const onMessage = async (message: IncomingMessage) => {
       try {
         const answer = await dispatcher.handle(message, adapter.lineLimit);
         if (answer) await adapter.send(message.room, answer);
@@ -83,7 +94,8 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
           'reply not sent',
         );
       }
-    });
+    };
+    await adapter.start(onMessage, services);
   }
   // What a previous run recorded but could not confirm as sent goes out first.
   void notifier.flush();

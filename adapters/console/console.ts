@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Adapter, IncomingMessage } from '../../src/chat/adapter.js';
+import type { Adapter, AdapterServices, IncomingMessage } from '../../src/chat/adapter.js';
 import type { Message } from '../../src/chat/render-kit.js';
 import { renderConsole } from './render.js';
 
@@ -36,7 +36,10 @@ export class ConsoleAdapter implements Adapter {
     this.output.on('error', () => undefined);
   }
 
-  async start(onMessage: (message: IncomingMessage) => Promise<void>): Promise<void> {
+  async start(
+    onMessage: (message: IncomingMessage) => Promise<void>,
+    _services: AdapterServices,
+  ): Promise<void> {
     this.rl = createInterface({ input: this.input, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
     this.rl.on('line', (line) => {
       if (line.trim() === '') return;

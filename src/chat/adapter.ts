@@ -1,4 +1,7 @@
+import type { Logger } from 'pino';
 import type { Message } from '../messages/message.js';
+import type { ArgKind, CommandInfo } from './command.js';
+import type { Permission } from './permissions.js';
 
 /** Who sent a message, as the platform vouches for it. */
 export interface Sender {
@@ -9,6 +12,13 @@ export interface Sender {
   identity: string | undefined;
   /** How to address them in a reply (a nick, a display name). */
   name: string;
+  /** More identities the platform vouches for, such as roles (`discord:role:<id>`). */
+  roles?: readonly string[];
+  /**
+   * Permissions the platform grants here by its own rules, as configured for the adapter
+   * (a channel operator may `operate`, a Matrix power level may `force`).
+   */
+  platformGrants?: readonly Permission[];
 }
 
 /** A chat message as an adapter hands it to the core: plain data, no platform objects. */
@@ -20,8 +30,25 @@ export interface IncomingMessage {
   text: string;
   /** A private conversation with the bot. */
   isDirect: boolean;
-  /** Already addressed to the bot (`bbwatch: status`, a private message): no `!` needed. */
+  /** Already addressed to the bot (`bbwatch: status`, a private message, a slash command): no `!` needed. */
   addressed: boolean;
+}
+
+/** Small values an adapter keeps across restarts (a sync token, a resume cursor). */
+export interface KeyValueStore {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+/** What the core lends an adapter when it starts. */
+export interface AdapterServices {
+  /** Persistent values, namespaced to this adapter. */
+  state: KeyValueStore;
+  log: Logger;
+  /** Every command's metadata, for platforms that register commands (slash commands). */
+  commands: readonly CommandInfo[];
+  /** Up to `limit` completions for an argument being typed (autocomplete). */
+  complete(kind: ArgKind, prefix: string, limit?: number): string[];
 }
 
 /** What the core needs of a chat platform. Rendering and rate limits are the adapter's business. */
@@ -29,7 +56,7 @@ export interface Adapter {
   readonly platform: string;
   /** How many lines a reply may have in a room before a command should cut it short. */
   readonly lineLimit: number;
-  start(onMessage: (message: IncomingMessage) => Promise<void>): Promise<void>;
+  start(onMessage: (message: IncomingMessage) => Promise<void>, services: AdapterServices): Promise<void>;
   stop(): Promise<void>;
   /** Sends one message; resolves once the platform accepted it, rejects if it did not. */
   send(room: string, message: Message): Promise<void>;

@@ -3,6 +3,20 @@ import type { FleetView } from '../state/fleet.js';
 import type { Sender } from './adapter.js';
 import type { Permission } from './permissions.js';
 
+/** What an argument names, so platforms with typed options can offer completions. */
+export type ArgKind = 'text' | 'integer' | 'builder' | 'branch' | 'tag' | 'command' | 'test' | 'duration';
+
+/** One argument of a command, for typed-option platforms (Discord slash commands) and help. */
+export interface ArgSpec {
+  name: string;
+  description: string;
+  kind: ArgKind;
+  required?: boolean;
+  /** Takes every remaining word (a builder name with spaces). */
+  rest?: boolean;
+  choices?: readonly string[];
+}
+
 /** Everything a command may use: its arguments, who asked, and read access to the fleet. */
 export interface CommandContext {
   /** The arguments after the command name, tokenized. */
@@ -20,8 +34,8 @@ export interface CommandContext {
   can(permission: Permission): boolean;
 }
 
-/** A chat command: plain data plus a function from context to a platform-neutral reply. */
-export interface Command {
+/** A command's metadata, as adapters may see it. */
+export interface CommandInfo {
   name: string;
   aliases?: readonly string[];
   /** One line for `!help`. */
@@ -30,7 +44,13 @@ export interface Command {
   usage: string;
   /** More help lines for `!help <command>`: examples and details. */
   help?: readonly string[];
+  /** The arguments as typed options, in order; the words they take are joined into the command line. */
+  args?: readonly ArgSpec[];
   permission: Permission;
+}
+
+/** A chat command: plain data plus a function from context to a platform-neutral reply. */
+export interface Command extends CommandInfo {
   run(ctx: CommandContext): Message | Promise<Message>;
 }
 

@@ -64,7 +64,7 @@ export class Dispatcher {
         `Unknown command '${name.slice(0, 40)}'.${hint ? ` Did you mean ${this.prefix}${hint}?` : ''} Try ${this.prefix}help.`,
       ]);
     }
-    const can = (permission: Permission) => isAllowed(this.opts.grants, message.sender.identity, permission);
+    const can = (permission: Permission) => isAllowed(this.opts.grants, message.sender, permission);
     if (!can(command.permission)) {
       this.opts.log.info(
         { command: command.name, identity: message.sender.identity, room: message.room },

@@ -3,20 +3,18 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
+import { type ChatConfig, PLATFORMS } from './chat.js';
 import { configSchema, type NotifyRule, type ParsedConfig } from './schema.js';
 
 /** The configuration bbwatch runs with: validated, defaults filled in, secrets noted for redaction. */
 export interface Config extends Omit<ParsedConfig, 'notify' | 'chat'> {
-  chat: { console: boolean };
+  chat: Omit<ChatConfig, 'console'> & { console: boolean };
   notify: NotifyRule[];
   /** Values that came from environment variables: never logged, never replied. */
   secrets: string[];
   /** Where it came from, for messages: a path or `(built-in default)`. */
   source: string;
 }
-
-/** Chat platforms this build of bbwatch has adapters for, as they appear under `chat:`. */
-const PLATFORMS = ['console'] as const;
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
   let text: string;
@@ -68,15 +66,26 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
 }
 
 function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config {
-  const otherChat = Object.entries(parsed.chat).some(([key, on]) => key !== 'console' && on);
+  const otherChat = Object.entries(parsed.chat).some(
+    ([key, on]) => key !== 'console' && on !== undefined && on !== false,
+  );
   // The console is the default when no chat network is configured.
   const consoleOn = parsed.chat.console ?? !otherChat;
   const notify = parsed.notify ?? (consoleOn ? [{ to: 'console', events: ['failure' as const] }] : []);
   const problems: string[] = [];
-  const enabled = new Set<string>(consoleOn ? ['console'] : []);
+  const enabled = new Set<string>(
+    Object.entries(parsed.chat)
+      .filter(([key, on]) => key !== 'console' && on !== undefined && on !== false)
+      .map(([key]) => key),
+  );
+  if (consoleOn) enabled.add('console');
   notify.forEach((rule, i) => {
     const platform = rule.to === 'console' ? 'console' : rule.to.split(':')[0];
-    if (!platform || !(PLATFORMS as readonly string[]).includes(platform)) {
+    if (
+      !platform ||
+      !(PLATFORMS as readonly string[]).includes(platform) ||
+      (platform !== 'console' && !rule.to.slice(platform.length + 1))
+    ) {
       problems.push(
         `notify[${i}].to: '${rule.to}' is not a destination (write console, or <platform>:<room> for a platform under chat:)`,
       );
@@ -85,7 +94,7 @@ function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config
     }
   });
   if (problems.length > 0) throw new ConfigError(problems, source);
-  return { ...parsed, chat: { console: consoleOn }, notify, secrets, source };
+  return { ...parsed, chat: { ...parsed.chat, console: consoleOn }, notify, secrets, source };
 }
 
 /** Replaces `${NAME}` in every string with the environment variable; `$${` writes a literal `${`. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { chatSchema } from './chat.js';
 
 /** A duration written `30s`, `15m`, `2h` or `1d`, parsed to milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -59,12 +60,6 @@ const ruleSchema = z.strictObject({
   tags: z.array(z.string()).optional(),
   builders: regex.optional(),
 });
-
-const chatSchema = z
-  .strictObject({
-    console: z.boolean().optional(),
-  })
-  .default({});
 
 const permissionsSchema = z
   .strictObject({

@@ -44,7 +44,9 @@ describe('bbwatch CLI', () => {
     const bad = writeConfig('masters:\n  - name: lab\n    url: http://127.0.0.1:1/\n    stream: telepathy\n');
     const result = await run(['--config', bad]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/masters\[0\]\.stream \(line 4\): expected one of "auto"\|"ws"\|"sse"\|"poll"/);
+    expect(result.stderr).toMatch(
+      /masters\[0\]\.stream \(line 4\): expected one of "auto"\|"ws"\|"sse"\|"poll"/,
+    );
     expect((await run(['--config', '/nonexistent.yaml'])).stderr).toBe(
       'bbwatch: /nonexistent.yaml: cannot read the file (no such file)\n',
     );
@@ -57,7 +59,9 @@ describe('masters that misbehave', () => {
   let garbageUrl: string;
 
   beforeAll(async () => {
-    garbage = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Welcome to nginx!</h1>'));
+    garbage = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Welcome to nginx!</h1>'),
+    );
     await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
     garbageUrl = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}/`;
   });
@@ -68,7 +72,9 @@ describe('masters that misbehave', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const bot = await startBot(writeConfig(labConfig(`http://127.0.0.1:${port}/`, 'auto')), { waitReady: false });
+    const bot = await startBot(writeConfig(labConfig(`http://127.0.0.1:${port}/`, 'auto')), {
+      waitReady: false,
+    });
     const failure = await bot.waitForLog('cannot load the master; retrying');
     expect(String(failure.err)).toContain('could not be reached: ECONNREFUSED');
     bot.send('!status');
