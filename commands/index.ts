@@ -1,7 +1,12 @@
 import type { Command } from '../src/chat/command.js';
+import { flaky } from './flaky.js';
 import { help } from './help.js';
+import { known } from './known.js';
 import { last } from './last.js';
+import { repro } from './repro.js';
 import { status } from './status.js';
+import { unknown } from './unknown.js';
+import { why } from './why.js';
 
 /** Every chat command, in the order `!help` lists them. */
-export const COMMANDS: readonly Command[] = [status, last, help];
+export const COMMANDS: readonly Command[] = [status, last, why, flaky, repro, known, unknown, help];

@@ -9,7 +9,11 @@ import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import type { ChangeSummary } from './messages/announcement.js';
 import { type ChangeLookup, Notifier } from './notify/notifier.js';
-import { Fleet } from './state/fleet.js';
+import { Analyzer } from './logs/analyzer.js';
+import { TestHistory } from './logs/history.js';
+import type { LogFacts } from './messages/announcement.js';
+import { Fleet, type Transition } from './state/fleet.js';
+import { TestStore } from './store/tests.js';
 import { trackFleet } from './state/tracker.js';
 import { BuildStore } from './store/builds.js';
 import { openDb } from './store/db.js';
@@ -41,6 +45,19 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   const fleet = new Fleet(builds, config.masters);
   const watchers = new Map(config.masters.map((m) => [m.name, new MasterWatcher(m, { bus, meta, log })]));
 
+  const testStore = new TestStore(db);
+  const analyzer = new Analyzer({
+    store: testStore,
+    fleet,
+    bus,
+    log,
+    maxAgeMs: config.announce.max_age,
+    masters: new Map(
+      config.masters.map((m) => [m.name, { rest: watcherOf(watchers, m.name).rest, logs: m.logs }]),
+    ),
+  });
+  const tests = new TestHistory(testStore, analyzer);
+
   const byPlatform = new Map(adapters.map((a) => [a.platform, a]));
   const notifier = new Notifier({
     outbox,
@@ -49,6 +66,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     log,
     showMaster: config.masters.length > 1,
     changes: changeLookup(watchers),
+    tests: (t) => logFacts(t, tests, testStore),
     deliver: (destination, message) => {
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
       const adapter = byPlatform.get(platform);
@@ -72,7 +90,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   });
   bus.on(Events.WatcherState, (s) => log.debug(s, 'watcher state'));
 
-  const dispatcher = new Dispatcher({ commands, fleet, grants: config.permissions, log });
+  const dispatcher = new Dispatcher({ commands, fleet, tests, grants: config.permissions, log });
   const commandInfo = commands.map(({ run: _run, ...info }) => info);
   for (const adapter of adapters) {
     const services: AdapterServices = {
@@ -97,8 +115,9 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     };
     await adapter.start(onMessage, services);
   }
-  // What a previous run recorded but could not confirm as sent goes out first.
+  // What a previous run recorded but could not confirm as sent goes out first; so do unread logs.
   void notifier.flush();
+  void analyzer.drain();
 
   const ready = Promise.all([...watchers.values()].map((w) => w.start())).then(() => undefined);
   return {
@@ -107,10 +126,46 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     ready,
     async stop() {
       await Promise.all([...watchers.values()].map((w) => w.stop()));
+      await analyzer.stop();
       await notifier.stop();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
       db.close();
     },
+  };
+}
+
+function watcherOf(watchers: ReadonlyMap<string, MasterWatcher>, name: string): MasterWatcher {
+  const watcher = watchers.get(name);
+  if (!watcher) throw new Error(`no watcher for master ${name}`);
+  return watcher;
+}
+
+/** Days of history behind "flaky N× recently" in announcements. */
+const FLAKY_DAYS = 7;
+
+/** The test-log facts of an announcement: failing and flaky tests with their recent history. */
+async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Promise<LogFacts | undefined> {
+  const stored = await tests.analysis(t.master, t.build, false);
+  const a = stored?.analysis;
+  if (!a) return undefined;
+  const since = Math.floor(Date.now() / 1000) - FLAKY_DAYS * 86_400;
+  const counts = store.flakyCounts([...a.failed, ...a.flaky], since);
+  const mention = (name: string) => ({
+    name,
+    // This build's own flaky outcome is not "recent history".
+    flakyRecently: Math.max(0, (counts.get(name) ?? 0) - (a.flaky.includes(name) ? 1 : 0)),
+    known: tests.knownFor(name, t.builder.name).map((k) => k.issue),
+  });
+  // Tests without a known issue first: they are the news.
+  const byNews = (x: { known: string[] }, y: { known: string[] }) =>
+    Number(x.known.length > 0) - Number(y.known.length > 0);
+  return {
+    failed: a.failed.map(mention).sort(byNews),
+    flaky: a.flaky.map(mention).sort(byNews),
+    envChanged: a.envChanged,
+    partial: a.partial,
+    logUrl: stored?.logUrl,
+    flakyDays: FLAKY_DAYS,
   };
 }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { BuildbotBuild, BuildbotBuilder } from './buildbot/types.js';
 import type { Transition } from './state/fleet.js';
+import type { BuildRecord } from './store/builds.js';
 
 /** How a finished build reached the bot: history import is never announced. */
 export type BuildOrigin = 'history' | 'backfill' | 'stream' | 'poll';
@@ -8,6 +9,7 @@ export type BuildOrigin = 'history' | 'backfill' | 'stream' | 'poll';
 export const Events = {
   BuildersLoaded: 'builders.loaded',
   BuildFinished: 'build.finished',
+  BuildRecorded: 'build.recorded',
   BuilderTransition: 'builder.transition',
   WatcherState: 'watcher.state',
 } as const;
@@ -17,6 +19,8 @@ export type WatcherStatus = 'connecting' | 'streaming' | 'polling' | 'down' | 's
 export interface BotEvents {
   [Events.BuildersLoaded]: [{ master: string; builders: BuildbotBuilder[] }];
   [Events.BuildFinished]: [{ master: string; build: BuildbotBuild; origin: BuildOrigin; receivedAt: number }];
+  /** A finished build seen for the first time, inside the transaction that records it. */
+  [Events.BuildRecorded]: [{ master: string; build: BuildRecord; origin: BuildOrigin }];
   [Events.BuilderTransition]: [Transition];
   [Events.WatcherState]: [{ master: string; status: WatcherStatus; transport?: string; detail?: string }];
 }

@@ -91,27 +91,86 @@ export class BuildbotRest {
     return this.list<BuildbotChange>(`builds/${buildid}/changes`, 'changes', {}, signal);
   }
 
+  /** Counts requests and bytes, when a caller wants to know what an operation cost. */
+  stats: RequestStats | undefined;
+
+  /** A Buildbot log's lines (with stream tags for stdio logs), `limit` lines from `offset`. */
+  async logLines(logid: number, offset: number, limit: number, signal?: AbortSignal): Promise<string[]> {
+    const chunks = await this.list<{ firstline: number; content: string }>(
+      `logs/${logid}/contents`,
+      'logchunks',
+      { offset, limit },
+      signal,
+    );
+    const lines: string[] = [];
+    for (const chunk of chunks) {
+      const text = chunk.content.endsWith('\n') ? chunk.content.slice(0, -1) : chunk.content;
+      if (text !== '' || chunk.content !== '') lines.push(...text.split('\n'));
+    }
+    return lines;
+  }
+
+  /**
+   * Streams a log's raw text (stream tags stripped by the master) to `onChunk` without holding it.
+   * Retried only before the first byte arrives: a stream cut midway fails rather than repeat lines.
+   */
+  async streamRaw(logid: number, onChunk: (chunk: Uint8Array) => void, signal?: AbortSignal): Promise<void> {
+    const url = this.url(`logs/${logid}/raw`);
+    await this.request(url, signal, 'text/plain', async (res, idle) => {
+      if (!res.body) return;
+      for await (const chunk of res.body) {
+        idle();
+        if (this.stats) this.stats.bytes += chunk.byteLength;
+        onChunk(chunk);
+      }
+    });
+  }
+
   private async getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+    return this.request(url, signal, 'application/json', async (res) => {
+      const text = await res.text();
+      if (this.stats) this.stats.bytes += Buffer.byteLength(text);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new MasterError(`${url} answered with something that is not JSON (${describeBody(text)})`);
+      }
+    });
+  }
+
+  /**
+   * One GET, within the budget, with a timeout that restarts whenever data arrives (`idle()`), and
+   * retries with back-off for network errors, timeouts, 429 (after Retry-After) and 5xx.
+   */
+  private async request<T>(
+    url: string,
+    signal: AbortSignal | undefined,
+    accept: string,
+    read: (res: Response, idle: () => void) => Promise<T>,
+  ): Promise<T> {
     let lastError: Error = new MasterError(`no attempt made for ${url}`);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       signal?.throwIfAborted();
       await this.opts.budget.take();
+      if (this.stats) this.stats.requests++;
       let retryAfterMs: number | undefined;
+      const timeout = new AbortController();
+      let timer = setTimeout(() => timeout.abort(timeoutError()), this.opts.timeoutMs);
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => timeout.abort(timeoutError()), this.opts.timeoutMs);
+      };
+      let reading = false;
       try {
         const res = await fetch(url, {
-          headers: { 'User-Agent': USER_AGENT, Accept: 'application/json' },
-          signal: signal
-            ? AbortSignal.any([signal, AbortSignal.timeout(this.opts.timeoutMs)])
-            : AbortSignal.timeout(this.opts.timeoutMs),
+          headers: { 'User-Agent': USER_AGENT, Accept: accept },
+          signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
         });
-        const text = await res.text();
         if (res.ok) {
-          try {
-            return JSON.parse(text);
-          } catch {
-            throw new MasterError(`${url} answered with something that is not JSON (${describeBody(text)})`);
-          }
+          reading = true;
+          return await read(res, idle);
         }
+        const text = await res.text();
         const error = new HttpError(res.status, url, errorDetail(text));
         if (!RETRYABLE.has(res.status)) throw error;
         lastError = error;
@@ -129,6 +188,9 @@ export class BuildbotRest {
             : `${url} could not be reached: ${causeMessage(err)}`,
           { cause: err },
         );
+        if (reading) throw lastError;
+      } finally {
+        clearTimeout(timer);
       }
       if (attempt < this.maxAttempts) {
         const delay = retryAfterMs ?? backoff(this.backoffMs, attempt);
@@ -141,6 +203,18 @@ export class BuildbotRest {
     }
     throw lastError;
   }
+}
+
+function timeoutError(): Error {
+  const err = new Error('timed out');
+  err.name = 'TimeoutError';
+  return err;
+}
+
+/** What an operation cost the master. */
+export interface RequestStats {
+  requests: number;
+  bytes: number;
 }
 
 export function backoff(baseMs: number, attempt: number, capMs = 30_000): number {

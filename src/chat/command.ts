@@ -1,3 +1,4 @@
+import type { TestHistoryView } from '../logs/history.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView } from '../state/fleet.js';
 import type { Sender } from './adapter.js';
@@ -30,6 +31,8 @@ export interface CommandContext {
   /** How commands are written on this platform (`!`). */
   prefix: string;
   fleet: FleetView;
+  /** Test history, log analyses and known issues. */
+  tests: TestHistoryView;
   commands: readonly Command[];
   can(permission: Permission): boolean;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { BbwatchError, PermissionError, UsageError, UserError } from '../errors.js';
 import { type Message, reply } from '../messages/message.js';
+import type { TestHistoryView } from '../logs/history.js';
 import type { FleetView } from '../state/fleet.js';
 import type { IncomingMessage } from './adapter.js';
 import type { Command, CommandContext } from './command.js';
@@ -13,6 +14,7 @@ const MAX_INPUT = 1000;
 export interface DispatcherOptions {
   commands: readonly Command[];
   fleet: FleetView;
+  tests: TestHistoryView;
   grants: PermissionGrants;
   log: Logger;
   prefix?: string;
@@ -70,11 +72,14 @@ export class Dispatcher {
         { command: command.name, identity: message.sender.identity, room: message.room },
         'permission refused',
       );
-      return reply([
-        `${this.prefix}${command.name} needs the '${command.permission}' permission${
-          message.sender.identity ? '' : ' (and you are not identified to the network)'
-        }.`,
-      ]);
+      return reply(
+        [
+          `${this.prefix}${command.name} needs the '${command.permission}' permission${
+            message.sender.identity ? '' : ' (and you are not identified to the network)'
+          }.`,
+        ],
+        { private: true },
+      );
     }
     const ctx: CommandContext = {
       args,
@@ -85,6 +90,7 @@ export class Dispatcher {
       lineLimit,
       prefix: this.prefix,
       fleet: this.opts.fleet,
+      tests: this.opts.tests,
       commands: this.opts.commands,
       can,
     };
@@ -95,7 +101,8 @@ export class Dispatcher {
         const sentence = /[.?!]$/.test(err.message) ? err.message : `${err.message}.`;
         return reply([`${sentence} Usage: ${this.prefix}${command.name} ${command.usage}`.trimEnd()]);
       }
-      if (err instanceof UserError || err instanceof PermissionError) return reply([err.message]);
+      if (err instanceof PermissionError) return reply([err.message], { private: true });
+      if (err instanceof UserError) return reply([err.message]);
       this.opts.log.error(
         { command: command.name, args, err: err instanceof Error ? err.stack : String(err) },
         'command failed',

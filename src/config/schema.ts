@@ -20,8 +20,12 @@ const regex = z.string().superRefine((value, ctx) => {
   }
 });
 
-/** Transitions a destination may ask to hear about. Later issues add more. */
-export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery'] as const;
+/**
+ * What a destination may ask to hear about: builder transitions (failure, exception, recovery)
+ * and what the test log adds (newfailure: still red, with a new failing test; flaky: orange
+ * because a test passed only on re-run).
+ */
+export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery', 'newfailure', 'flaky'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 const httpUrl = z
@@ -49,6 +53,17 @@ export const masterSchema = z.strictObject({
   history: z.number().int().min(2).max(500).default(20),
   /** How often REST is asked for finished builds: always in poll mode, as a safety net otherwise. */
   poll_interval: duration.default(30_000),
+  /** Where the test output is: the step's name and the log's slug. */
+  logs: z
+    .strictObject({
+      step: z
+        .string()
+        .regex(/^[a-zA-Z_-][a-zA-Z0-9_-]{0,49}$/, 'must be a Buildbot step name (letters, digits, _ and -)'),
+      log: z
+        .string()
+        .regex(/^[a-zA-Z_-][a-zA-Z0-9_-]{0,49}$/, 'must be a Buildbot log slug (letters, digits, _ and -)'),
+    })
+    .default({ step: 'test', log: 'stdio' }),
   reconcile_interval: duration.default(300_000),
 });
 

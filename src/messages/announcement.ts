@@ -9,8 +9,30 @@ export interface ChangeSummary {
   comments: string;
 }
 
+/** A test named in an announcement, with what the history says of it. */
+export interface TestMention {
+  name: string;
+  /** Times it was flaky in the last days (see `flakyDays`). */
+  flakyRecently: number;
+  /** Tracker issues attached with !known. */
+  known: string[];
+}
+
+/** What the test log of the build says, when it could be read. */
+export interface LogFacts {
+  failed: TestMention[];
+  flaky: TestMention[];
+  envChanged: string[];
+  /** The log ended before regrtest's summary. */
+  partial: boolean;
+  logUrl: string | undefined;
+  flakyDays: number;
+}
+
 export interface AnnouncementInput {
   transition: Transition;
+  /** The test log's findings; undefined when there is no log or it could not be read. */
+  tests?: LogFacts | undefined;
   /** Changes in the builds since the last good one, newest first. */
   changes: readonly ChangeSummary[];
   /** Whether the changes could be read from the master. */
@@ -21,17 +43,50 @@ export interface AnnouncementInput {
 }
 
 const MAX_CHANGES = 4;
+const MAX_TESTS = 8;
+
+const HEADLINE: Record<Transition['event'], (tone: string) => string> = {
+  failure: () => 'turned red',
+  exception: () => 'stopped with an exception',
+  recovery: (tone) => (tone === 'warnings' ? 'recovered (orange)' : 'recovered (green)'),
+  newfailure: () => 'is still red, with a new failure',
+  flaky: () => 'is orange: a test passed only on re-run',
+};
+
+/** `Failed: test_ssl (flaky 3× in 7 d; known: gh-1234), test_os` and friends. */
+function testLines(t: Transition, facts: LogFacts): Line[] {
+  const lines: Line[] = [];
+  const fresh = new Set(t.newFailures ?? []);
+  const list = (label: string, tests: TestMention[]) => {
+    if (tests.length === 0) return;
+    const line: Line = [`${label}: `];
+    tests.slice(0, MAX_TESTS).forEach((test, i) => {
+      if (i > 0) line.push(', ');
+      line.push({ text: cleanText(test.name), code: true, ...(fresh.has(test.name) ? { bold: true } : {}) });
+      const notes: string[] = [];
+      if (fresh.has(test.name)) notes.push('new');
+      if (test.flakyRecently > 0) notes.push(`flaky ${test.flakyRecently}× in ${facts.flakyDays} d`);
+      if (test.known.length > 0) notes.push(`known: ${test.known.map((k) => cleanText(k)).join(', ')}`);
+      if (notes.length > 0) line.push(` (${notes.join('; ')})`);
+    });
+    if (tests.length > MAX_TESTS) line.push(`, … and ${tests.length - MAX_TESTS} more`);
+    lines.push(line);
+  };
+  list(t.event === 'flaky' ? 'Passed on re-run' : 'Failed', t.event === 'flaky' ? facts.flaky : facts.failed);
+  if (t.event !== 'flaky') list('Flaky (passed on re-run)', facts.flaky);
+  if (facts.partial)
+    lines.push(['The test log ends early (killed or timed out?): the list may be incomplete.']);
+  else if (facts.failed.length === 0 && t.event === 'failure')
+    lines.push(['No failing test in the log summary.']);
+  if (facts.logUrl && t.event !== 'recovery') lines.push(['Log: ', facts.logUrl]);
+  return lines;
+}
 
 /** The message for a builder changing colour: who, what, since when, which changes, and a link. */
 export function buildAnnouncement(input: AnnouncementInput): Message {
   const { transition: t } = input;
   const tone = toneOf(t.build.results);
-  const what =
-    t.event === 'failure'
-      ? { text: 'turned red', tone }
-      : t.event === 'exception'
-        ? { text: 'stopped with an exception', tone }
-        : { text: tone === 'warnings' ? 'recovered (orange)' : 'recovered (green)', tone };
+  const what = { text: HEADLINE[t.event](tone), tone };
   const title: Line = [
     ...(input.showMaster ? [`[${t.master}] `] : []),
     { text: t.builder.name, bold: true },
@@ -53,7 +108,8 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
       lines.push([`Had been red for ${atLeast}${span} (since #${t.streak.first.number}).`]);
     }
   }
-  if (t.event !== 'recovery') lines.push(...changeLines(input));
+  if (input.tests) lines.push(...testLines(t, input.tests));
+  if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
   return {
     kind: 'announcement',
     tone,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { NotifyRule } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
-import { buildAnnouncement, type ChangeSummary } from '../messages/announcement.js';
+import { buildAnnouncement, type ChangeSummary, type LogFacts } from '../messages/announcement.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
@@ -13,11 +13,18 @@ export type Deliver = (destination: string, message: Message) => Promise<void>;
 /** The changes behind the given builds, newest first. */
 export type ChangeLookup = (master: string, buildids: readonly number[]) => Promise<ChangeSummary[]>;
 
+/** What the build's test log says (waits for its analysis); undefined when there is nothing to say. */
+export type TestLookup = (transition: Transition) => Promise<LogFacts | undefined>;
+
+/** How long an announcement waits for the test log before it goes out without it. */
+const TEST_WAIT_MS = 60_000;
+
 export interface NotifierOptions {
   outbox: Outbox;
   rules: readonly NotifyRule[];
   deliver: Deliver;
   changes: ChangeLookup;
+  tests?: TestLookup;
   fleet: FleetView;
   log: Logger;
   showMaster: boolean;
@@ -179,8 +186,19 @@ export class Notifier {
         'changes unavailable',
       );
     }
+    let tests: LogFacts | undefined;
+    if (this.opts.tests && t.event !== 'recovery' && t.event !== 'exception') {
+      tests = await withTimeout(this.opts.tests(t), TEST_WAIT_MS).catch((err) => {
+        this.opts.log.warn(
+          { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
+          'test log unavailable',
+        );
+        return undefined;
+      });
+    }
     const message = buildAnnouncement({
       transition: t,
+      tests,
       changes,
       changesKnown,
       buildUrl: this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
@@ -189,4 +207,21 @@ export class Notifier {
     this.opts.outbox.setMessage(entry.id, JSON.stringify({ ...stored, message }));
     return message;
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }

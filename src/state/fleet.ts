@@ -18,6 +18,8 @@ export interface Transition {
   /** The builds after the last good one, this one included (newest first): whose changes broke it. */
   sinceLastGood: BuildRecord[];
   origin: BuildOrigin;
+  /** For `newfailure`: the failing tests the previous red build did not have. */
+  newFailures?: string[];
 }
 
 /** What the bot knows of one builder, as commands see it. */
@@ -104,7 +106,7 @@ export class Fleet implements FleetView {
     master: string,
     build: BuildbotBuild,
     origin: BuildOrigin,
-  ): { transition: Transition | undefined } | undefined {
+  ): { record: BuildRecord; transition: Transition | undefined } | undefined {
     const s = this.master(master);
     const record: BuildRecord = {
       master,
@@ -125,12 +127,13 @@ export class Fleet implements FleetView {
 
     const builder = s.builders.get(build.builderid);
     // A build that finished after a newer one of the same builder says nothing about its colour now.
-    if (!builder || newer) return { transition: undefined };
+    if (!builder || newer) return { record, transition: undefined };
     const event = classify(record, previous);
-    if (!event) return { transition: undefined };
+    if (!event) return { record, transition: undefined };
     const colour = event === 'recovery' ? RED : GREEN_OR_ORANGE;
     const lastGoodIndex = previous.findIndex((b) => GREEN_OR_ORANGE.has(b.results));
     return {
+      record,
       transition: {
         master,
         event,
@@ -178,6 +181,15 @@ export class Fleet implements FleetView {
 
   builderUrl(master: string, builderid: number): string {
     return `${this.master(master).url}#/builders/${builderid}`;
+  }
+
+  builder(master: string, builderid: number): BuilderRecord | undefined {
+    return this.state.get(master)?.builders.get(builderid);
+  }
+
+  /** A builder's recent builds, newest first. */
+  recent(master: string, builderid: number): BuildRecord[] {
+    return this.state.get(master)?.builds.get(builderid) ?? [];
   }
 
   private master(name: string): MasterState {

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import type { BuilderStatus } from './fleet.js';
 
 /**
@@ -22,4 +22,35 @@ export function findBuilder(builders: readonly BuilderStatus[], text: string): B
   throw new UserError(
     `'${shown}' matches ${partial.length} builders: ${names.join(', ')}${more}. Be more specific.`,
   );
+}
+
+/** `<builder> [build]` as !why and !repro take it: the named build, or the builder's latest red one. */
+export function pickBuild(
+  builders: readonly BuilderStatus[],
+  words: readonly string[],
+): {
+  builder: BuilderStatus;
+  build: { buildid: number; builderid: number; number: number; results: number | null };
+} {
+  const args = [...words];
+  let number: number | undefined;
+  const last = args.at(-1);
+  if (args.length > 1 && last && /^#?\d+$/.test(last)) {
+    number = Number(last.replace('#', ''));
+    args.pop();
+  }
+  if (args.length === 0) throw new UsageError('Which builder?');
+  const builder = findBuilder(builders, args.join(' '));
+  const build =
+    number === undefined
+      ? builder.recent.find((b) => b.results === 2 || b.results === 1)
+      : builder.recent.find((b) => b.number === number);
+  if (!build) {
+    throw new UserError(
+      number === undefined
+        ? `${builder.name} has no red or orange build in its recent history.`
+        : `${builder.name} #${number} is not among the builds the bot knows (the last ${builder.recent.length}).`,
+    );
+  }
+  return { builder, build };
 }

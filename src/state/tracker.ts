@@ -25,6 +25,7 @@ export function trackFleet(bus: Bus, fleet: Fleet, log: Logger, opts: TrackerOpt
     atomically(() => {
       const outcome = fleet.record(master, build, origin);
       if (!outcome) return;
+      bus.emit(Events.BuildRecorded, { master, build: outcome.record, origin });
       log.debug(
         {
           master,

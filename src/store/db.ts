@@ -51,6 +51,50 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: test-log intelligence.
+  `
+  CREATE TABLE analyses (
+    master TEXT NOT NULL,
+    buildid INTEGER NOT NULL,
+    builderid INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    result TEXT,
+    partial INTEGER,
+    data TEXT,
+    log_url TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    announce INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    analysed_at INTEGER,
+    PRIMARY KEY (master, buildid)
+  );
+  CREATE INDEX analyses_pending ON analyses (status, created_at);
+  CREATE TABLE test_outcomes (
+    master TEXT NOT NULL,
+    buildid INTEGER NOT NULL,
+    builderid INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    builder TEXT NOT NULL,
+    branch TEXT,
+    test TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    complete_at INTEGER NOT NULL,
+    PRIMARY KEY (master, buildid, test, outcome)
+  );
+  CREATE INDEX test_outcomes_by_test ON test_outcomes (test, complete_at);
+  CREATE INDEX test_outcomes_by_time ON test_outcomes (complete_at);
+  CREATE TABLE known_issues (
+    id INTEGER PRIMARY KEY,
+    test TEXT NOT NULL,
+    issue TEXT NOT NULL,
+    builders TEXT,
+    added_by TEXT,
+    added_at INTEGER NOT NULL,
+    UNIQUE (test, issue, builders)
+  );
+  `,
 ];
 
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */

@@ -2,7 +2,11 @@ import pino from 'pino';
 import type { BuildbotBuild, BuildbotBuilder } from '../../src/buildbot/types.js';
 import { Fleet } from '../../src/state/fleet.js';
 import { BuildStore } from '../../src/store/builds.js';
-import { openDb } from '../../src/store/db.js';
+import { type Db, openDb } from '../../src/store/db.js';
+import { TestStore } from '../../src/store/tests.js';
+import { Bus } from '../../src/bus.js';
+import { Analyzer } from '../../src/logs/analyzer.js';
+import { TestHistory } from '../../src/logs/history.js';
 
 export const silentLog = pino({ level: 'silent' });
 export const MASTER_URL = 'http://127.0.0.1:8010/';
@@ -35,11 +39,28 @@ export function build(
 }
 
 /** A fleet in an in-memory database, with the given builders and finished builds. */
-export function fleetWith(builders: BuildbotBuilder[], builds: BuildbotBuild[] = [], master = 'lab'): Fleet {
-  const fleet = new Fleet(new BuildStore(openDb(':memory:')), [
-    { name: master, url: MASTER_URL, history: 20 },
-  ]);
+export function fleetWith(
+  builders: BuildbotBuilder[],
+  builds: BuildbotBuild[] = [],
+  master = 'lab',
+  db: Db = openDb(':memory:'),
+): Fleet {
+  const fleet = new Fleet(new BuildStore(db), [{ name: master, url: MASTER_URL, history: 20 }]);
   fleet.setBuilders(master, builders);
   for (const b of builds) fleet.record(master, b, 'history');
   return fleet;
+}
+
+/** Test history over `db` for unit tests: no master, so analyses come only from the store. */
+export function historyWith(db: Db, fleet: Fleet): { store: TestStore; tests: TestHistory } {
+  const store = new TestStore(db);
+  const analyzer = new Analyzer({
+    store,
+    fleet,
+    bus: new Bus(),
+    log: silentLog,
+    masters: new Map(),
+    maxAgeMs: 3_600_000,
+  });
+  return { store, tests: new TestHistory(store, analyzer) };
 }

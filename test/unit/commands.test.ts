@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../commands/index.js';
 import { Dispatcher } from '../../src/chat/dispatcher.js';
+import { openDb } from '../../src/store/db.js';
 import { lineText, type Message } from '../../src/messages/message.js';
-import { build, builder, fleetWith, MASTER_URL, silentLog } from '../support/fleet.js';
+import { build, builder, fleetWith, historyWith, MASTER_URL, silentLog } from '../support/fleet.js';
 
 const S = 0;
 const W = 1;
@@ -18,23 +19,31 @@ const builders = [
   builder(5, 'ARM64 macOS 3.x', ['3.x', 'stable', 'tier-2']),
   builder(6, 'AMD64 Windows11 3.x', ['3.x', 'stable', 'tier-1']),
 ];
-const fleet = fleetWith(builders, [
-  build(1, 1, S, 7200),
-  build(1, 2, F, 3600),
-  build(1, 3, R, 1900),
-  build(1, 4, F, 1800),
-  build(2, 7, S, 600),
-  build(3, 1, W, 4000),
-  build(3, 2, F, 300),
-  build(4, 1, F, 100),
-  build(5, 1, S, 50),
-  build(5, 2, E, 40),
-]);
+const db = openDb(':memory:');
+const fleet = fleetWith(
+  builders,
+  [
+    build(1, 1, S, 7200),
+    build(1, 2, F, 3600),
+    build(1, 3, R, 1900),
+    build(1, 4, F, 1800),
+    build(2, 7, S, 600),
+    build(3, 1, W, 4000),
+    build(3, 2, F, 300),
+    build(4, 1, F, 100),
+    build(5, 1, S, 50),
+    build(5, 2, E, 40),
+  ],
+  'lab',
+  db,
+);
+const { store, tests } = historyWith(db, fleet);
 
 function ask(text: string, lineLimit = 10): Promise<Message | undefined> {
   const dispatcher = new Dispatcher({
     commands: COMMANDS,
     fleet,
+    tests,
     grants: { operate: [], force: [] },
     log: silentLog,
   });

@@ -99,8 +99,11 @@ notify:
   });
 
   it('refuses destinations for platforms that are not configured', () => {
+    expect(problems(`${GOOD}notify:\n  - to: "slack:#python-dev"\n`)).toEqual([
+      "notify[0].to: 'slack:#python-dev' is not a destination (write console, or <platform>:<room> for a platform under chat:)",
+    ]);
     expect(problems(`${GOOD}notify:\n  - to: "irc:#python-dev"\n`)).toEqual([
-      "notify[0].to: 'irc:#python-dev' is not a destination (write console, or <platform>:<room> for a platform under chat:)",
+      "notify[0].to: 'irc:#python-dev' needs chat.irc to be enabled",
     ]);
     expect(problems(`${GOOD}chat:\n  console: false\nnotify:\n  - to: console\n`)).toEqual([
       "notify[0].to: 'console' needs chat.console to be enabled",

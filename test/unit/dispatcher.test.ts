@@ -6,7 +6,8 @@ import { Dispatcher } from '../../src/chat/dispatcher.js';
 import { tokenize } from '../../src/chat/tokenize.js';
 import { UserError } from '../../src/errors.js';
 import { lineText, type Message, reply } from '../../src/messages/message.js';
-import { fleetWith, silentLog } from '../support/fleet.js';
+import { fleetWith, historyWith, silentLog } from '../support/fleet.js';
+import { openDb } from '../../src/store/db.js';
 
 /** `identity: null` is a sender the platform cannot vouch for. */
 function message(text: string, identity: string | null = 'console', addressed = false): IncomingMessage {
@@ -46,9 +47,12 @@ const forceLike = defineCommand({
   run: () => reply(['forced']),
 });
 
+const emptyDb = openDb(':memory:');
+const emptyFleet = fleetWith([], [], 'lab', emptyDb);
 const dispatcher = new Dispatcher({
   commands: [...COMMANDS, boom, nope, forceLike],
-  fleet: fleetWith([]),
+  fleet: emptyFleet,
+  tests: historyWith(emptyDb, emptyFleet).tests,
   grants: { operate: [], force: ['irc:alice'] },
   log: silentLog,
 });

@@ -1,0 +1,222 @@
+import type { Logger } from 'pino';
+import { type BuildOrigin, type Bus, Events } from '../bus.js';
+import type { BuildbotRest } from '../buildbot/rest.js';
+import { errorMessage } from '../errors.js';
+import { builderBranch } from '../state/branches.js';
+import type { Fleet } from '../state/fleet.js';
+import { previousVerdict } from '../state/transitions.js';
+import type { BuildRecord } from '../store/builds.js';
+import type { StoredAnalysis, TestStore } from '../store/tests.js';
+import { testEvents } from './events.js';
+import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+
+export interface AnalyzerOptions {
+  store: TestStore;
+  fleet: Fleet;
+  bus: Bus;
+  log: Logger;
+  masters: ReadonlyMap<string, { rest: BuildbotRest; logs: LogSource }>;
+  /** Builds older than this when they reach the bot have their log events recorded, not announced. */
+  maxAgeMs: number;
+  now?: () => number;
+}
+
+/** Results whose test log says something: orange (maybe flaky) and red. */
+const WORTH_READING = new Set([1, 2]);
+const MAX_ATTEMPTS = 3;
+const RETRY_MS = 30_000;
+
+/**
+ * Reads the test log of every orange or red build, one at a time within the master's request
+ * budget: stores what the parser found (the test history), and announces what the log adds
+ * (newfailure, flaky). The queue is in SQLite, so a restart finishes what a crash interrupted.
+ */
+export class Analyzer {
+  private readonly waiters = new Map<string, Array<(a: StoredAnalysis | undefined) => void>>();
+  private readonly inFlight = new Map<string, Promise<StoredAnalysis | undefined>>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: AnalyzerOptions) {
+    this.now = opts.now ?? Date.now;
+    opts.bus.on(Events.BuildRecorded, ({ master, build, origin }) => this.enqueue(master, build, origin));
+  }
+
+  /** Queues a finished build (synchronously, in the transaction that records it). */
+  enqueue(master: string, build: BuildRecord, origin: BuildOrigin): void {
+    if (origin === 'history' || !WORTH_READING.has(build.results ?? -1)) return;
+    if (!this.opts.masters.has(master)) return;
+    const fresh = this.now() - (build.completeAt ?? 0) * 1000 <= this.opts.maxAgeMs;
+    if (this.opts.store.enqueue({ ...build, master }, fresh, this.now()))
+      queueMicrotask(() => void this.drain());
+  }
+
+  /** Works through the queue; safe to call often. */
+  drain(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let retry = false;
+      do {
+        this.again = false;
+        retry = false;
+        for (const item of this.opts.store.pending()) {
+          if (this.stopped) return;
+          if (!(await this.process(item))) retry = true;
+        }
+      } while (this.again && !this.stopped);
+      if (retry && !this.stopped) setTimeout(() => void this.drain(), RETRY_MS).unref();
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /**
+   * A build's analysis: from the store, or waiting for the queued one, or read now (for `!why`
+   * on a build nobody queued). Undefined when the log cannot be analysed.
+   */
+  async analysisOf(
+    master: string,
+    build: { buildid: number; builderid: number; number: number },
+    wantTracebacks = false,
+  ): Promise<StoredAnalysis | undefined> {
+    const stored = this.opts.store.get(master, build.buildid);
+    if (stored?.status === 'done') {
+      const a = stored.analysis;
+      const missing = wantTracebacks && a && a.failed.some((t) => !a.tracebacks[t]) && !a.partial;
+      if (!missing) return stored;
+      return this.analyseNow(master, build, true);
+    }
+    if (stored?.status === 'failed') return stored;
+    if (stored?.status === 'pending') {
+      const key = `${master}:${build.buildid}`;
+      return new Promise((resolve) => {
+        this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]);
+        void this.drain();
+      });
+    }
+    return this.analyseNow(master, build, wantTracebacks);
+  }
+
+  private analyseNow(
+    master: string,
+    build: { buildid: number; builderid: number; number: number },
+    wantTracebacks: boolean,
+  ): Promise<StoredAnalysis | undefined> {
+    const key = `${master}:${build.buildid}${wantTracebacks ? ':tb' : ''}`;
+    let running = this.inFlight.get(key);
+    if (!running) {
+      running = this.read(master, build, wantTracebacks)
+        .then(() => this.opts.store.get(master, build.buildid))
+        .catch((err) => {
+          this.opts.log.warn(
+            { master, buildid: build.buildid, err: errorMessage(err) },
+            'log analysis failed',
+          );
+          return undefined;
+        })
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, running);
+    }
+    return running;
+  }
+
+  /** Analyses one queued build; false when it stays queued for another try. */
+  private async process(item: StoredAnalysis): Promise<boolean> {
+    const key = `${item.master}:${item.buildid}`;
+    try {
+      await this.read(item.master, item, false);
+      this.announce(item);
+    } catch (err) {
+      const final = err instanceof NoTestLogError || item.attempts + 1 >= MAX_ATTEMPTS;
+      this.opts.store.saveFailed(item.master, item.buildid, errorMessage(err), final);
+      this.opts.log.warn(
+        { master: item.master, buildid: item.buildid, err: errorMessage(err), final },
+        'log analysis failed',
+      );
+    }
+    const done = this.opts.store.get(item.master, item.buildid);
+    if (done?.status === 'pending') return false;
+    for (const resolve of this.waiters.get(key) ?? []) resolve(done);
+    this.waiters.delete(key);
+    return true;
+  }
+
+  private async read(
+    master: string,
+    build: { buildid: number; builderid: number; number: number },
+    wantTracebacks: boolean,
+  ): Promise<void> {
+    const source = this.opts.masters.get(master);
+    if (!source) throw new Error(`unknown master ${master}`);
+    const result = await analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks });
+    const builder = this.opts.fleet.builder(master, build.builderid);
+    const record = this.opts.fleet.recent(master, build.builderid).find((b) => b.buildid === build.buildid);
+    this.opts.store.saveDone(
+      { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
+      result.analysis,
+      result.logUrl,
+      {
+        name: builder?.name ?? `builder ${build.builderid}`,
+        branch: builder ? (builderBranch(builder.name, builder.tags) ?? null) : null,
+      },
+      record?.completeAt ?? Math.floor(this.now() / 1000),
+      this.now(),
+    );
+    this.opts.log.info(
+      {
+        master,
+        buildid: build.buildid,
+        result: result.analysis.result,
+        failed: result.analysis.failed,
+        flaky: result.analysis.flaky,
+        linesRead: result.linesRead,
+        totalLines: result.totalLines,
+      },
+      'log analysed',
+    );
+  }
+
+  /** Emits what the log adds (newfailure, flaky) for a build queued as announceable. */
+  private announce(item: StoredAnalysis): void {
+    if (!item.announce) return;
+    const done = this.opts.store.get(item.master, item.buildid);
+    const builder = this.opts.fleet.builder(item.master, item.builderid);
+    const recent = this.opts.fleet.recent(item.master, item.builderid);
+    const build = recent.find((b) => b.buildid === item.buildid);
+    if (!done?.analysis || !builder || !build || build.results === null) return;
+    // Only the builder's newest build speaks for its state now.
+    if (recent.some((b) => b.number > build.number && b.results !== null && ![3, 5, 6].includes(b.results)))
+      return;
+    const older = recent.filter((b) => b.number < build.number);
+    const prev = previousVerdict(older);
+    const prevAnalysis = prev ? this.opts.store.get(item.master, prev.buildid)?.analysis : undefined;
+    for (const found of testEvents(
+      build.results,
+      done.analysis,
+      prev ? { results: prev.results, analysis: prevAnalysis } : undefined,
+    )) {
+      this.opts.bus.emit(Events.BuilderTransition, {
+        master: item.master,
+        event: found.event,
+        builder,
+        build,
+        previous: prev,
+        streak: undefined,
+        sinceLastGood: [build],
+        origin: 'stream',
+        ...(found.newFailures ? { newFailures: found.newFailures } : {}),
+      });
+    }
+  }
+}
