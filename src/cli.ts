@@ -5,12 +5,17 @@
  */
 import { parseArgs } from 'node:util';
 import { ConsoleAdapter } from '../adapters/console/console.js';
+import { DiscordAdapter } from '../adapters/discord/discord.js';
+import { MatrixAdapter } from '../adapters/matrix/matrix.js';
+import { IrcAdapter } from '../adapters/irc/irc.js';
 import { COMMANDS } from '../commands/index.js';
 import { startBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
 import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
+import { analyzeCommand } from './tools/analyze.js';
+import { backfillCommand } from './tools/backfill.js';
 import { VERSION } from './version.js';
 
 const HELP = `bbwatch ${VERSION} — a chat-ops bot for Buildbot CI
@@ -18,6 +23,8 @@ const HELP = `bbwatch ${VERSION} — a chat-ops bot for Buildbot CI
 Usage:
   bbwatch [--config FILE] [--log-level LEVEL]   run the bot
   bbwatch check-config FILE                     check a configuration file and exit
+  bbwatch analyze LOG|BUILD-URL|- [--json]      analyse a regrtest log (a file, stdin, or a build on a master)
+  bbwatch backfill [--config FILE] [--days N]   analyse the past N days' red and orange builds (default 7)
   bbwatch --help | --version
 
 Options:
@@ -26,6 +33,11 @@ Options:
                          (https://buildbot.python.org/all/), state in ./bbwatch.sqlite.
   -l, --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default: the
                          config's log_level, else info). Logs go to stderr as JSON lines.
+      --json             analyze: print a JSON object (result, seed, failed, flaky, envChanged,
+                         crashed, timedOut, leaked, partial, ...)
+      --step NAME        analyze: the step holding the test output (default test)
+      --log SLUG         analyze: its log (default stdio)
+      --days N           backfill: how many days back (default 7)
   -h, --help             show this text
   -V, --version          show the version
 
@@ -70,6 +82,33 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  if (positionals[0] === 'analyze') {
+    const target = positionals[1];
+    if (!target || positionals.length > 2) {
+      process.stderr.write('bbwatch: usage: bbwatch analyze <log file | build URL | -> [--json]\n');
+      return 2;
+    }
+    return analyzeCommand(target, {
+      json: Boolean(values.json),
+      logs: { step: values.step ?? 'test', log: values.log ?? 'stdio' },
+    });
+  }
+  if (positionals[0] === 'backfill') {
+    const days = Number(values.days ?? '7');
+    if (!Number.isFinite(days) || days <= 0 || days > 3650 || positionals.length > 1) {
+      process.stderr.write(
+        'bbwatch: usage: bbwatch backfill [--config FILE] [--days N]   (N from 1 to 3650)\n',
+      );
+      return 2;
+    }
+    const config = readConfig(values.config);
+    if (!config) return 2;
+    return backfillCommand(
+      config,
+      days,
+      createLogger(values['log-level'] ?? config.log_level, config.secrets),
+    );
+  }
   if (positionals.length > 0) {
     process.stderr.write(`bbwatch: unexpected argument '${positionals[0]}'\nTry 'bbwatch --help'.\n`);
     return 2;
@@ -80,6 +119,38 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(values['log-level'] ?? config.log_level, config.secrets);
   const adapters: Adapter[] = [];
   if (config.chat.console) adapters.push(new ConsoleAdapter());
+  if (config.chat.discord) {
+    const d = config.chat.discord;
+    adapters.push(
+      new DiscordAdapter({
+        token: d.token,
+        prefixCommands: d.prefix_commands,
+        slashCommands: d.slash_commands,
+        guilds: d.guilds,
+        lineLimit: d.reply_lines,
+        api: d.api,
+      }),
+    );
+  }
+  if (config.chat.matrix) {
+    const m = config.chat.matrix;
+    // Rooms that announcements go to are joined at start too.
+    const announced = config.notify.filter((r) => r.to.startsWith('matrix:')).map((r) => r.to.slice(7));
+    adapters.push(
+      new MatrixAdapter({
+        homeserver: m.homeserver,
+        userId: m.user_id,
+        accessToken: m.access_token,
+        password: m.password,
+        deviceName: m.device_name,
+        rooms: [...new Set([...m.rooms, ...announced])],
+        invitesFrom: m.invites_from,
+        powerLevels: m.power_levels,
+        lineLimit: m.line_limit,
+      }),
+    );
+  }
+  if (config.chat.irc) adapters.push(new IrcAdapter(config.chat.irc));
 
   process.on('unhandledRejection', (reason) =>
     log.error({ err: errorMessage(reason) }, 'unhandled rejection'),
@@ -130,6 +201,10 @@ function parse(argv: string[]) {
       'log-level': { type: 'string', short: 'l' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
+      json: { type: 'boolean' },
+      days: { type: 'string' },
+      step: { type: 'string' },
+      log: { type: 'string' },
     },
   });
 }

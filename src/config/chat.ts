@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { discordSchema } from './chat-discord.js';
+import { matrixSchema } from './chat-matrix.js';
+import { ircSchema } from './chat-irc.js';
 
 /**
  * `chat:` — one key per chat platform. Each platform's options live in their own schema file
@@ -7,6 +10,9 @@ import { z } from 'zod';
 export const chatSchema = z
   .strictObject({
     console: z.boolean().optional(),
+    discord: discordSchema.optional(),
+    matrix: matrixSchema.optional(),
+    irc: ircSchema.optional(),
   })
   .default({});
 

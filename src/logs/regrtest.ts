@@ -44,7 +44,7 @@ const TIMESTAMP = /^(?:\d+:\d\d:\d\d )?(?:load avg: \d+\.\d+ )?/;
 const PROGRESS = /^\[\s*\d+\/\d+(?:\/\d+)?\] (\S+)(?: (.*))?$/;
 const SEED = /^Using random seed:? (\d+)/;
 const RUN = /^Run (?:\d+ )?tests? (?:in parallel using (\d+) (?:child|worker) process|sequentially)/;
-const LIST_HEADER = /^(\d+) (re-run tests?|tests?) ([^:]*?):?$/;
+const LIST_HEADER = /^(\d+) (re-run tests?|tests?)(?: ([^:]*))?:$/;
 const OK_COUNT = /^(?:All )?(\d+) tests? OK\.$/;
 const RERUN_ONE = /^Re-running (?:test '?)?(test[\w.]*?)'? in verbose mode(?: \(matching: (.*)\))?$/;
 const CASE_HEADER = /^(FAIL|ERROR): (\S+) \(([\w.]+)\)/;
@@ -181,7 +181,8 @@ export class RegrtestParser {
       for (const t of this.crashed) failed.add(t);
     }
     const flaky = new Set<string>(this.rerunPassed);
-    if (!partial && last && this.blocks.length > 1) {
+    // The block after a re-run ("FAILURE then SUCCESS") lists the re-run tests; a tail may hold only it.
+    if (!partial && last && (this.blocks.length > 1 || last.state.includes(' then '))) {
       for (const t of last.lists.get('re-run') ?? []) flaky.add(t);
     }
     for (const t of failed) flaky.delete(t);

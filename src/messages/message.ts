@@ -42,6 +42,11 @@ export interface Message {
   lines: Line[];
   /** The one link the message is about (a build, the master's own view). */
   link?: Link;
+  /**
+   * Meant for the sender alone (a refusal): platforms that can show a reply to one user only
+   * (Discord's ephemeral replies) do; the others send it as usual.
+   */
+  private?: boolean;
 }
 
 export function reply(

@@ -37,7 +37,7 @@ const fleet = fleetWith(
   'lab',
   db,
 );
-const { store, tests } = historyWith(db, fleet);
+const { tests } = historyWith(db, fleet);
 
 function ask(text: string, lineLimit = 10): Promise<Message | undefined> {
   const dispatcher = new Dispatcher({

@@ -214,3 +214,16 @@ describe('bad input', () => {
     });
   });
 });
+
+describe('a tail of the log', () => {
+  it('holding only the final block still tells flaky from failed', () => {
+    const lines = fixture('logs/flaky-seq.log').trimEnd().split('\n');
+    const a = parseRegrtest(lines.slice(-10).join('\n'));
+    expect(outcomes(a)).toEqual({
+      ...none,
+      result: 'FAILURE then SUCCESS',
+      partial: false,
+      flaky: ['test_flaky'],
+    });
+  });
+});

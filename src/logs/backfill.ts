@@ -1,0 +1,108 @@
+import type { Logger } from 'pino';
+import type { BuildbotRest } from '../buildbot/rest.js';
+import type { BuildbotBuild } from '../buildbot/types.js';
+import { errorMessage } from '../errors.js';
+import { builderBranch } from '../state/branches.js';
+import type { TestStore } from '../store/tests.js';
+import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+
+export interface BackfillProgress {
+  master: string;
+  done: number;
+  total: number;
+  skipped: number;
+  failed: number;
+}
+
+const PAGE = 200;
+
+/**
+ * Analyses the red and orange builds of the last `days` days that the store has not analysed yet,
+ * oldest first, within the master's request budget. Resumable: what is stored is skipped, so an
+ * interrupted run picks up where it stopped.
+ */
+export async function backfillMaster(opts: {
+  master: string;
+  rest: BuildbotRest;
+  logs: LogSource;
+  store: TestStore;
+  days: number;
+  log: Logger;
+  onProgress?: (p: BackfillProgress) => void;
+  signal?: AbortSignal;
+  now?: () => number;
+}): Promise<BackfillProgress> {
+  const now = opts.now ?? Date.now;
+  const since = Math.floor(now() / 1000) - Math.round(opts.days * 86_400);
+  const builders = new Map((await opts.rest.builders(opts.signal)).map((b) => [b.builderid, b]));
+  const builds: BuildbotBuild[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await opts.rest.list<BuildbotBuild>(
+      'builds',
+      'builds',
+      {
+        complete: 'true',
+        complete_at__ge: since,
+        results: [1, 2],
+        order: ['complete_at', 'buildid'],
+        limit: PAGE,
+        offset,
+      },
+      opts.signal,
+    );
+    builds.push(...page);
+    if (page.length < PAGE) break;
+  }
+  const progress: BackfillProgress = {
+    master: opts.master,
+    done: 0,
+    total: builds.length,
+    skipped: 0,
+    failed: 0,
+  };
+  opts.onProgress?.({ ...progress });
+  for (const build of builds) {
+    opts.signal?.throwIfAborted();
+    const known = opts.store.get(opts.master, build.buildid);
+    if (known && known.status !== 'pending') {
+      progress.skipped++;
+    } else {
+      try {
+        const result = await analyzeBuildLog(
+          opts.rest,
+          build,
+          opts.logs,
+          opts.signal ? { signal: opts.signal } : {},
+        );
+        const builder = builders.get(build.builderid);
+        opts.store.saveDone(
+          { master: opts.master, buildid: build.buildid, builderid: build.builderid, number: build.number },
+          result.analysis,
+          result.logUrl,
+          {
+            name: builder?.name ?? `builder ${build.builderid}`,
+            branch: builder ? (builderBranch(builder.name, builder.tags) ?? null) : null,
+          },
+          build.complete_at ?? since,
+          now(),
+        );
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        progress.failed++;
+        opts.store.enqueue({ master: opts.master, ...pick(build) }, false, now());
+        opts.store.saveFailed(opts.master, build.buildid, errorMessage(err), err instanceof NoTestLogError);
+        opts.log.warn(
+          { master: opts.master, buildid: build.buildid, err: errorMessage(err) },
+          'back-fill: log not analysed',
+        );
+      }
+    }
+    progress.done++;
+    opts.onProgress?.({ ...progress });
+  }
+  return progress;
+}
+
+function pick(b: BuildbotBuild) {
+  return { buildid: b.buildid, builderid: b.builderid, number: b.number };
+}

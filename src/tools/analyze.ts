@@ -1,0 +1,65 @@
+import { createReadStream } from 'node:fs';
+import pino from 'pino';
+import { RequestBudget } from '../buildbot/budget.js';
+import { BuildbotRest } from '../buildbot/rest.js';
+import type { BuildbotBuild } from '../buildbot/types.js';
+import { errorMessage } from '../errors.js';
+import { LineSplitter } from '../logs/lines.js';
+import { analyzeBuildLog, type LogSource, NoTestLogError } from '../logs/reader.js';
+import { type RegrtestAnalysis, RegrtestParser } from '../logs/regrtest.js';
+import { formatReport, jsonReport } from '../logs/report.js';
+
+/** Exit codes of `bbwatch analyze`: 0 analysed, 1 could not read, 3 no test summary in the log. */
+export const EXIT_NO_SUMMARY = 3;
+
+/**
+ * `bbwatch analyze <log file | build URL | ->`: the same analysis the bot makes, for a log someone
+ * downloaded or a build on a master. Human-readable, or `--json`.
+ */
+export async function analyzeCommand(
+  target: string,
+  opts: { json: boolean; logs: LogSource },
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  let analysis: RegrtestAnalysis;
+  try {
+    analysis = /^https?:\/\//.test(target) ? await fromBuildUrl(target, opts.logs) : await fromFile(target);
+  } catch (err) {
+    if (err instanceof NoTestLogError) {
+      out.write(
+        opts.json ? `${JSON.stringify({ error: err.message })}\n` : `no test summary found: ${err.message}\n`,
+      );
+      return EXIT_NO_SUMMARY;
+    }
+    process.stderr.write(`bbwatch analyze: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  if (opts.json) out.write(`${JSON.stringify(jsonReport(analysis), null, 2)}\n`);
+  else out.write(`${formatReport(analysis).join('\n')}\n`);
+  return analysis.summaryFound || analysis.failed.length > 0 ? 0 : EXIT_NO_SUMMARY;
+}
+
+/** Streams a log file (or stdin for `-`) through the parser without holding it. */
+export async function fromFile(path: string): Promise<RegrtestAnalysis> {
+  const parser = new RegrtestParser();
+  const split = new LineSplitter((line) => parser.line(line));
+  const stream = path === '-' ? process.stdin : createReadStream(path);
+  for await (const chunk of stream) split.push(chunk as Uint8Array);
+  split.end();
+  return parser.finish();
+}
+
+/** `https://master/#/builders/12/builds/345` → the build's test log, read tail first. */
+async function fromBuildUrl(url: string, logs: LogSource): Promise<RegrtestAnalysis> {
+  const m = /^(https?:\/\/[^#]*?)\/?#\/builders\/(\d+)\/builds\/(\d+)/.exec(url);
+  if (!m?.[1]) throw new Error(`not a build URL (expected <master>/#/builders/<id>/builds/<number>): ${url}`);
+  const rest = new BuildbotRest({
+    baseUrl: `${m[1]}/`,
+    budget: new RequestBudget(20, 10_000),
+    timeoutMs: 30_000,
+    log: pino({ level: 'silent' }),
+  });
+  const [build] = await rest.list<BuildbotBuild>(`builders/${m[2]}/builds/${m[3]}`, 'builds');
+  if (!build) throw new Error(`no build ${m[3]} on builder ${m[2]}`);
+  return (await analyzeBuildLog(rest, build, logs)).analysis;
+}

@@ -1,0 +1,87 @@
+/**
+ * Messages in the fake Discord: what is stored, their JSON shape, and who a message would ping by
+ * Discord's rules (only the content pings, never embeds; `allowed_mentions` decides what may).
+ */
+import type { EmbedJson, MessageBody } from './validate.js';
+import { type FakeMember, type FakeUser, memberJson, userJson } from './world.js';
+
+export interface StoredMessage {
+  id: string;
+  channelId: string;
+  guildId: string;
+  author: FakeUser;
+  /** The author's membership (user messages only). */
+  member?: FakeMember;
+  content: string;
+  embeds: EmbedJson[];
+  flags: number;
+  nonce?: string | number;
+  /** As sent; undefined when the request had none (then Discord's default: everything may ping). */
+  allowedMentions?: MessageBody['allowed_mentions'];
+  /** The message this one replies to. */
+  replyTo?: string;
+  /** The interaction this message answers (reply, deferred reply, follow-up). */
+  interactionId?: string;
+  ephemeral: boolean;
+  at: number;
+  edits: number;
+}
+
+export const EPHEMERAL = 1 << 6;
+
+export function messageJson(m: StoredMessage, applicationId: string) {
+  return {
+    id: m.id,
+    channel_id: m.channelId,
+    guild_id: m.guildId,
+    author: userJson(m.author),
+    ...(m.member
+      ? { member: (({ user: _u, ...rest }) => rest)(memberJson(m.member, new Date(0).toISOString())) }
+      : {}),
+    content: m.content,
+    timestamp: new Date(m.at).toISOString(),
+    edited_timestamp: m.edits > 0 ? new Date().toISOString() : null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: m.embeds,
+    pinned: false,
+    type: m.replyTo ? 19 : m.interactionId ? 20 : 0,
+    flags: m.flags,
+    ...(m.nonce !== undefined ? { nonce: m.nonce } : {}),
+    ...(m.replyTo
+      ? {
+          message_reference: { type: 0, message_id: m.replyTo, channel_id: m.channelId, guild_id: m.guildId },
+        }
+      : {}),
+    ...(m.interactionId ? { webhook_id: applicationId, application_id: applicationId } : {}),
+  };
+}
+
+export interface Pings {
+  everyone: boolean;
+  users: string[];
+  roles: string[];
+}
+
+/**
+ * Who a message notifies, as Discord decides: `@everyone`/`@here`, `<@id>` and `<@&id>` in the
+ * content count, filtered by `allowed_mentions` (absent: all of them); a reply also pings the
+ * author of the message it answers unless `allowed_mentions.replied_user` is false (or absent
+ * while `allowed_mentions` is given). Embeds never ping.
+ */
+export function pingsOf(m: StoredMessage, repliedAuthor: string | undefined): Pings {
+  const am = m.allowedMentions;
+  const parse = am ? (am.parse ?? []) : ['everyone', 'users', 'roles'];
+  const mentionedUsers = [...m.content.matchAll(/<@!?(\d+)>/g)].map((x) => x[1] as string);
+  const mentionedRoles = [...m.content.matchAll(/<@&(\d+)>/g)].map((x) => x[1] as string);
+  const users = mentionedUsers.filter((id) => parse.includes('users') || (am?.users ?? []).includes(id));
+  if (repliedAuthor && (am ? am.replied_user === true : true)) users.push(repliedAuthor);
+  return {
+    everyone: parse.includes('everyone') && /@(everyone|here)\b/.test(m.content),
+    users: [...new Set(users)],
+    roles: mentionedRoles.filter((id) => parse.includes('roles') || (am?.roles ?? []).includes(id)),
+  };
+}

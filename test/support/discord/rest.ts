@@ -1,0 +1,192 @@
+/**
+ * The fake Discord's HTTP side: a small router for `/api/v10/...`, the bot-token check, a log of
+ * every request, and the faults a test can ask for — a 429 with `retry_after` (and further 429s for
+ * a request that comes back before the time is up, as Discord answers an impatient client), and an
+ * outage in which everything is answered 503.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+export interface RestRequest {
+  method: string;
+  /** The path after `/api/v10`, without the query. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface RestResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: RestRequest, params: string[]) => RestResponse;
+
+/** One request as the fake saw it. */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  query: string;
+  /** Whether it carried the bot's `Authorization: Bot <token>`. */
+  authorized: boolean;
+  body: unknown;
+  status: number;
+  at: number;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  /** Interaction callbacks and webhooks are authorised by the token in the URL. */
+  auth: boolean;
+  handler: Handler;
+}
+
+interface RateLimitRule {
+  method: string | undefined;
+  path: RegExp;
+  retryAfterS: number;
+}
+
+export const API_PREFIX = '/api/v10';
+
+export class RestServer extends EventEmitter {
+  readonly requests: RequestRecord[] = [];
+  /** Requests no route matched: a sign the fake lacks an endpoint discord.js uses. */
+  readonly unknown: RequestRecord[] = [];
+  private readonly routes: Route[] = [];
+  private readonly armed: RateLimitRule[] = [];
+  private readonly blockedUntil = new Map<string, number>();
+  private outage = false;
+
+  constructor(private readonly token: string) {
+    super();
+  }
+
+  /** Adds a route; `:name` segments match one path segment each and are passed in order. */
+  route(method: string, path: string, handler: Handler, { auth = true } = {}): void {
+    const pattern = new RegExp(`^${path.replace(/:[a-z]+/gi, '([^/]+)')}$`);
+    this.routes.push({ method, pattern, auth, handler });
+  }
+
+  /** The next request matching `path` (and `method`) gets a 429; retries before `retryAfterS` get one too. */
+  rateLimitNext(path: RegExp, retryAfterS: number, method?: string): void {
+    this.armed.push({ method, path, retryAfterS });
+  }
+
+  setOutage(on: boolean): void {
+    this.outage = on;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const raw = await readBody(req);
+    const body = parseBody(raw, req.headers['content-type']);
+    const pathname = url.pathname.split('/').map(decodeURIComponent).join('/'); // discord.js sends %40original
+    const path = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : pathname;
+    const authorized = req.headers.authorization === `Bot ${this.token}`;
+    const answer = this.answer(
+      { method, path, query: url.searchParams, headers: req.headers, body },
+      authorized,
+    );
+    const record: RequestRecord = {
+      method,
+      path,
+      query: url.search,
+      authorized,
+      body,
+      status: answer.status,
+      at: Date.now(),
+    };
+    this.requests.push(record);
+    if (answer.status === 404 && (answer.body as { code?: number } | undefined)?.code === 0) {
+      this.unknown.push(record);
+    }
+    const headers: Record<string, string> = { ...answer.headers };
+    let text = '';
+    if (answer.body !== undefined) {
+      text = JSON.stringify(answer.body);
+      headers['content-type'] = 'application/json';
+    }
+    res.writeHead(answer.status, headers);
+    res.end(text);
+    this.emit('request', record);
+  }
+
+  private answer(req: RestRequest, authorized: boolean): RestResponse {
+    if (this.outage) return { status: 503, body: { message: 'upstream connect error', code: 0 } };
+    if (!req.path.startsWith('/') || !req.path) return notFound();
+    const limited = this.rateLimit(req);
+    if (limited) return limited;
+    for (const route of this.routes) {
+      if (route.method !== req.method) continue;
+      const match = route.pattern.exec(req.path);
+      if (!match) continue;
+      if (route.auth && !authorized) return { status: 401, body: { message: '401: Unauthorized', code: 0 } };
+      try {
+        return route.handler(req, match.slice(1));
+      } catch (err) {
+        return { status: 500, body: { message: `fake Discord: ${(err as Error).message}`, code: 0 } };
+      }
+    }
+    return notFound();
+  }
+
+  private rateLimit(req: RestRequest): RestResponse | undefined {
+    const key = `${req.method} ${req.path}`;
+    const now = Date.now();
+    let until = this.blockedUntil.get(key);
+    if (until === undefined || until <= now) {
+      const index = this.armed.findIndex(
+        (r) => (r.method === undefined || r.method === req.method) && r.path.test(req.path),
+      );
+      if (index < 0) return undefined;
+      const [rule] = this.armed.splice(index, 1);
+      until = now + (rule?.retryAfterS ?? 1) * 1000;
+      this.blockedUntil.set(key, until);
+    }
+    const retryAfter = Math.max(0.001, (until - now) / 1000);
+    return {
+      status: 429,
+      headers: {
+        'retry-after': String(Math.ceil(retryAfter)),
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset-after': retryAfter.toFixed(3),
+        'x-ratelimit-bucket': `fake-${Buffer.from(key).toString('hex').slice(0, 16)}`,
+        'x-ratelimit-scope': 'user',
+      },
+      body: { message: 'You are being rate limited.', retry_after: retryAfter, global: false },
+    };
+  }
+}
+
+function notFound(): RestResponse {
+  return { status: 404, body: { message: '404: Not Found', code: 0 } };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** JSON, or the `payload_json` part of a multipart body (what discord.js sends when files are attached). */
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (!raw) return undefined;
+  if (contentType?.startsWith('multipart/form-data')) {
+    const part = /name="payload_json"\r?\n(?:[^\r\n]+\r?\n)*\r?\n([\s\S]*?)\r?\n--/.exec(raw);
+    return part?.[1] ? JSON.parse(part[1]) : undefined;
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The fake Discord's world: one application (the bot), guilds with channels, roles and members,
+ * and the JSON shapes Discord's v10 API uses for them. Only what bbwatch and discord.js touch.
+ */
+
+/** Discord's epoch (2015-01-01), as snowflakes count from it. */
+const DISCORD_EPOCH = 1_420_070_400_000n;
+let increment = 0n;
+
+/** A fresh snowflake: milliseconds since Discord's epoch in the high bits, a counter in the low. */
+export function snowflake(): string {
+  increment = (increment + 1n) & 0xfffn;
+  return String(((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) | increment);
+}
+
+export interface FakeUser {
+  id: string;
+  username: string;
+  bot?: boolean;
+}
+
+export interface FakeRole {
+  id: string;
+  name: string;
+  /** Discord permission bits as a decimal string. */
+  permissions: string;
+}
+
+export interface FakeChannel {
+  id: string;
+  name: string;
+}
+
+export interface FakeMember {
+  user: FakeUser;
+  /** Role ids (never names), as Discord sends them. */
+  roles: string[];
+  nick?: string;
+}
+
+export interface FakeGuild {
+  id: string;
+  name: string;
+  ownerId: string;
+  channels: FakeChannel[];
+  /** The first role is @everyone: its id is the guild's id. */
+  roles: FakeRole[];
+  members: FakeMember[];
+}
+
+/** The permissions a plain member has (view channel, send messages, read history, use commands). */
+export const MEMBER_PERMISSIONS = String((1n << 10n) | (1n << 11n) | (1n << 16n) | (1n << 31n));
+
+export function userJson(user: FakeUser) {
+  return {
+    id: user.id,
+    username: user.username,
+    global_name: user.bot ? null : user.username,
+    discriminator: '0',
+    avatar: null,
+    bot: user.bot ?? false,
+    public_flags: 0,
+  };
+}
+
+export function memberJson(member: FakeMember, joinedAt: string) {
+  return {
+    user: userJson(member.user),
+    nick: member.nick ?? null,
+    avatar: null,
+    roles: member.roles,
+    joined_at: joinedAt,
+    premium_since: null,
+    deaf: false,
+    mute: false,
+    flags: 0,
+    pending: false,
+    communication_disabled_until: null,
+  };
+}
+
+export function roleJson(role: FakeRole, position: number) {
+  return {
+    id: role.id,
+    name: role.name,
+    color: 0,
+    colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+    hoist: false,
+    icon: null,
+    unicode_emoji: null,
+    position,
+    permissions: role.permissions,
+    managed: false,
+    mentionable: false,
+    flags: 0,
+  };
+}
+
+export function channelJson(channel: FakeChannel, guildId: string, position: number) {
+  return {
+    id: channel.id,
+    type: 0, // GUILD_TEXT
+    guild_id: guildId,
+    name: channel.name,
+    position,
+    permission_overwrites: [],
+    nsfw: false,
+    topic: null,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    parent_id: null,
+  };
+}
+
+/** The GUILD_CREATE payload the gateway sends after READY (and for a guild joined later). */
+export function guildCreateJson(guild: FakeGuild, bot: FakeUser, joinedAt: string) {
+  const botMember: FakeMember = { user: bot, roles: [] };
+  return {
+    id: guild.id,
+    name: guild.name,
+    icon: null,
+    splash: null,
+    discovery_splash: null,
+    owner_id: guild.ownerId,
+    afk_channel_id: null,
+    afk_timeout: 300,
+    verification_level: 0,
+    default_message_notifications: 0,
+    explicit_content_filter: 0,
+    roles: guild.roles.map(roleJson),
+    emojis: [],
+    stickers: [],
+    features: [],
+    mfa_level: 0,
+    system_channel_id: null,
+    system_channel_flags: 0,
+    rules_channel_id: null,
+    vanity_url_code: null,
+    description: null,
+    banner: null,
+    premium_tier: 0,
+    preferred_locale: 'en-US',
+    public_updates_channel_id: null,
+    nsfw_level: 0,
+    premium_progress_bar_enabled: false,
+    joined_at: joinedAt,
+    large: false,
+    unavailable: false,
+    member_count: guild.members.length + 1,
+    voice_states: [],
+    members: [...guild.members, botMember].map((m) => memberJson(m, joinedAt)),
+    channels: guild.channels.map((c, i) => {
+      const { guild_id: _guildId, ...rest } = channelJson(c, guild.id, i);
+      return rest; // channels inside GUILD_CREATE carry no guild_id
+    }),
+    threads: [],
+    presences: [],
+    stage_instances: [],
+    guild_scheduled_events: [],
+    soundboard_sounds: [],
+  };
+}
+
+/** Names of the default world's people and places, for tests to refer to. */
+export interface DefaultWorld {
+  guild: FakeGuild;
+  bot: FakeUser;
+  channel: FakeChannel;
+  /** A second channel, for announcements that should not mix with command replies. */
+  announceChannel: FakeChannel;
+  /** The role a test grants permissions to. */
+  ciRole: FakeRole;
+  /** A different role that bears the same *name* as ciRole: permissions must never follow names. */
+  impostorRole: FakeRole;
+  /** Has ciRole. */
+  admin: FakeMember;
+  /** No roles. */
+  alice: FakeMember;
+  /** Has impostorRole and the nickname "ci-admin". */
+  mallory: FakeMember;
+}
+
+export function defaultWorld(): DefaultWorld {
+  const guildId = snowflake();
+  const bot: FakeUser = { id: snowflake(), username: 'bbwatch', bot: true };
+  const ciRole: FakeRole = { id: snowflake(), name: 'ci-admin', permissions: MEMBER_PERMISSIONS };
+  const impostorRole: FakeRole = { id: snowflake(), name: 'ci-admin', permissions: MEMBER_PERMISSIONS };
+  const admin: FakeMember = { user: { id: snowflake(), username: 'admin' }, roles: [ciRole.id] };
+  const alice: FakeMember = { user: { id: snowflake(), username: 'alice' }, roles: [] };
+  const mallory: FakeMember = {
+    user: { id: snowflake(), username: 'mallory' },
+    roles: [impostorRole.id],
+    nick: 'ci-admin',
+  };
+  const channel: FakeChannel = { id: snowflake(), name: 'ci' };
+  const announceChannel: FakeChannel = { id: snowflake(), name: 'ci-alerts' };
+  const guild: FakeGuild = {
+    id: guildId,
+    name: 'Lab',
+    ownerId: admin.user.id,
+    channels: [channel, announceChannel],
+    roles: [{ id: guildId, name: '@everyone', permissions: MEMBER_PERMISSIONS }, ciRole, impostorRole],
+    members: [admin, alice, mallory],
+  };
+  return { guild, bot, channel, announceChannel, ciRole, impostorRole, admin, alice, mallory };
+}
