@@ -1,62 +1,92 @@
 /**
- * Turns a stream of byte chunks into lines, with bounded memory: invalid UTF-8 becomes U+FFFD,
- * `\r\n` and `\r`-only progress redraws are handled, and a line longer than `maxLine` characters
- * keeps only its first `maxLine` characters (the rest is skipped, however many MiB it has).
+ * Turns a stream of byte chunks into lines, with bounded memory. It works on bytes and decodes only
+ * the lines it hands out (a `skip` filter may pass over most lines of a big log without decoding
+ * them); invalid UTF-8 becomes U+FFFD; `\r\n` and `\r`-only progress redraws are handled; a line
+ * longer than `maxLine` bytes keeps only its first `maxLine` bytes (the rest is skipped, however
+ * many MiB it has).
  */
 export class LineSplitter {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
-  private partial = '';
+  /** Bytes of a line that started in an earlier chunk. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   /** The current line was cut: skip everything up to its newline. */
   private skipping = false;
-  /** Lines seen, including cut ones. */
+  /** Lines seen, including cut and skipped ones. */
   lines = 0;
 
+  /**
+   * @param skip optional fast filter over a line still inside its chunk (`bytes` from `start` to
+   *   `end`, newline excluded): true passes over it without decoding it.
+   */
   constructor(
     private readonly onLine: (line: string) => void,
     private readonly maxLine = 4096,
+    private readonly skip?: (bytes: Uint8Array, start: number, end: number) => boolean,
   ) {}
 
   push(chunk: Uint8Array): void {
-    this.text(this.decoder.decode(chunk, { stream: true }));
-  }
-
-  /** Feeds already decoded text. */
-  text(text: string): void {
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     for (;;) {
-      const nl = text.indexOf('\n', start);
+      const nl = buf.indexOf(10, start);
       if (nl === -1) break;
       if (this.skipping) {
         this.skipping = false;
+      } else if (this.partialBytes > 0) {
+        this.keep(buf.subarray(start, nl));
+        this.emitPartial();
+      } else if (this.skip?.(buf, start, nl)) {
+        this.lines++;
       } else {
-        const piece = this.partial === '' ? text.slice(start, nl) : this.partial + text.slice(start, nl);
-        this.partial = '';
-        this.emit(piece.length > this.maxLine ? piece.slice(0, this.maxLine) : piece);
+        this.emit(buf, start, Math.min(nl, start + this.maxLine));
       }
       start = nl + 1;
     }
-    if (start < text.length && !this.skipping) {
-      this.partial += text.slice(start);
-      if (this.partial.length > this.maxLine) {
-        this.emit(this.partial.slice(0, this.maxLine));
-        this.partial = '';
+    if (start < buf.length && !this.skipping) {
+      this.keep(buf.subarray(start));
+      if (this.partialBytes > this.maxLine) {
+        this.emitPartial();
         this.skipping = true;
       }
     }
   }
 
+  /** Feeds already decoded text. */
+  text(text: string): void {
+    this.push(Buffer.from(text, 'utf8'));
+  }
+
   /** Flushes the last line (a log need not end with a newline). */
   end(): void {
-    this.text(this.decoder.decode());
-    if (this.partial !== '' && !this.skipping) this.emit(this.partial);
-    this.partial = '';
+    if (this.partialBytes > 0 && !this.skipping) this.emitPartial();
+    this.partial = [];
+    this.partialBytes = 0;
     this.skipping = false;
   }
 
-  private emit(line: string): void {
+  private keep(piece: Buffer): void {
+    const room = this.maxLine - this.partialBytes;
+    if (room <= 0) return;
+    // Copy: the chunk's memory is not ours to keep.
+    const kept = Buffer.from(piece.subarray(0, Math.min(piece.length, room + 1)));
+    this.partial.push(kept);
+    this.partialBytes += kept.length;
+  }
+
+  private emitPartial(): void {
+    const whole = Buffer.concat(this.partial);
+    this.partial = [];
+    this.partialBytes = 0;
+    this.emit(whole, 0, Math.min(whole.length, this.maxLine));
+  }
+
+  private emit(buf: Buffer, start: number, end: number): void {
     this.lines++;
+    let text = buf.toString('utf8', start, end);
     // A trailing \r (CRLF logs); a bare \r inside is a terminal redraw: keep what was drawn last.
-    let text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text.endsWith('\r')) text = text.slice(0, -1);
     const cr = text.lastIndexOf('\r');
     if (cr !== -1) text = text.slice(cr + 1);
     this.onLine(text);

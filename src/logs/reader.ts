@@ -103,7 +103,7 @@ export async function analyzeBuildLog(
     // The summary is far from the end (or missing): stream the whole log once.
     tail = [];
     const parser = new RegrtestParser();
-    const split = new LineSplitter((line) => parser.line(line), MAX_LINE);
+    const split = new LineSplitter((line) => parser.line(line), MAX_LINE, parser.canSkip);
     await rest.streamRaw(log.logid, (chunk) => split.push(chunk), signal);
     split.end();
     return { analysis: parser.finish(), logUrl, rawUrl, totalLines: total, linesRead: total };

@@ -53,6 +53,9 @@ const FAILED_TB = /^test (test[\w.]+) failed -- (.*)$/;
 const KILL = /^Kill <.*\btest=(test[\w.]+)/;
 const TEST_NAME = /^test[\w.]*$/;
 const TB_KEEP = 10;
+/** First characters of the lines the parser reads (see `line()`); others are skipped unless a list or traceback is open. */
+const INTERESTING = new Uint8Array(256);
+for (const ch of '[UTR=FEWKAOCl') INTERESTING[ch.charCodeAt(0)] = 1;
 const MAX_TRACEBACKS = 200;
 
 /** What one summary block (`== Tests result: X ==` and the lists after it) says. */
@@ -153,6 +156,37 @@ export class RegrtestParser {
         if (c0 >= 48 && c0 <= 57) this.numberLine(line);
     }
   }
+
+  /**
+   * Whether a line (still inside its chunk) can be skipped without changing the result: a fast
+   * path for big logs, where nearly every line is a passing test or verbose unittest chatter.
+   */
+  readonly canSkip = (bytes: Uint8Array, start: number, end: number): boolean => {
+    if (this.listSink !== undefined || this.capture !== undefined || end - start > 300) return false;
+    const c = bytes[start] as number;
+    if (c === 116 /* t */) {
+      // "test test_x failed -- ..." and "test_x leaked [...] ..., sum=N" matter (the latter ends in
+      // a digit); verbose chatter such as "test_x (mod.Class.test_x) ... ok" does not.
+      if (bytes[start + 4] === 32 && bytes[start + 3] === 116) return false;
+      const last = bytes[end - 1] as number;
+      return last < 48 || last > 57;
+    }
+    if (c >= 48 && c <= 57) {
+      // A stamped progress line of a test that passed: "0:12:00 load avg: 1.00 [12/478] test_x passed".
+      return (
+        !this.inRerun &&
+        bytes[end - 1] === 100 &&
+        bytes[end - 2] === 101 &&
+        bytes[end - 3] === 115 &&
+        bytes[end - 4] === 115 &&
+        bytes[end - 5] === 97 &&
+        bytes[end - 6] === 112 &&
+        bytes[end - 7] === 32 &&
+        (bytes[start + 1] === 58 || bytes[start + 2] === 58)
+      );
+    }
+    return INTERESTING[c] !== 1;
+  };
 
   /** Lines as Buildbot's `contents` API gives them for stdio logs: a stream tag (`o`, `e`, `h`) first. */
   taggedLine(raw: string): void {
