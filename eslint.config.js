@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (benchmark children).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', performance: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/cli.ts'],
     rules: {
