@@ -42,8 +42,8 @@ export async function analyzeCommand(
 /** Streams a log file (or stdin for `-`) through the parser without holding it. */
 export async function fromFile(path: string): Promise<RegrtestAnalysis> {
   const parser = new RegrtestParser();
-  const split = new LineSplitter((line) => parser.line(line));
-  const stream = path === '-' ? process.stdin : createReadStream(path);
+  const split = new LineSplitter((line) => parser.line(line), 4096, parser.canSkip);
+  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   for await (const chunk of stream) split.push(chunk as Uint8Array);
   split.end();
   return parser.finish();

@@ -48,7 +48,7 @@ export async function backfillCommand(config: Config, days: number, log: Logger)
       });
       if (tty) process.stderr.write('\n');
       process.stdout.write(
-        `${master.name}: ${result.total} red or orange builds in ${days} days; analysed ${result.done - result.skipped - result.failed}, ` +
+        `${master.name}: ${result.total} red or orange builds in the last ${days} day${days === 1 ? '' : 's'}; analysed ${result.done - result.skipped - result.failed}, ` +
           `already done ${result.skipped}, unreadable ${result.failed}\n`,
       );
     }

@@ -3,6 +3,9 @@
  * logs, announces what broke (flaky, then red), and answers !flaky, !why, !repro and !known.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, CLI, labConfig, startBot, writeConfig } from '../support/bot.js';
 import { type Lab, startLab } from '../support/lab.js';
@@ -128,5 +131,39 @@ describe('test logs', () => {
       failed: ['test_ssl_lab'],
       flaky: [],
     });
+  });
+});
+
+function cli(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [CLI, ...args], { timeout: 60_000, cwd }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+describe('bad input and back-fill', () => {
+  it('a build whose test step has no log gives "no test summary found", not a crash', async () => {
+    const purple = await lab.runBuild(B, 'exception');
+    const result = await cli(['analyze', `${lab.url}#/builders/${purple.builderid}/builds/${purple.number}`]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/^no test summary found/);
+    const missing = await cli(['analyze', `${lab.url}#/builders/${purple.builderid}/builds/9999`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/HTTP 404/);
+  });
+
+  it('bbwatch backfill analyses past builds once and resumes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bbwatch-backfill-'));
+    const config = writeConfig(labConfig(lab.url, 'poll'), dir);
+    const first = await cli(['backfill', '--config', config, '--days', '1'], dir);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(
+      'lab: 2 red or orange builds in the last 1 day; analysed 2, already done 0, unreadable 0\n',
+    );
+    const again = await cli(['backfill', '--config', config, '--days', '1'], dir);
+    expect(again.stdout).toBe(
+      'lab: 2 red or orange builds in the last 1 day; analysed 0, already done 2, unreadable 0\n',
+    );
   });
 });
