@@ -2,20 +2,13 @@ import { defineCommand } from '../src/chat/command.js';
 import { UserError } from '../src/errors.js';
 import { reproCommands } from '../src/logs/repro.js';
 import { reply } from '../src/messages/message.js';
-import { pickBuild } from '../src/state/lookup.js';
+import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
 
 export const repro = defineCommand({
   name: 'repro',
   summary: 'the command that reproduces a failed build locally (same flags and random seed)',
   usage: '<builder> [build]',
-  args: [
-    { name: 'builder', description: 'the builder', kind: 'builder', required: true },
-    {
-      name: 'build',
-      description: 'the build number (default: the latest red or orange one)',
-      kind: 'integer',
-    },
-  ],
+  args: BUILD_ARGS,
   help: [
     'Example: !repro AMD64 Debian root 3.x',
     'The first command runs the failing tests alone; if they pass alone, the second runs the whole suite in the',

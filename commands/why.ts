@@ -1,7 +1,7 @@
 import { defineCommand } from '../src/chat/command.js';
 import { UserError } from '../src/errors.js';
 import { type Line, reply, toneOf } from '../src/messages/message.js';
-import { pickBuild } from '../src/state/lookup.js';
+import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
 
 /** Traceback lines shown per test: the innermost frames and the exception. */
 const TRACE_LINES = 3;
@@ -10,14 +10,7 @@ export const why = defineCommand({
   name: 'why',
   summary: 'why a build failed: its failing tests with the end of each traceback',
   usage: '<builder> [build]',
-  args: [
-    { name: 'builder', description: 'the builder', kind: 'builder', required: true },
-    {
-      name: 'build',
-      description: 'the build number (default: the latest red or orange one)',
-      kind: 'integer',
-    },
-  ],
+  args: BUILD_ARGS,
   help: ['Example: !why AMD64 Debian root 3.x · !why AMD64 Debian root 3.x 1234'],
   permission: 'read',
   async run(ctx) {

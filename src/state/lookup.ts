@@ -1,3 +1,4 @@
+import type { ArgSpec } from '../chat/command.js';
 import { UsageError, UserError } from '../errors.js';
 import type { BuilderStatus } from './fleet.js';
 
@@ -54,3 +55,9 @@ export function pickBuild(
   }
   return { builder, build };
 }
+
+/** The arguments of commands about one build: `<builder> [build]` (see pickBuild). */
+export const BUILD_ARGS: readonly ArgSpec[] = [
+  { name: 'builder', description: 'the builder', kind: 'builder', required: true },
+  { name: 'build', description: 'the build number (default: the latest red or orange one)', kind: 'integer' },
+];

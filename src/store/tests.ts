@@ -16,18 +16,6 @@ export interface StoredAnalysis {
   attempts: number;
 }
 
-export interface OutcomeRow {
-  master: string;
-  buildid: number;
-  builderid: number;
-  number: number;
-  builder: string;
-  branch: string | null;
-  test: string;
-  outcome: TestOutcome;
-  completeAt: number;
-}
-
 /** Per test over a period: how often each outcome happened, where, first and last. */
 export interface TestStats {
   test: string;

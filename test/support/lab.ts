@@ -22,16 +22,8 @@ import { fileURLToPath } from 'node:url';
 /** The lab sources: master.cfg, regrtest_step.sh, tests/, pyext/. */
 export const LAB_SRC = fileURLToPath(new URL('./lab/', import.meta.url));
 
-/** Buildbot result codes. */
-export const Results = {
-  SUCCESS: 0,
-  WARNINGS: 1,
-  FAILURE: 2,
-  SKIPPED: 3,
-  EXCEPTION: 4,
-  RETRY: 5,
-  CANCELLED: 6,
-} as const;
+/** Buildbot result codes (the bot's own definition). */
+export { Results } from '../../src/buildbot/types.js';
 
 /**
  * What the next builds do. `pass` → 0, `warn` → 1 (env changed), `flaky` → 1 (fails, passes on
