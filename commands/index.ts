@@ -1,12 +1,29 @@
 import type { Command } from '../src/chat/command.js';
+import { confirm } from './confirm.js';
 import { flaky } from './flaky.js';
+import { force } from './force.js';
 import { help } from './help.js';
 import { known } from './known.js';
 import { last } from './last.js';
+import { rebuild } from './rebuild.js';
 import { repro } from './repro.js';
 import { status } from './status.js';
+import { stop } from './stop.js';
 import { unknown } from './unknown.js';
 import { why } from './why.js';
 
 /** Every chat command, in the order `!help` lists them. */
-export const COMMANDS: readonly Command[] = [status, last, why, flaky, repro, known, unknown, help];
+export const COMMANDS: readonly Command[] = [
+  status,
+  last,
+  why,
+  flaky,
+  repro,
+  known,
+  unknown,
+  force,
+  confirm,
+  stop,
+  rebuild,
+  help,
+];

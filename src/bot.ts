@@ -9,10 +9,14 @@ import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import type { ChangeSummary } from './messages/announcement.js';
 import { type ChangeLookup, Notifier } from './notify/notifier.js';
+import { BuildbotControl } from './buildbot/control.js';
+import { FollowUps } from './control/followups.js';
+import { ControlService } from './control/service.js';
 import { Analyzer } from './logs/analyzer.js';
 import { TestHistory } from './logs/history.js';
 import type { LogFacts } from './messages/announcement.js';
 import { Fleet, type Transition } from './state/fleet.js';
+import { ControlStore } from './store/control.js';
 import { TestStore } from './store/tests.js';
 import { trackFleet } from './state/tracker.js';
 import { BuildStore } from './store/builds.js';
@@ -90,7 +94,55 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   });
   bus.on(Events.WatcherState, (s) => log.debug(s, 'watcher state'));
 
-  const dispatcher = new Dispatcher({ commands, fleet, tests, grants: config.permissions, log });
+  const controlStore = new ControlStore(db);
+  const control = new ControlService({
+    fleet,
+    store: controlStore,
+    log,
+    masters: new Map(
+      config.masters.map((m) => {
+        const rest = watcherOf(watchers, m.name).rest;
+        const client = new BuildbotControl({
+          baseUrl: m.url,
+          budget: rest.budget,
+          timeoutMs: m.timeout,
+          auth: m.auth,
+          log,
+          masterName: m.name,
+        });
+        return [m.name, { config: m, control: client, rest }];
+      }),
+    ),
+  });
+  const followUps = new FollowUps({
+    store: controlStore,
+    fleet,
+    tests,
+    bus,
+    log,
+    rests: new Map(config.masters.map((m) => [m.name, watcherOf(watchers, m.name).rest])),
+    send: (master, buildid, event, destination, message) =>
+      notifier.send(master, buildid, event, destination, message),
+  });
+  const dispatcher = new Dispatcher({
+    commands,
+    fleet,
+    tests,
+    control,
+    grants: config.permissions,
+    log,
+    onRefused: (command, message) =>
+      controlStore.audit({
+        platform: message.platform,
+        room: message.room,
+        identity: message.sender.identity,
+        name: message.sender.name,
+        command: command.name,
+        args: [message.text.slice(0, 500)],
+        outcome: 'refused',
+        detail: `no '${command.permission}' permission`,
+      }),
+  });
   const commandInfo = commands.map(({ run: _run, ...info }) => info);
   for (const adapter of adapters) {
     const services: AdapterServices = {
@@ -118,6 +170,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   // What a previous run recorded but could not confirm as sent goes out first; so do unread logs.
   void notifier.flush();
   void analyzer.drain();
+  followUps.start();
 
   const ready = Promise.all([...watchers.values()].map((w) => w.start())).then(() => undefined);
   return {
@@ -126,6 +179,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     ready,
     async stop() {
       await Promise.all([...watchers.values()].map((w) => w.stop()));
+      followUps.stop();
       await analyzer.stop();
       await notifier.stop();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);

@@ -101,6 +101,15 @@ export function renderEmbed(message: Message): Embed {
   return withinTotal(embed);
 }
 
+/**
+ * The one deliberate ping a message may carry: its `mention`, when that is a Discord user (who
+ * forced a build). Everything else in a message pings no one.
+ */
+export function deliberateMention(message: Message): { content: string; userId: string } | undefined {
+  const id = /^discord:user:(\d{1,20})$/.exec(message.mention?.identity ?? '')?.[1];
+  return id ? { content: `<@${id}>`, userId: id } : undefined;
+}
+
 /** How many characters of an embed count towards Discord's 6000 (UTF-16 units: at least as many). */
 export function embedSize(embed: Embed): number {
   return (

@@ -49,6 +49,8 @@ export class IrcConnection {
   private attempt = 0;
   private nickTries = 0;
   private timers = new Map<string, NodeJS.Timeout>();
+  /** Channels joined because announcements go there, though not configured (folded → name). */
+  private readonly announcedTo = new Map<string, string>();
   private onClosed: (() => void) | undefined;
 
   constructor(
@@ -242,6 +244,20 @@ export class IrcConnection {
       'registered',
       mine((e) => this.registeredAs(client, e.nick)),
     );
+    // ISUPPORT (005) comes after the welcome: the case mapping and MONITOR are known from here on.
+    let monitoring = false;
+    client.on(
+      'server options',
+      mine(() => {
+        this.fold = foldFor(client.network.options.CASEMAPPING);
+        this.roster.setFold(this.fold);
+        this.book.setFold(this.fold);
+        if (!monitoring && client.network.supports('MONITOR') && !this.isMe(this.config.nick)) {
+          monitoring = true;
+          client.connection.write(`MONITOR + ${this.config.nick}`);
+        }
+      }),
+    );
     client.on(
       'loggedin',
       mine((e) => {
@@ -349,6 +365,14 @@ export class IrcConnection {
         this.log.warn({ error: e.error, channel: e.channel, nick: e.nick, reason: e.reason }, 'IRC error'),
       ),
     );
+    client.on(
+      'ping timeout',
+      mine(() => {
+        // A dead connection: drop it now rather than after the QUIT has waited its turn.
+        this.log.warn({ host: this.config.host }, 'IRC ping timeout');
+        this.transport?.close(true);
+      }),
+    );
     client.on('close', () => this.closed(client));
   }
 
@@ -359,9 +383,7 @@ export class IrcConnection {
   private registeredAs(client: Client, nick: string): void {
     this.registered = true;
     this.nick = nick;
-    this.fold = foldFor(client.network.options.CASEMAPPING);
-    this.roster.setFold(this.fold);
-    this.book.setFold(this.fold);
+    this.transport?.startPacing();
     this.clearTimer('register');
     this.setTimer('stable', STABLE_AFTER_MS, () => {
       this.attempt = 0;
@@ -370,9 +392,6 @@ export class IrcConnection {
       { nick, account: this.account, caps: client.network.cap.enabled, network: client.network.name },
       'connected to IRC',
     );
-    if (this.fold(nick) !== this.fold(this.config.nick) && client.network.supports('MONITOR')) {
-      client.connection.write(`MONITOR + ${this.config.nick}`);
-    }
     const nickserv = this.config.nickserv;
     if (nickserv && !this.account) {
       const account = nickserv.account ?? this.config.nick;
@@ -396,6 +415,21 @@ export class IrcConnection {
     for (const c of this.config.channels) {
       if (!this.roster.isJoined(c.name)) client.join(c.name, c.key);
     }
+    for (const name of this.announcedTo.values()) {
+      if (!this.roster.isJoined(name)) client.join(name);
+    }
+  }
+
+  /**
+   * A channel we are asked to announce to but are not in: join it (now, and again on every
+   * reconnect), as for the configured channels. Joins without a key; keyed channels belong in
+   * `channels`.
+   */
+  want(channel: string): void {
+    const key = this.fold(channel);
+    if (this.config.channels.some((c) => this.fold(c.name) === key) || this.announcedTo.has(key)) return;
+    this.announcedTo.set(key, channel);
+    if (this.client && this.registered) this.client.join(channel);
   }
 
   /** Ask for our nick back, rejoin channels we lost (kicked, banned for a while, a join refused). */

@@ -140,6 +140,7 @@ declare module 'irc-framework' {
     on(event: 'mode', listener: (e: ModeEvent) => void): this;
     on(event: 'account', listener: (e: AccountEvent) => void): this;
     on(event: 'users offline', listener: (e: { nicks: string[] }) => void): this;
+    on(event: 'server options', listener: () => void): this;
     on(event: 'userlist', listener: (e: UserlistEvent) => void): this;
     on(event: 'irc error', listener: (e: IrcErrorEvent) => void): this;
     on(event: 'close', listener: (hadError: boolean) => void): this;

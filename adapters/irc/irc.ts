@@ -75,16 +75,16 @@ export class IrcAdapter implements Adapter {
     if (!connection?.ready) throw new Error('not connected to the IRC server');
     const channel = connection.isChannel(target);
     if (channel && !connection.roster.isJoined(target)) {
-      const configured = this.config.channels.some(
-        (c) => connection.fold(c.name) === connection.fold(target),
-      );
-      throw new Error(`not in ${target}${configured ? ' (yet)' : ': add it to chat.irc.channels'}`);
+      // Announced to but not configured: joined now; the outbox tries again shortly.
+      connection.want(target);
+      throw new Error(`not in ${target} (yet)`);
     }
     const lines =
       message.kind === 'announcement'
         ? this.announcement(connection, target, message)
         : this.reply(connection, target, message);
     await connection.write(lines);
+    this.log?.debug({ room, kind: message.kind, lines: lines.length }, 'IRC message sent');
   }
 
   private announcement(connection: IrcConnection, target: string, message: Message): string[] {

@@ -42,6 +42,8 @@ const LINE_BREAKING = /[\r\n\0]/;
 export class PacedTransport extends EventEmitter implements Transport {
   private socket: Socket | TLSSocket | undefined;
   private connected = false;
+  /** Registration lines (CAP, SASL, NICK, USER) go straight out: servers let every client send those at once. */
+  private pacing = false;
   private readonly queue: PacedQueue<Pending>;
 
   constructor(
@@ -66,6 +68,11 @@ export class PacedTransport extends EventEmitter implements Transport {
 
   isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Registered: from now on every line waits for the flood bucket. */
+  startPacing(): void {
+    this.pacing = true;
   }
 
   connect(): void {
@@ -123,6 +130,10 @@ export class PacedTransport extends EventEmitter implements Transport {
     }
     if (!this.connected) {
       process.nextTick(() => cb?.(new Error('not connected to the IRC server')));
+      return;
+    }
+    if (!this.pacing) {
+      this.write({ line, cb });
       return;
     }
     // PONG answers the server's keep-alive: it must not wait behind a long reply.

@@ -51,6 +51,8 @@ export interface MatrixAdapterOptions {
   lineLimit?: number;
   /** How often the sync state is written to the bot's state (it is also written on stop). */
   saveSyncEveryMs?: number;
+  /** Events kept in memory per room before its timeline is dropped (its state is kept). */
+  keepEvents?: number;
   outgoing?: OutgoingOptions;
 }
 
@@ -300,11 +302,15 @@ export class MatrixAdapter implements Adapter {
       // Rooms the bot is in as of this finished sync are open for commands from the next one on.
       for (const room of this.client?.getRooms() ?? []) {
         if (room.getMyMembership() !== KnownMembership.Join) continue;
-        if (room.hasEncryptionStateEvent() && !this.keeper?.refusal(room.roomId)) {
-          void this.keeper?.refuseEncrypted(room.roomId);
-        } else {
-          this.open.add(room.roomId);
+        // The SDK keeps every event of a live timeline; a bot reads each once, so the old ones go.
+        if (room.getLiveTimeline().getEvents().length > (this.opts.keepEvents ?? 200)) {
+          room.resetLiveTimeline(null, null);
         }
+        if (room.hasEncryptionStateEvent()) {
+          if (!this.keeper?.refusal(room.roomId)) void this.keeper?.refuseEncrypted(room.roomId);
+          continue;
+        }
+        this.open.add(room.roomId);
       }
       if (!this.live) {
         this.live = true;

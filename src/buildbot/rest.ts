@@ -33,6 +33,11 @@ export class BuildbotRest {
     return this.opts.baseUrl;
   }
 
+  /** The master's one request budget, for other clients of the same master (control). */
+  get budget(): RequestBudget {
+    return this.opts.budget;
+  }
+
   url(path: string, query: Query = {}): string {
     const url = new URL(`api/v2/${path.replace(/^\/+/, '')}`, this.opts.baseUrl);
     for (const [key, value] of Object.entries(query)) {

@@ -1,3 +1,4 @@
+import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView } from '../state/fleet.js';
@@ -33,6 +34,8 @@ export interface CommandContext {
   fleet: FleetView;
   /** Test history, log analyses and known issues. */
   tests: TestHistoryView;
+  /** Force, stop and rebuild on the masters. */
+  control: ControlView;
   commands: readonly Command[];
   can(permission: Permission): boolean;
 }
@@ -50,6 +53,8 @@ export interface CommandInfo {
   /** The arguments as typed options, in order; the words they take are joined into the command line. */
   args?: readonly ArgSpec[];
   permission: Permission;
+  /** Every attempt is written to the audit table, refusals included. */
+  audited?: boolean;
 }
 
 /** A chat command: plain data plus a function from context to a platform-neutral reply. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { BbwatchError, PermissionError, UsageError, UserError } from '../errors.js';
 import { type Message, reply } from '../messages/message.js';
+import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
 import type { FleetView } from '../state/fleet.js';
 import type { IncomingMessage } from './adapter.js';
@@ -15,7 +16,10 @@ export interface DispatcherOptions {
   commands: readonly Command[];
   fleet: FleetView;
   tests: TestHistoryView;
+  control: ControlView;
   grants: PermissionGrants;
+  /** Called when an audited command is refused for lack of permission. */
+  onRefused?: (command: Command, message: IncomingMessage) => void;
   log: Logger;
   prefix?: string;
 }
@@ -72,6 +76,7 @@ export class Dispatcher {
         { command: command.name, identity: message.sender.identity, room: message.room },
         'permission refused',
       );
+      if (command.audited) this.opts.onRefused?.(command, message);
       return reply(
         [
           `${this.prefix}${command.name} needs the '${command.permission}' permission${
@@ -91,6 +96,7 @@ export class Dispatcher {
       prefix: this.prefix,
       fleet: this.opts.fleet,
       tests: this.opts.tests,
+      control: this.opts.control,
       commands: this.opts.commands,
       can,
     };

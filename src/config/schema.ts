@@ -53,6 +53,34 @@ export const masterSchema = z.strictObject({
   history: z.number().int().min(2).max(500).default(20),
   /** How often REST is asked for finished builds: always in poll mode, as a safety net otherwise. */
   poll_interval: duration.default(30_000),
+  /** How the bot logs in for force, stop and rebuild: a Buildbot user, or a session cookie. */
+  auth: z
+    .union(
+      [
+        z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
+        z.strictObject({ cookie: z.string().min(1) }),
+      ],
+      { error: 'must be { username, password } or { cookie }' },
+    )
+    .optional(),
+  /** Forcing builds from chat: where repositories may come from, and when to ask first. */
+  force: z
+    .strictObject({
+      /** `sandbox/myfixes` → `<repositoryBase>sandbox/myfixes`; without it, no repository may be given. */
+      repositoryBase: httpUrl.optional(),
+      repositoryPattern: regex.default('^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$'),
+      /** More builders than this need `--yes` or a `!confirm` within a minute. */
+      confirmAbove: z.number().int().min(0).default(5),
+      /** Per identity: at most `count` force/stop/rebuild requests in `per`. */
+      rateLimit: z
+        .strictObject({ count: z.number().int().min(1).default(5), per: duration.default(600_000) })
+        .default({ count: 5, per: 600_000 }),
+    })
+    .default({
+      repositoryPattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
+      confirmAbove: 5,
+      rateLimit: { count: 5, per: 600_000 },
+    }),
   /** Where the test output is: the step's name and the log's slug. */
   logs: z
     .strictObject({

@@ -96,7 +96,8 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
   const state = cleanText(t.build.stateString);
   if (state) title.push(`: ${shorten(state, 80)}`);
 
-  const lines: Line[] = [];
+  // What broke comes first; then since when it had been passing, and the suspects.
+  const lines: Line[] = input.tests ? testLines(t, input.tests) : [];
   const end = t.build.completeAt ?? 0;
   if (t.streak && end) {
     const since = t.streak.first.completeAt ?? end;
@@ -108,7 +109,6 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
       lines.push([`Had been red for ${atLeast}${span} (since #${t.streak.first.number}).`]);
     }
   }
-  if (input.tests) lines.push(...testLines(t, input.tests));
   if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
   return {
     kind: 'announcement',

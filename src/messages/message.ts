@@ -43,6 +43,11 @@ export interface Message {
   /** The one link the message is about (a build, the master's own view). */
   link?: Link;
   /**
+   * The one person the message is for (who forced a build): adapters that can may mention them
+   * for real; the title already starts with their name for those that cannot.
+   */
+  mention?: { name: string; identity: string | undefined };
+  /**
    * Meant for the sender alone (a refusal): platforms that can show a reply to one user only
    * (Discord's ephemeral replies) do; the others send it as usual.
    */

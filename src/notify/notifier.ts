@@ -35,7 +35,7 @@ export interface NotifierOptions {
 
 /** What the outbox keeps for one announcement: the transition, and the message once composed. */
 interface Stored {
-  transition: Transition;
+  transition?: Transition;
   message?: Message;
 }
 
@@ -83,6 +83,17 @@ export class Notifier {
       if (entry) added++;
     }
     return added;
+  }
+
+  /**
+   * Records a ready message for one destination (a follow-up to a forced build) under the same
+   * once-only key as announcements, and delivers it.
+   */
+  send(master: string, buildid: number, event: string, destination: string, message: Message): void {
+    const stored: Stored = { message };
+    if (this.opts.outbox.add(master, buildid, event, destination, JSON.stringify(stored), this.now())) {
+      void this.flush();
+    }
   }
 
   /** Delivers everything pending, in order; safe to call often (runs are coalesced). */
@@ -174,6 +185,7 @@ export class Notifier {
     const stored = JSON.parse(entry.message) as Stored;
     if (stored.message) return stored.message;
     const t = stored.transition;
+    if (!t) throw new Error(`outbox entry ${entry.id} has neither a message nor a transition`);
     let changes: ChangeSummary[] = [];
     let changesKnown = true;
     try {

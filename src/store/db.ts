@@ -95,6 +95,37 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (test, issue, builders)
   );
   `,
+  // 3: force, stop, rebuild.
+  `
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    platform TEXT NOT NULL,
+    room TEXT NOT NULL,
+    identity TEXT,
+    name TEXT NOT NULL,
+    command TEXT NOT NULL,
+    args TEXT NOT NULL,
+    master TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX audit_by_identity ON audit (identity, at);
+  CREATE TABLE followups (
+    id INTEGER PRIMARY KEY,
+    master TEXT NOT NULL,
+    brid INTEGER NOT NULL,
+    room TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    identity TEXT,
+    created_at INTEGER NOT NULL,
+    buildid INTEGER,
+    started_at INTEGER,
+    finished_at INTEGER,
+    UNIQUE (master, brid, room)
+  );
+  CREATE INDEX followups_open ON followups (finished_at, master);
+  `,
 ];
 
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */

@@ -36,7 +36,10 @@ const guarded = defineCommand({
     const speed = ctx.args[0] ?? 'fast';
     if (speed !== 'fast') await new Promise<void>((resolve) => (release = resolve));
     if (speed === 'slow-refusal') throw new PermissionError('Not on this builder, sorry.');
-    return reply([`done (${speed}) for ${ctx.sender.name}`]);
+    // Like a forced build's answer: for the person who asked, who is pinged on purpose.
+    return reply([`done (${speed}) for ${ctx.sender.name}`], {
+      mention: { name: ctx.sender.name, identity: ctx.sender.identity },
+    });
   },
 });
 
@@ -98,6 +101,8 @@ describe('Discord permissions', () => {
     const allowed = await discord.answer(discord.command(admin, 'guarded'));
     expect(allowed.ephemeral).toBe(false);
     expect(text(allowed.message)).toBe('done (fast) for admin');
+    // The one deliberate ping: the member who asked, nobody else.
+    expect(discord.pings(allowed.message)).toEqual({ everyone: false, users: [admin.user.id], roles: [] });
 
     for (const member of [alice, mallory]) {
       const refused = await discord.answer(discord.command(member, 'guarded'));

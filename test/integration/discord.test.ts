@@ -5,6 +5,7 @@
  * loses and doubles nothing, a 429 is waited out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../commands/index.js';
 import type { BotProcess } from '../support/bot.js';
 import { startBot, writeConfig } from '../support/bot.js';
 import {
@@ -91,6 +92,9 @@ chat:
 notify:
   - to: discord:${discord.world.announceChannel.id}
     events: [failure, exception, recovery]
+permissions:
+  operate: ["discord:role:${ciRole.id}"]
+  force: ["discord:role:${ciRole.id}"]
 `);
   bot = await startBot(configPath);
   await bot.waitForLog('discord: slash commands in place');
@@ -187,6 +191,21 @@ describe('Discord', () => {
     noPings(last.message);
   });
 
+  it('marks in /help what the caller may not run, going by role ids alone', async () => {
+    const guarded = COMMANDS.find((c) => c.permission !== 'read');
+    if (!guarded) throw new Error('no CLI command needs a permission: check roles another way');
+    const { admin, alice, mallory } = discord.world;
+    const lineFor = async (member: typeof alice) => {
+      const answer = await discord.answer(discord.command(member, 'help'));
+      const lines = (answer.embeds[0]?.description ?? '').split('\n');
+      return lines.find((l) => l.startsWith(`**!${guarded.name}**`)) ?? '(no line)';
+    };
+    expect(await lineFor(alice)).toMatch(new RegExp(`\\(needs ${guarded.permission}\\)$`));
+    // Mallory's role and nickname are both called like the granted role: names count for nothing.
+    expect(await lineFor(mallory)).toMatch(/\(needs \w+\)$/);
+    expect(await lineFor(admin)).not.toMatch(/needs/);
+  });
+
   it('answers !status as a reply, and @bbwatch without the prefix', async () => {
     const asked = discord.say(discord.world.alice, '!status 3.x');
     const [reply] = await discord.waitFor('the reply to !status', () => {
@@ -248,6 +267,23 @@ describe('Discord', () => {
       .map((m) => m.embeds[0]?.title ?? '')
       .filter((t) => titles.some((x) => t.startsWith(x)));
     expect(delivered.map((t) => t.replace(/:.*/, ''))).toEqual(titles);
+  });
+
+  it('posts an announcement once when Discord took it but the answer was lost', async () => {
+    const channel = discord.world.announceChannel.id;
+    const green = await lab.runBuild(BUILDER, 'pass');
+    await bot.waitForBuild(green.buildid);
+    discord.loseNextResponse(new RegExp(`^/channels/${channel}/messages$`), 'POST');
+    const red = await lab.runBuild(BUILDER, 'fail');
+    await bot.waitForLog('announced', { buildid: red.buildid });
+    const title = new RegExp(`^${BUILDER} #${red.number} turned red`);
+    expect(announcements(title)).toHaveLength(1);
+    // The bot did send it again (its first answer never came), with the same nonce.
+    const [nonce] = announcements(title).map((m) => m.nonce);
+    const sent = discord.rest.requests.filter(
+      (r) => r.path === `/channels/${channel}/messages` && (r.body as { nonce?: string }).nonce === nonce,
+    );
+    expect(sent.length).toBeGreaterThanOrEqual(2);
   });
 
   it('waits out a 429 and posts the reply once', async () => {

@@ -119,7 +119,7 @@ describe('announcements', () => {
     const before = announcements().length;
     hs.loseSendAnswers(1);
     const red = await lab.runBuild(EVIL, 'fail');
-    await bot.waitForLog('announcement not delivered');
+    await bot.waitForLog('announcement not delivered', { buildid: red.buildid });
     await bot.waitForLog('announced', { buildid: red.buildid });
     const sends = hs.requests.filter((r) => r.method === 'PUT' && r.path.includes('/send/'));
     const [lost, retry] = sends.slice(-2);
@@ -136,7 +136,7 @@ describe('announcements', () => {
     const red = await lab.runBuild(PLAIN, 'fail');
     const green = await lab.runBuild(PLAIN, 'pass');
     await bot.waitForBuild(green.buildid);
-    await bot.waitForLog('announcement not delivered');
+    await bot.waitForLog('announcement not delivered', { buildid: red.buildid });
     await hs.comeBack();
     await waitForAnnouncement(PLAIN, green.number, 'recovered (green)');
     const bodies = announcements()

@@ -7,6 +7,8 @@ import { TestStore } from '../../src/store/tests.js';
 import { Bus } from '../../src/bus.js';
 import { Analyzer } from '../../src/logs/analyzer.js';
 import { TestHistory } from '../../src/logs/history.js';
+import { ControlService } from '../../src/control/service.js';
+import { ControlStore } from '../../src/store/control.js';
 
 export const silentLog = pino({ level: 'silent' });
 export const MASTER_URL = 'http://127.0.0.1:8010/';
@@ -63,4 +65,9 @@ export function historyWith(db: Db, fleet: Fleet): { store: TestStore; tests: Te
     maxAgeMs: 3_600_000,
   });
   return { store, tests: new TestHistory(store, analyzer) };
+}
+
+/** A control service over `db` with no master behind it: what unit tests of the dispatcher need. */
+export function controlWith(db: Db, fleet: Fleet): ControlService {
+  return new ControlService({ fleet, store: new ControlStore(db), log: silentLog, masters: new Map() });
 }

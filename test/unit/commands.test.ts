@@ -3,7 +3,15 @@ import { COMMANDS } from '../../commands/index.js';
 import { Dispatcher } from '../../src/chat/dispatcher.js';
 import { openDb } from '../../src/store/db.js';
 import { lineText, type Message } from '../../src/messages/message.js';
-import { build, builder, fleetWith, historyWith, MASTER_URL, silentLog } from '../support/fleet.js';
+import {
+  build,
+  builder,
+  fleetWith,
+  historyWith,
+  controlWith,
+  MASTER_URL,
+  silentLog,
+} from '../support/fleet.js';
 
 const S = 0;
 const W = 1;
@@ -44,6 +52,7 @@ function ask(text: string, lineLimit = 10): Promise<Message | undefined> {
     commands: COMMANDS,
     fleet,
     tests,
+    control: controlWith(db, fleet),
     grants: { operate: [], force: [] },
     log: silentLog,
   });

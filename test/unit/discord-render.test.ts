@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeText, inlineCode, maskedLink } from '../../adapters/discord/markdown.js';
-import { LIMITS, renderEmbed, TONE_COLOURS } from '../../adapters/discord/render.js';
+import { deliberateMention, LIMITS, renderEmbed, TONE_COLOURS } from '../../adapters/discord/render.js';
 import type { Line, Message, Span, Tone } from '../../src/messages/message.js';
 import { messageProblems } from '../support/discord/validate.js';
 
@@ -125,6 +125,18 @@ describe('Discord embeds', () => {
     expect(embed.description).toMatch(/\n… and \d+ more lines$/);
     const kept = (embed.description ?? '').split('\n').length - 1;
     expect(embed.description).toContain(`… and ${500 - kept} more lines`);
+  });
+
+  it('ping only the person a message is for, and only a Discord user', () => {
+    const forced = (identity: string | undefined): Message => ({
+      ...announcement('b'),
+      mention: { name: 'alice', identity },
+    });
+    expect(deliberateMention(forced('discord:user:123'))).toEqual({ content: '<@123>', userId: '123' });
+    for (const identity of ['discord:role:123', 'irc:alice', 'discord:user:@everyone', undefined]) {
+      expect(deliberateMention(forced(identity))).toBeUndefined();
+    }
+    expect(deliberateMention(announcement('b'))).toBeUndefined();
   });
 
   it('stay within every Discord limit, whatever the message', () => {

@@ -6,7 +6,7 @@ import { Dispatcher } from '../../src/chat/dispatcher.js';
 import { tokenize } from '../../src/chat/tokenize.js';
 import { UserError } from '../../src/errors.js';
 import { lineText, type Message, reply } from '../../src/messages/message.js';
-import { fleetWith, historyWith, silentLog } from '../support/fleet.js';
+import { fleetWith, historyWith, controlWith, silentLog } from '../support/fleet.js';
 import { openDb } from '../../src/store/db.js';
 
 /** `identity: null` is a sender the platform cannot vouch for. */
@@ -53,6 +53,7 @@ const dispatcher = new Dispatcher({
   commands: [...COMMANDS, boom, nope, forceLike],
   fleet: emptyFleet,
   tests: historyWith(emptyDb, emptyFleet).tests,
+  control: controlWith(emptyDb, emptyFleet),
   grants: { operate: [], force: ['irc:alice'] },
   log: silentLog,
 });

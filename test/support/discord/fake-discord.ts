@@ -216,6 +216,11 @@ export class FakeDiscord {
     this.rest.rateLimitNext(path, retryAfterS, method);
   }
 
+  /** The next matching request is carried out but its answer never reaches the bot. */
+  loseNextResponse(path: RegExp, method?: string): void {
+    this.rest.loseNextResponse(path, method);
+  }
+
   // ---- what a test looks at --------------------------------------------------------------------
 
   /** Messages the bot posted in a channel (not interaction replies), oldest first. */

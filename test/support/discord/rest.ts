@@ -1,8 +1,8 @@
 /**
  * The fake Discord's HTTP side: a small router for `/api/v10/...`, the bot-token check, a log of
  * every request, and the faults a test can ask for — a 429 with `retry_after` (and further 429s for
- * a request that comes back before the time is up, as Discord answers an impatient client), and an
- * outage in which everything is answered 503.
+ * a request that comes back before the time is up, as Discord answers an impatient client), an
+ * answer lost on the way back, and an outage in which everything is answered 503.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -58,6 +58,7 @@ export class RestServer extends EventEmitter {
   readonly unknown: RequestRecord[] = [];
   private readonly routes: Route[] = [];
   private readonly armed: RateLimitRule[] = [];
+  private readonly lose: Array<{ method: string | undefined; path: RegExp }> = [];
   private readonly blockedUntil = new Map<string, number>();
   private outage = false;
 
@@ -74,6 +75,11 @@ export class RestServer extends EventEmitter {
   /** The next request matching `path` (and `method`) gets a 429; retries before `retryAfterS` get one too. */
   rateLimitNext(path: RegExp, retryAfterS: number, method?: string): void {
     this.armed.push({ method, path, retryAfterS });
+  }
+
+  /** The next request matching `path` is carried out, but its answer is lost (the connection drops). */
+  loseNextResponse(path: RegExp, method?: string): void {
+    this.lose.push({ method, path });
   }
 
   setOutage(on: boolean): void {
@@ -102,6 +108,13 @@ export class RestServer extends EventEmitter {
       at: Date.now(),
     };
     this.requests.push(record);
+    const lost = this.lose.findIndex((r) => (r.method ?? method) === method && r.path.test(path));
+    if (lost >= 0 && answer.status < 300) {
+      this.lose.splice(lost, 1);
+      res.socket?.destroy();
+      this.emit('request', record);
+      return;
+    }
     if (answer.status === 404 && (answer.body as { code?: number } | undefined)?.code === 0) {
       this.unknown.push(record);
     }

@@ -543,7 +543,8 @@ export class Homeserver {
       this.joinHttp(session, params[0] ?? ''),
     );
     this.on('POST', `${c}/rooms/{room}/leave`, ({ params, session }) => {
-      const room = this.room(params[0] ?? '');
+      const room = this.rooms.get(params[0] ?? '');
+      if (!room) throw new MatrixError(404, 'M_NOT_FOUND', 'Unknown room');
       const membership = room.membership(session.userId);
       if (membership === 'join' || membership === 'invite' || membership === 'knock') {
         this.append(room, session.userId, 'm.room.member', { membership: 'leave' }, session.userId);

@@ -1,0 +1,163 @@
+/**
+ * The bot's connection to Discord: a discord.js client, logged in with retries while Discord cannot
+ * be reached, whose gateway state (up, resuming, gone for good) is tracked so that sends can fail
+ * fast while it is down. discord.js itself reconnects and resumes once logged in.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Events, Options, RESTEvents, type RateLimitData } from 'discord.js';
+import type { AdapterServices } from '../../src/chat/adapter.js';
+import { LoginGuard } from './login-guard.js';
+
+export interface ConnectionOptions {
+  token: string;
+  api: string;
+  intents: number;
+  log: AdapterServices['log'];
+  state: AdapterServices['state'];
+}
+
+/** How long open() waits for the first connection before letting the bot run on and retrying. */
+const START_WAIT_MS = 20_000;
+
+/** Gateway close codes after which discord.js gives up, with what the operator should do. */
+const FATAL_CLOSE: Record<number, string> = {
+  4004: 'the token was refused (reset in the Developer Portal?)',
+  4013: 'invalid intents',
+  4014: 'the Message Content intent is not enabled for this bot in the Developer Portal (prefix_commands: true needs it)',
+};
+
+export class DiscordConnection {
+  readonly client: Client;
+  private up = false;
+  private closed = false;
+  /** Discord refused the bot for good (token, intents): no more logins until a restart. */
+  private gaveUp = false;
+  private readonly closing = new AbortController();
+  private readonly ready: Promise<void>;
+  private markReady: () => void = () => undefined;
+  private readonly refused: Promise<never>;
+  private refuse: (err: Error) => void = () => undefined;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.refused = new Promise((_resolve, reject) => (this.refuse = reject));
+    this.refused.catch(() => undefined); // awaited in open(); later refusals are logged where they happen
+    this.client = new Client({
+      intents: opts.intents,
+      rest: { api: opts.api },
+      allowedMentions: { parse: [], repliedUser: false },
+      failIfNotExists: false,
+      // Messages are read once as they arrive, never looked up later.
+      makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
+    });
+    this.watch();
+  }
+
+  /** Whether the gateway is connected (sending announcements is worth trying). */
+  get connected(): boolean {
+    return this.up;
+  }
+
+  /**
+   * Logs in. Resolves once connected, or after a while still trying in the background (the bot runs
+   * on; announcements wait in the outbox). Rejects when Discord refuses the token or the intents.
+   */
+  async open(): Promise<void> {
+    void this.loginLoop(new LoginGuard(this.opts.state));
+    let outcome: 'ready' | 'timeout';
+    try {
+      outcome = await Promise.race([
+        this.ready.then(() => 'ready' as const),
+        this.refused,
+        sleep(START_WAIT_MS, 'timeout' as const, { signal: this.closing.signal }).catch(
+          () => 'timeout' as const,
+        ),
+      ]);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    if (outcome === 'timeout') {
+      this.opts.log.warn(
+        { api: this.opts.api },
+        'discord: not connected yet; announcements wait in the outbox until it is',
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.up = false;
+    this.closing.abort();
+    await this.client.destroy();
+  }
+
+  private watch(): void {
+    const { client } = this;
+    const log = this.opts.log;
+    client.once(Events.ClientReady, (ready) => {
+      this.setUp(true, 'connected');
+      log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'discord: ready');
+      this.markReady();
+    });
+    // A new session after a lost one, or the same session resumed: either way, sending works again.
+    client.on(Events.ShardReady, () => this.setUp(true, 'connected'));
+    client.on(Events.ShardResume, (_shard, replayed) => this.setUp(true, 'resumed', { replayed }));
+    client.on(Events.ShardReconnecting, () => this.setUp(false, 'gateway lost; reconnecting'));
+    client.on(Events.ShardDisconnect, (event) => {
+      this.setUp(false, 'gateway closed for good', { code: event.code });
+      const why = FATAL_CLOSE[event.code] ?? `close code ${event.code}`;
+      const err = new Error(`Discord closed the gateway: ${why}`);
+      if (!this.closed)
+        log.error({ code: event.code }, `discord: ${err.message}; restart bbwatch once fixed`);
+      this.giveUp(err);
+    });
+    client.on(Events.ShardError, (err) => log.debug({ err: err.message }, 'discord: gateway error'));
+    client.on(Events.Error, (err) => log.error({ err: err.message }, 'discord: client error'));
+    client.on(Events.Warn, (message) => log.warn({ message }, 'discord: warning'));
+    client.rest.on(RESTEvents.RateLimited, (info: RateLimitData) =>
+      log.warn(
+        { route: info.route, method: info.method, retryAfterMs: info.retryAfter, global: info.global },
+        'discord: rate limited, waiting',
+      ),
+    );
+  }
+
+  private setUp(up: boolean, what: string, extra: Record<string, unknown> = {}): void {
+    if (this.closed) return;
+    const changed = this.up !== up;
+    this.up = up;
+    if (changed) this.opts.log[up ? 'info' : 'warn'](extra, `discord: ${what}`);
+  }
+
+  private giveUp(err: Error): void {
+    this.gaveUp = true;
+    this.refuse(err);
+  }
+
+  /** Logs in, retrying with back-off while Discord cannot be reached. */
+  private async loginLoop(guard: LoginGuard): Promise<void> {
+    const log = this.opts.log;
+    for (let attempt = 0; !this.closed && !this.gaveUp; attempt++) {
+      const backoff = attempt === 0 ? 0 : Math.min(60_000, 2000 * 2 ** (attempt - 1));
+      const wait = Math.max(guard.delayMs(), backoff);
+      if (wait > backoff) log.warn({ waitMs: wait }, 'discord: many logins lately; waiting before the next');
+      if (wait > 0 && !(await sleep(wait, true, { signal: this.closing.signal }).catch(() => false))) return;
+      try {
+        await this.client.login(this.opts.token);
+        guard.record();
+        return;
+      } catch (err) {
+        const e = err as { code?: unknown; status?: unknown; message?: string };
+        if (e.code === 'TokenInvalid' || e.status === 401) {
+          const refused = new Error('Discord refused the bot token');
+          log.error({}, `discord: ${refused.message}`);
+          this.giveUp(refused);
+          return;
+        }
+        if (!this.closed && !this.gaveUp)
+          log.warn({ err: e.message, attempt }, 'discord: cannot log in yet; retrying');
+      }
+    }
+  }
+}

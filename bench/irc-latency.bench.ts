@@ -1,0 +1,147 @@
+/**
+ * IRC figures, on the real IRC lab (InspIRCd + Anope, the server's stock flood control on) and
+ * the real lab master, in one run:
+ * - failure announcement latency: from the master's own `finished` event (a plain SSE client in
+ *   this process, the baseline) to the line arriving at a client in the channel, for bbwatch
+ *   (default IRC settings: flood burst 4, then 1 line/s) and for Buildbot's own IRC notifier
+ *   (`reporters.IRC`, nick bb-words, which the lab master runs when BB_IRC_PORT is set);
+ * - a burst: every builder turning red at once, until the last line of the last announcement.
+ * Nothing here asserts a time: the figures are printed.
+ */
+import { EventSource } from 'eventsource';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { writeConfig } from '../test/support/bot.js';
+import { startIrcBot } from '../test/support/irc/bot.js';
+import { IrcTestClient, plain } from '../test/support/irc/client.js';
+import { type IrcLab, startIrcLab } from '../test/support/irc/lab.js';
+import { type Lab, startLab } from '../test/support/lab.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const BUILDER = 'AMD64 Debian root 3.x';
+let irc: IrcLab;
+let lab: Lab;
+
+beforeAll(async () => {
+  // The IRC network first: bb-words retries a failed connect only after 45-60 s.
+  irc = await startIrcLab({ fakelag: true });
+  lab = await startLab({ branches: ['3.x'], env: { BB_IRC_PORT: String(irc.port), BB_IRC_CHANNEL: '#lab' } });
+});
+afterAll(async () => {
+  await Promise.all([lab?.close(), irc?.close()]);
+});
+
+function stats(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median =
+    sorted.length % 2
+      ? (sorted[(sorted.length - 1) / 2] as number)
+      : ((sorted[sorted.length / 2 - 1] as number) + (sorted[sorted.length / 2] as number)) / 2;
+  return `median ${median.toFixed(0)} ms, worst ${sorted.at(-1)?.toFixed(0)} ms, best ${sorted[0]?.toFixed(0)} ms (n=${values.length})`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
+}
+
+it('failure announcement latency: bbwatch and Buildbot own IRC notifier, from the master event to the channel', async () => {
+  const builders = (await lab.builders()).filter((b) => !b.name.endsWith(' custom')).map((b) => b.name);
+  await Promise.all(builders.map((b) => lab.runBuild(b, 'pass')));
+  const listener = await IrcTestClient.connect({ port: irc.port, nick: 'listener', channels: ['#lab'] });
+  await listener.until('bb-words in #lab', () =>
+    listener.lines.some(
+      (l) =>
+        (l.command === 'JOIN' && l.nick === 'bb-words') ||
+        (l.command === '353' && /[@+ ]?bb-words\b/.test(l.params.at(-1) ?? '')),
+    ),
+  );
+  const bot = await startIrcBot(
+    writeConfig(`masters:
+  - name: lab
+    url: ${lab.url}
+    stream: ws
+storage: ./state.sqlite
+chat:
+  irc:
+    host: 127.0.0.1
+    port: ${irc.port}
+    tls: false
+    nick: bbwatch
+    sasl: { account: bbwatch, password: botpass }
+    channels: ["#lab"]
+notify:
+  - to: "irc:#lab"
+    events: [failure]
+`),
+  );
+  await bot.waitForLog('joined IRC channel');
+  const masterSeen = new Map<number, number>();
+  const source = new EventSource(`${lab.url}sse/listen/builders/*/builds/*/finished`);
+  await new Promise<void>((resolve) => source.addEventListener('handshake', () => resolve(), { once: true }));
+  source.addEventListener('event', (ev) => {
+    const { message } = JSON.parse(ev.data) as { message: { buildid: number } };
+    masterSeen.set(message.buildid, Date.now());
+  });
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  /** Where bbwatch's time goes: event → transition recorded, transition → lines written to the socket. */
+  const toTransition: number[] = [];
+  const toSocket: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      await lab.runBuild(BUILDER, 'pass');
+      const from = listener.lines.length;
+      const red = await lab.runBuild(BUILDER, 'fail');
+      const mine = await listener.waitFor(
+        'bbwatch',
+        new RegExp(`^${BUILDER} #${red.number} turned red`),
+        from,
+      );
+      const bb = await listener.waitFor('bb-words', new RegExp(`#${red.number}\\b.*failed`), from);
+      const seen = masterSeen.get(red.buildid);
+      if (seen === undefined) continue;
+      ours.push(mine.at - seen);
+      theirs.push(bb.at - seen);
+      const transition = bot.logs.find(
+        (l) => l.msg === 'transition' && l.number === red.number && l.builder === BUILDER,
+      );
+      const sent = bot.logs.find((l) => l.msg === 'announced' && l.buildid === red.buildid);
+      if (transition && sent) {
+        toTransition.push(transition.time - seen);
+        toSocket.push(sent.time - transition.time);
+      }
+    }
+    // A burst: every branch builder red at once.
+    await lab.runBuild(BUILDER, 'pass');
+    const from = listener.lines.length;
+    const t0 = Date.now();
+    const reds = await Promise.all(builders.map((b) => lab.runBuild(b, 'fail')));
+    await listener.until(
+      'every burst announcement',
+      () =>
+        reds.every((r) =>
+          listener.from('bbwatch', from).some((l) => plain(l.text).includes(` #${r.number} turned red`)),
+        ),
+      120_000,
+    );
+    await new Promise((r) => setTimeout(r, 8_000)); // the rest of the last announcement
+    const lines = listener.from('bbwatch', from);
+    const last = (lines.at(-1)?.at ?? t0) - t0;
+    console.log(
+      `\nBurst: ${builders.length} builders red at once: ${lines.length} bbwatch lines, the last ${last} ms after forcing; ` +
+        `bb-words said ${listener.from('bb-words', from).length} lines.`,
+    );
+  } finally {
+    source.close();
+    await listener.quit();
+    expect(await bot.stop()).toBe(0);
+  }
+  console.log(
+    `\nFailure announcement, master finished event → line in the channel (${ROUNDS} failures, one at a time):\n` +
+      `  bbwatch:  ${stats(ours)}\n  bb-words: ${stats(theirs)}\n` +
+      `  bbwatch, event → transition recorded: ${stats(toTransition)}\n` +
+      `  bbwatch, transition → written to the IRC socket (composing: changes, test log; sending): ${stats(toSocket)}\n` +
+      `  ratio bbwatch / bb-words: median ${(median(ours) / Math.max(1, median(theirs))).toFixed(1)}×, worst ${(Math.max(...ours) / Math.max(1, Math.max(...theirs))).toFixed(1)}×`,
+  );
+  expect(ours.length).toBeGreaterThan(0);
+});

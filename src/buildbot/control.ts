@@ -1,0 +1,202 @@
+import type { Logger } from 'pino';
+import { BbwatchError, errorMessage } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import type { RequestBudget } from './budget.js';
+
+/** How the bot authenticates to a master for control: a Buildbot user, or a session cookie. */
+export type ControlAuth = { username: string; password: string } | { cookie: string };
+
+/** A control request the master (or the network) refused; `message` is fit for a chat reply. */
+export class ControlError extends BbwatchError {
+  constructor(message: string) {
+    super('BB_ERR_CONTROL', message);
+  }
+}
+
+/** A force scheduler and its parameters, from `/forceschedulers`. */
+export interface ForceScheduler {
+  name: string;
+  builder_names: string[];
+  enabled?: boolean;
+  all_fields: ForceField[];
+}
+
+export interface ForceField {
+  name: string;
+  fullName: string;
+  type: string;
+  default?: unknown;
+  required?: boolean;
+  fields?: ForceField[];
+}
+
+/** `[bsid, {builderid: brid}]`, as force and rebuild answer. */
+export type BuildsetResult = { bsid: number; brids: Record<string, number> };
+
+/**
+ * Buildbot's control API (JSON-RPC over POST) for force, stop and rebuild. Logs in with HTTP basic
+ * on `/auth/login` and keeps the session cookie (logging in again when the master stops accepting
+ * it), or sends a session cookie given in the configuration (masters that log in through OAuth).
+ * Errors become ControlErrors whose messages say what the master said.
+ */
+export class BuildbotControl {
+  private cookie: string | undefined;
+  private nextId = 1;
+
+  constructor(
+    private readonly opts: {
+      baseUrl: string;
+      budget: RequestBudget;
+      timeoutMs: number;
+      auth: ControlAuth | undefined;
+      log: Logger;
+      masterName: string;
+    },
+  ) {
+    if (opts.auth && 'cookie' in opts.auth) {
+      // "NAME=value", or a bare value for Buildbot's default cookie name.
+      this.cookie = opts.auth.cookie.includes('=') ? opts.auth.cookie : `TWISTED_SESSION=${opts.auth.cookie}`;
+    }
+  }
+
+  get configured(): boolean {
+    return this.opts.auth !== undefined;
+  }
+
+  async forceSchedulers(): Promise<ForceScheduler[]> {
+    const body = (await this.send('GET', 'forceschedulers')) as { forceschedulers?: ForceScheduler[] };
+    if (!Array.isArray(body.forceschedulers))
+      throw new ControlError(`${this.opts.masterName} did not list its force schedulers`);
+    return body.forceschedulers;
+  }
+
+  async force(scheduler: string, params: Record<string, unknown>): Promise<BuildsetResult> {
+    return asBuildset(await this.rpc(`forceschedulers/${encodeURIComponent(scheduler)}`, 'force', params));
+  }
+
+  async stop(buildid: number, reason: string): Promise<void> {
+    await this.rpc(`builds/${buildid}`, 'stop', { reason });
+  }
+
+  async rebuild(buildid: number): Promise<BuildsetResult> {
+    return asBuildset(await this.rpc(`builds/${buildid}`, 'rebuild', {}));
+  }
+
+  private async rpc(path: string, method: string, params: Record<string, unknown>): Promise<unknown> {
+    if (!this.opts.auth) {
+      throw new ControlError(
+        `the bot has no credentials for ${this.opts.masterName} (masters[].auth in its config)`,
+      );
+    }
+    const body = { jsonrpc: '2.0', method, params, id: this.nextId++ };
+    let answer = await this.send('POST', path, body);
+    if (isAuthzFailure(answer) && 'username' in this.opts.auth) {
+      // The session may have expired: log in again once, then believe the master.
+      this.cookie = undefined;
+      answer = await this.send('POST', path, body);
+    }
+    const reply = answer as {
+      result?: unknown;
+      error?: { code?: number; message?: unknown };
+      httpStatus?: number;
+    };
+    if (reply.error)
+      throw new ControlError(describeRpcError(this.opts.masterName, reply.error, reply.httpStatus));
+    return reply.result;
+  }
+
+  private async login(): Promise<void> {
+    const auth = this.opts.auth;
+    if (!auth || !('username' in auth)) return;
+    await this.opts.budget.take();
+    let res: Response;
+    try {
+      res = await fetch(new URL('auth/login', this.opts.baseUrl), {
+        redirect: 'manual',
+        headers: {
+          'User-Agent': USER_AGENT,
+          Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
+        },
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+    } catch (err) {
+      throw new ControlError(`${this.opts.masterName} could not be reached to log in (${errorMessage(err)})`);
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new ControlError(
+        `${this.opts.masterName} refused the bot's credentials (HTTP ${res.status} on login)`,
+      );
+    }
+    // The master sets an anonymous session first and the logged-in one last.
+    const sessions = res.headers.getSetCookie().filter((c) => /^TWISTED_(SECURE_)?SESSION/.test(c));
+    const last = sessions.at(-1)?.split(';')[0];
+    if (!last)
+      throw new ControlError(`${this.opts.masterName} gave the bot no session on login (HTTP ${res.status})`);
+    this.cookie = last;
+    this.opts.log.info({ master: this.opts.masterName }, 'logged in to the master');
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    if (method === 'POST' && this.cookie === undefined) await this.login();
+    await this.opts.budget.take();
+    let res: Response;
+    try {
+      res = await fetch(new URL(`api/v2/${path}`, this.opts.baseUrl), {
+        method,
+        headers: {
+          'User-Agent': USER_AGENT,
+          Accept: 'application/json',
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+          ...(this.cookie ? { Cookie: this.cookie } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+    } catch (err) {
+      throw new ControlError(`${this.opts.masterName} could not be reached (${errorMessage(err)})`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ControlError(
+        `${this.opts.masterName} answered HTTP ${res.status} with something that is not JSON`,
+      );
+    }
+    if (method === 'GET' && !res.ok)
+      throw new ControlError(`${this.opts.masterName} answered HTTP ${res.status}`);
+    if (parsed && typeof parsed === 'object') (parsed as { httpStatus?: number }).httpStatus = res.status;
+    return parsed;
+  }
+}
+
+function isAuthzFailure(answer: unknown): boolean {
+  const a = answer as { httpStatus?: number; error?: unknown };
+  return a.httpStatus === 403 && a.error !== undefined;
+}
+
+function describeRpcError(
+  master: string,
+  error: { code?: number; message?: unknown },
+  status?: number,
+): string {
+  const message = error.message;
+  if (message && typeof message === 'object') {
+    // Force validation: {fieldFullName: errorText}.
+    const fields = Object.entries(message as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`);
+    return `${master} refused the parameters (${fields.join('; ').slice(0, 300)})`;
+  }
+  const text = String(message ?? 'no message').slice(0, 300);
+  if (status === 403) return `${master} does not let the bot do that (${text})`;
+  if (status === 404) return `${master} has no such thing (${text})`;
+  if (status === 501) return `${master} does not support that (${text})`;
+  return `${master} failed (${text})`;
+}
+
+function asBuildset(result: unknown): BuildsetResult {
+  if (Array.isArray(result) && typeof result[0] === 'number' && result[1] && typeof result[1] === 'object') {
+    return { bsid: result[0], brids: result[1] as Record<string, number> };
+  }
+  throw new ControlError('the master answered the request in an unexpected shape');
+}
