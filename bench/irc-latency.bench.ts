@@ -102,10 +102,10 @@ notify:
       if (seen === undefined) continue;
       ours.push(mine.at - seen);
       theirs.push(bb.at - seen);
+      const sent = await bot.waitForLog('announced', { buildid: red.buildid });
       const transition = bot.logs.find(
         (l) => l.msg === 'transition' && l.number === red.number && l.builder === BUILDER,
       );
-      const sent = bot.logs.find((l) => l.msg === 'announced' && l.buildid === red.buildid);
       if (transition && sent) {
         toTransition.push(transition.time - seen);
         toSocket.push(sent.time - transition.time);
@@ -141,6 +141,7 @@ notify:
       `  bbwatch:  ${stats(ours)}\n  bb-words: ${stats(theirs)}\n` +
       `  bbwatch, event → transition recorded: ${stats(toTransition)}\n` +
       `  bbwatch, transition → written to the IRC socket (composing: changes, test log; sending): ${stats(toSocket)}\n` +
+      `  each round, bbwatch / bb-words (ms): ${ours.map((o, k) => `${o}/${theirs[k]}`).join(' ')}\n` +
       `  ratio bbwatch / bb-words: median ${(median(ours) / Math.max(1, median(theirs))).toFixed(1)}×, worst ${(Math.max(...ours) / Math.max(1, Math.max(...theirs))).toFixed(1)}×`,
   );
   expect(ours.length).toBeGreaterThan(0);

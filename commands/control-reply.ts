@@ -44,7 +44,7 @@ export function outcomeReply(ctx: CommandContext, outcome: ControlOutcome): Mess
   if (outcome.kind === 'stopped') {
     return reply([`Stopping ${outcome.builds.map((b) => `${b.builder} #${b.number}`).join(', ')}.`]);
   }
-  const lines: Line[] = outcome.requests.map((url) => ['  ', url]);
+  const lines: Line[] = outcome.requests.map((url) => [url]);
   const what = outcome.repository
     ? ` with ${outcome.repository} at ${outcome.branch}`
     : outcome.branch

@@ -4,6 +4,8 @@
  */
 export class BbwatchError extends Error {
   readonly code: string;
+  /** The message is written for the person who asked, and is safe to show them as it is. */
+  readonly forUser: boolean = false;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
@@ -29,6 +31,7 @@ export class UsageError extends BbwatchError {
 
 /** A request that cannot be answered as asked (unknown builder, ambiguous name...): replied verbatim. */
 export class UserError extends BbwatchError {
+  override readonly forUser = true;
   constructor(message: string) {
     super('BOT_ERR_USER', message);
   }
@@ -36,6 +39,7 @@ export class UserError extends BbwatchError {
 
 /** The caller lacks the permission a command needs. */
 export class PermissionError extends BbwatchError {
+  override readonly forUser = true;
   constructor(message: string) {
     super('BOT_ERR_PERMISSION', message);
   }

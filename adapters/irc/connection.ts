@@ -123,8 +123,11 @@ export class IrcConnection {
   /** Bytes of text a PRIVMSG or NOTICE to `target` may carry (see lineBudget). */
   budget(target: string, command: 'PRIVMSG' | 'NOTICE'): number {
     const options = this.client?.network.options;
+    // Lines wait in the queue, and the nick may change meanwhile (taken back, or an alternative).
+    const nicks = [this.nick, this.config.nick, ...this.config.alt_nicks];
+    const longest = nicks.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
     return lineBudget({
-      nick: this.nick,
+      nick: longest,
       target,
       command,
       userLen: Number(options?.USERLEN) || 10,

@@ -8,6 +8,7 @@ export type ControlAuth = { username: string; password: string } | { cookie: str
 
 /** A control request the master (or the network) refused; `message` is fit for a chat reply. */
 export class ControlError extends BbwatchError {
+  override readonly forUser = true;
   constructor(message: string) {
     super('BB_ERR_CONTROL', message);
   }

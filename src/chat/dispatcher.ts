@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BbwatchError, PermissionError, UsageError, UserError } from '../errors.js';
+import { BbwatchError, PermissionError, UsageError } from '../errors.js';
 import { type Message, reply } from '../messages/message.js';
 import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
@@ -108,7 +108,7 @@ export class Dispatcher {
         return reply([`${sentence} Usage: ${this.prefix}${command.name} ${command.usage}`.trimEnd()]);
       }
       if (err instanceof PermissionError) return reply([err.message], { private: true });
-      if (err instanceof UserError) return reply([err.message]);
+      if (err instanceof BbwatchError && err.forUser) return reply([err.message]);
       this.opts.log.error(
         { command: command.name, args, err: err instanceof Error ? err.stack : String(err) },
         'command failed',
