@@ -5,12 +5,15 @@ import { force } from './force.js';
 import { help } from './help.js';
 import { known } from './known.js';
 import { last } from './last.js';
+import { mute, snooze, unmute } from './mute.js';
+import { notify } from './notify.js';
 import { rebuild } from './rebuild.js';
 import { repro } from './repro.js';
 import { status } from './status.js';
 import { stop } from './stop.js';
 import { unknown } from './unknown.js';
 import { why } from './why.js';
+import { workers } from './workers.js';
 
 /** Every chat command, in the order `!help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -25,5 +28,10 @@ export const COMMANDS: readonly Command[] = [
   confirm,
   stop,
   rebuild,
+  notify,
+  mute,
+  unmute,
+  snooze,
+  workers,
   help,
 ];

@@ -23,6 +23,13 @@ import { BuildStore } from './store/builds.js';
 import { openDb } from './store/db.js';
 import { MetaStore } from './store/meta.js';
 import { Outbox } from './store/outbox.js';
+import { MuteService } from './notify/mute.js';
+import { Subscriptions } from './notify/subscriptions.js';
+import { SubscriptionStore } from './store/subscriptions.js';
+import { WorkerMonitor, workerDestinations } from './workers/monitor.js';
+import { lineText } from './messages/message.js';
+import { ReportStore } from './store/reports.js';
+import { Ops, startHttp } from './ops/ops.js';
 
 export interface BotParts {
   config: Config;
@@ -62,10 +69,29 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   });
   const tests = new TestHistory(testStore, analyzer);
 
+  const reportStore = new ReportStore(db);
+  const ops = new Ops({
+    bus,
+    masters: config.masters.map((m) => ({ name: m.name, budget: watcherOf(watchers, m.name).rest.budget })),
+    adapters,
+    outboxPending: () => outbox.count('pending'),
+    analysisPending: () => reportStore.analysisPending(),
+  });
+
+  // Runtime subscriptions over the config's rules; mutes and snoozes hold announcements back.
+  const subscriptions = new Subscriptions(config.notify, new SubscriptionStore(db));
+  const mutes = new MuteService({
+    store: new SubscriptionStore(db),
+    defaultMs: config.mute.default,
+    maxMs: config.mute.max,
+    log,
+    send: (muteId, room, message) => notifier.send('', muteId, 'mute-summary', room, message),
+  });
   const byPlatform = new Map(adapters.map((a) => [a.platform, a]));
   const notifier = new Notifier({
     outbox,
-    rules: config.notify,
+    rules: () => subscriptions.rules(),
+    hold: (t, destination) => mutes.holdTransition(t, destination),
     fleet,
     log,
     showMaster: config.masters.length > 1,
@@ -75,7 +101,13 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
       const adapter = byPlatform.get(platform);
       if (!adapter) return Promise.reject(new Error(`no ${platform} adapter is running`));
-      return adapter.send(destination, message);
+      return adapter.send(destination, message).then(
+        () => ops.delivered(platform, true),
+        (err: unknown) => {
+          ops.delivered(platform, false);
+          throw err;
+        },
+      );
     },
   });
 
@@ -124,11 +156,35 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     send: (master, buildid, event, destination, message) =>
       notifier.send(master, buildid, event, destination, message),
   });
+  const workers = new WorkerMonitor({
+    rests: new Map(config.masters.map((m) => [m.name, watcherOf(watchers, m.name).rest])),
+    graceMs: config.workers.grace,
+    showMaster: config.masters.length > 1,
+    log,
+    announce: (alert, message) => {
+      for (const destination of workerDestinations(subscriptions.rules(), alert.master)) {
+        if (mutes.hold(destination, undefined, lineText(message.title ?? []))) continue;
+        const key = `worker-${alert.kind}:${Math.floor(alert.since / 1000)}`;
+        notifier.send(alert.master, alert.workerid, key, destination, message);
+      }
+    },
+  });
+  bus.on(Events.WorkerChanged, (w) => workers.onSignal(w.master, w.workerid, w.name, w.signal));
+  // Each (re)connect or poll: what the stream may have missed about workers (the first is the baseline).
+  bus.on(Events.WatcherState, (s) => {
+    if (s.status !== 'streaming' && s.status !== 'polling') return;
+    workers
+      .refresh(s.master)
+      .catch((err: unknown) => log.warn({ master: s.master, err: errorMessage(err) }, 'workers not loaded'));
+  });
   const dispatcher = new Dispatcher({
     commands,
     fleet,
     tests,
     control,
+    subscriptions,
+    mutes,
+    workers,
     grants: config.permissions,
     log,
     onRefused: (command, message) =>
@@ -143,6 +199,8 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
         detail: `no '${command.permission}' permission`,
       }),
   });
+  // Up before the adapters connect, so that /healthz can say what is still starting.
+  const http = config.http ? await startHttp({ ...config.http, ops, log }) : undefined;
   const commandInfo = commands.map(({ run: _run, ...info }) => info);
   for (const adapter of adapters) {
     const services: AdapterServices = {
@@ -171,6 +229,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   void notifier.flush();
   void analyzer.drain();
   followUps.start();
+  mutes.start();
 
   const ready = Promise.all([...watchers.values()].map((w) => w.start())).then(() => undefined);
   return {
@@ -180,9 +239,12 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     async stop() {
       await Promise.all([...watchers.values()].map((w) => w.stop()));
       followUps.stop();
+      mutes.stop();
+      workers.stop();
       await analyzer.stop();
       await notifier.stop();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
+      await http?.close();
       db.close();
     },
   };

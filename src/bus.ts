@@ -12,6 +12,7 @@ export const Events = {
   BuildRecorded: 'build.recorded',
   BuilderTransition: 'builder.transition',
   WatcherState: 'watcher.state',
+  WorkerChanged: 'worker.changed',
 } as const;
 
 export type WatcherStatus = 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped';
@@ -23,6 +24,10 @@ export interface BotEvents {
   [Events.BuildRecorded]: [{ master: string; build: BuildRecord; origin: BuildOrigin }];
   [Events.BuilderTransition]: [Transition];
   [Events.WatcherState]: [{ master: string; status: WatcherStatus; transport?: string; detail?: string }];
+  /** A worker connected, disconnected or went missing (live, from the event stream). */
+  [Events.WorkerChanged]: [
+    { master: string; workerid: number; name: string; signal: 'connected' | 'disconnected' | 'missing' },
+  ];
 }
 
 /** A typed event emitter: the only way the core's parts talk to each other. */

@@ -55,6 +55,10 @@ export class ConsoleAdapter implements Adapter {
     });
   }
 
+  isConnected(): boolean {
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.rl?.close();
     await this.handling;

@@ -88,6 +88,10 @@ export class DiscordAdapter implements Adapter {
     await connection.open();
   }
 
+  isConnected(): boolean {
+    return this.connection?.connected === true;
+  }
+
   async stop(): Promise<void> {
     await this.connection?.close();
   }

@@ -63,6 +63,10 @@ export class IrcAdapter implements Adapter {
     this.connection.start();
   }
 
+  isConnected(): boolean {
+    return this.connection?.ready === true;
+  }
+
   async stop(): Promise<void> {
     await this.connection?.stop();
   }

@@ -129,6 +129,10 @@ export class MatrixAdapter implements Adapter {
     }
   }
 
+  isConnected(): boolean {
+    return this.connected;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);

@@ -1,7 +1,14 @@
 import { EventSource } from 'eventsource';
 import { MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
-import { asFinishedBuild, FINISHED_PATH, type StreamHandle, type StreamOptions } from './stream.js';
+import {
+  asFinishedBuild,
+  asWorkerEvent,
+  FINISHED_PATH,
+  type StreamHandle,
+  type StreamOptions,
+  WORKERS_PATH,
+} from './stream.js';
 
 /**
  * Buildbot's server-sent events (`<url>sse/listen/<path>`). The master sends no ids and no
@@ -17,10 +24,16 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
     const ended = new Promise<string>((r) => {
       endReason = r;
     });
-    const source = new EventSource(url, {
-      fetch: (input, init) =>
-        fetch(input, { ...init, headers: { ...init?.headers, 'User-Agent': USER_AGENT } }),
-    });
+    const listen = (to: string) =>
+      new EventSource(to, {
+        fetch: (input, init) =>
+          fetch(input, { ...init, headers: { ...init?.headers, 'User-Agent': USER_AGENT } }),
+      });
+    const source = listen(url);
+    // SSE takes one path per connection: worker events come on a second one, ended with the first.
+    const workers = opts.onWorker
+      ? listen(new URL(`sse/listen/${WORKERS_PATH}`, opts.baseUrl).toString())
+      : undefined;
     const connectTimer = setTimeout(
       () => fail(`no handshake within ${opts.connectTimeoutMs} ms`),
       opts.connectTimeoutMs,
@@ -29,6 +42,7 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
     function fail(reason: string): void {
       clearTimeout(connectTimer);
       source.close();
+      workers?.close();
       if (!open) reject(new MasterError(`SSE ${url}: ${reason}`));
       endReason?.(reason);
     }
@@ -52,6 +66,23 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
       const build = asFinishedBuild(payload.message);
       if (build) opts.onBuild(build);
       else opts.log.warn({ transport: 'sse', key }, 'ignored a finished event without a usable build');
+    });
+    workers?.addEventListener('event', (ev) => {
+      let payload: { key?: unknown; message?: unknown };
+      try {
+        payload = JSON.parse(ev.data) as typeof payload;
+      } catch {
+        return;
+      }
+      const key = Array.isArray(payload.key) ? payload.key.join('/') : '';
+      const event = asWorkerEvent(key, payload.message);
+      if (event) opts.onWorker?.(event);
+    });
+    workers?.addEventListener('error', (ev) => {
+      const status = (ev as { code?: number }).code;
+      fail(
+        `worker events: ${status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost'}`,
+      );
     });
     source.addEventListener('error', (ev) => {
       const status = (ev as { code?: number }).code;

@@ -1,7 +1,14 @@
 import WebSocket from 'ws';
 import { MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
-import { asFinishedBuild, FINISHED_PATH, type StreamHandle, type StreamOptions } from './stream.js';
+import {
+  asFinishedBuild,
+  asWorkerEvent,
+  FINISHED_PATH,
+  type StreamHandle,
+  type StreamOptions,
+  WORKERS_PATH,
+} from './stream.js';
 
 /** How often the client pings, and how long silence may last before the stream counts as dead. */
 const PING_EVERY_MS = 25_000;
@@ -44,6 +51,8 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
 
     ws.on('open', () => {
       ws.send(JSON.stringify({ _id: subscribeId, cmd: 'startConsuming', path: FINISHED_PATH }));
+      if (opts.onWorker)
+        ws.send(JSON.stringify({ _id: nextId++, cmd: 'startConsuming', path: WORKERS_PATH }));
     });
     ws.on('message', (data) => {
       lastHeard = Date.now();
@@ -66,6 +75,11 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
           }, PING_EVERY_MS);
           resolve({ transport: 'ws', ended, close: () => fail('closed by bbwatch') });
         }
+        return;
+      }
+      if (typeof f.k === 'string' && f.k.startsWith('workers/')) {
+        const event = asWorkerEvent(f.k, f.m);
+        if (event) opts.onWorker?.(event);
         return;
       }
       if (typeof f.k === 'string' && f.k.endsWith('/finished')) {

@@ -3,12 +3,23 @@ import type { BuildbotBuild } from './types.js';
 
 /** The live events bbwatch consumes: every finished build, with its builder id and number. */
 export const FINISHED_PATH = 'builders/*/builds/*/finished';
+/** Workers coming and going: `workers/<id>/connected|disconnected|missing`. */
+export const WORKERS_PATH = 'workers/*/*';
+
+/** A worker event from the stream. */
+export interface WorkerEvent {
+  workerid: number;
+  name: string;
+  signal: 'connected' | 'disconnected' | 'missing';
+}
 
 export interface StreamOptions {
   /** The master's base URL, ending in `/`. */
   baseUrl: string;
   connectTimeoutMs: number;
   onBuild(build: BuildbotBuild): void;
+  /** When given, worker events are followed too. */
+  onWorker?(event: WorkerEvent): void;
   log: Logger;
 }
 
@@ -26,4 +37,13 @@ export function asFinishedBuild(value: unknown): BuildbotBuild | undefined {
   const ints = ['buildid', 'builderid', 'number'].every((k) => Number.isInteger(b[k]));
   if (!ints || b.complete !== true || !Number.isInteger(b.results)) return undefined;
   return value as BuildbotBuild;
+}
+
+/** A worker event worth trusting (`workers/<id>/<signal>` with the worker), or undefined. */
+export function asWorkerEvent(key: string, value: unknown): WorkerEvent | undefined {
+  const match = /^workers\/(\d+)\/(connected|disconnected|missing)$/.exec(key);
+  if (!match || value === null || typeof value !== 'object') return undefined;
+  const w = value as Record<string, unknown>;
+  const name = typeof w.name === 'string' ? w.name : `worker ${match[1]}`;
+  return { workerid: Number(match[1]), name, signal: match[2] as WorkerEvent['signal'] };
 }

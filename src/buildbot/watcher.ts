@@ -223,6 +223,7 @@ export class MasterWatcher {
             baseUrl: this.master.url,
             connectTimeoutMs: this.master.timeout,
             onBuild: (b) => this.onLiveBuild(b),
+            onWorker: (w) => this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),
             log: this.deps.log,
           });
           break;
@@ -256,7 +257,8 @@ export class MasterWatcher {
       } else {
         // No stream: poll until it is time to try streaming again.
         this.status('polling');
-        await this.backfill('poll').catch(() => undefined);
+        // Polling that fails is no feed at all.
+        await this.backfill('poll').catch((err) => this.status('down', undefined, errorMessage(err)));
         ready();
         failures += 1;
         if (this.transports().length === 0) failures = 0;

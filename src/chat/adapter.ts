@@ -60,4 +60,6 @@ export interface Adapter {
   stop(): Promise<void>;
   /** Sends one message; resolves once the platform accepted it, rejects if it did not. */
   send(room: string, message: Message): Promise<void>;
+  /** Whether it is connected to its platform now (for /healthz); adapters without it count as connected. */
+  isConnected?(): boolean;
 }

@@ -2,6 +2,9 @@ import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView } from '../state/fleet.js';
+import type { MuteView } from '../notify/mute.js';
+import type { SubscriptionsView } from '../notify/subscriptions.js';
+import type { WorkersView } from '../workers/monitor.js';
 import type { Sender } from './adapter.js';
 import type { Permission } from './permissions.js';
 
@@ -36,6 +39,12 @@ export interface CommandContext {
   tests: TestHistoryView;
   /** Force, stop and rebuild on the masters. */
   control: ControlView;
+  /** Runtime subscriptions (`!notify`); absent where the bot runs without them (unit tests). */
+  subscriptions?: SubscriptionsView;
+  /** Room mutes and builder snoozes. */
+  mutes?: MuteView;
+  /** The masters' workers. */
+  workers?: WorkersView;
   commands: readonly Command[];
   can(permission: Permission): boolean;
 }

@@ -4,6 +4,9 @@ import { type Message, reply } from '../messages/message.js';
 import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
 import type { FleetView } from '../state/fleet.js';
+import type { MuteView } from '../notify/mute.js';
+import type { SubscriptionsView } from '../notify/subscriptions.js';
+import type { WorkersView } from '../workers/monitor.js';
 import type { IncomingMessage } from './adapter.js';
 import type { Command, CommandContext } from './command.js';
 import { isAllowed, type Permission, type PermissionGrants } from './permissions.js';
@@ -17,6 +20,9 @@ export interface DispatcherOptions {
   fleet: FleetView;
   tests: TestHistoryView;
   control: ControlView;
+  subscriptions?: SubscriptionsView;
+  mutes?: MuteView;
+  workers?: WorkersView;
   grants: PermissionGrants;
   /** Called when an audited command is refused for lack of permission. */
   onRefused?: (command: Command, message: IncomingMessage) => void;
@@ -97,6 +103,9 @@ export class Dispatcher {
       fleet: this.opts.fleet,
       tests: this.opts.tests,
       control: this.opts.control,
+      ...(this.opts.subscriptions ? { subscriptions: this.opts.subscriptions } : {}),
+      ...(this.opts.mutes ? { mutes: this.opts.mutes } : {}),
+      ...(this.opts.workers ? { workers: this.opts.workers } : {}),
       commands: this.opts.commands,
       can,
     };

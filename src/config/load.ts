@@ -93,6 +93,12 @@ function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config
       problems.push(`notify[${i}].to: '${rule.to}' needs chat.${platform} to be enabled`);
     }
   });
+  parsed.digest.forEach((d, i) => {
+    const platform = d.to === 'console' ? 'console' : d.to.split(':')[0];
+    if (!platform || !enabled.has(platform)) {
+      problems.push(`digest[${i}].to: '${d.to}' is not a destination of an enabled chat platform`);
+    }
+  });
   if (problems.length > 0) throw new ConfigError(problems, source);
   return { ...parsed, chat: { ...parsed.chat, console: consoleOn }, notify, secrets, source };
 }

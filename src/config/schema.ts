@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { parseCron } from '../digest/cron.js';
 import { chatSchema } from './chat.js';
 
 /** A duration written `30s`, `15m`, `2h` or `1d`, parsed to milliseconds. */
@@ -24,8 +25,9 @@ const regex = z.string().superRefine((value, ctx) => {
  * What a destination may ask to hear about: builder transitions (failure, exception, recovery)
  * and what the test log adds (newfailure: still red, with a new failing test; flaky: orange
  * because a test passed only on re-run).
+ * `worker` (opt-in): a worker gone longer than `workers.grace`, and its return.
  */
-export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery', 'newfailure', 'flaky'] as const;
+export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery', 'newfailure', 'flaky', 'worker'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 const httpUrl = z
@@ -104,6 +106,18 @@ const ruleSchema = z.strictObject({
   builders: regex.optional(),
 });
 
+const digestSchema = z.strictObject({
+  to: z.string().min(1),
+  cron: z.string().superRefine((value, ctx) => {
+    try {
+      parseCron(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+  days: z.number().int().min(1).max(365).default(7),
+});
+
 const permissionsSchema = z
   .strictObject({
     operate: z.array(z.string()).default([]),
@@ -125,6 +139,21 @@ export const configSchema = z
       })
       .default({ max_age: 3 * 3_600_000 }),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The operations endpoint (/healthz, /metrics); off unless configured. */
+    http: z
+      .strictObject({
+        listen: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535),
+      })
+      .optional(),
+    /** Scheduled digests: to a destination, on a cron schedule, over the last `days`. */
+    digest: z.array(digestSchema).default([]),
+    /** `!mute` without a duration mutes this long; no mute or snooze may be longer than `max`. */
+    mute: z
+      .strictObject({ default: duration.default(3_600_000), max: duration.default(7 * 86_400_000) })
+      .default({ default: 3_600_000, max: 7 * 86_400_000 }),
+    /** A worker gone this long is announced (event `worker`); a shorter absence is not. */
+    workers: z.strictObject({ grace: duration.default(300_000) }).default({ grace: 300_000 }),
   })
   .superRefine((config, ctx) => {
     const names = new Set<string>();

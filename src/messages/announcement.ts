@@ -51,6 +51,8 @@ const HEADLINE: Record<Transition['event'], (tone: string) => string> = {
   recovery: (tone) => (tone === 'warnings' ? 'recovered (orange)' : 'recovered (green)'),
   newfailure: () => 'is still red, with a new failure',
   flaky: () => 'is orange: a test passed only on re-run',
+  // Worker alerts are composed by the worker monitor, never from a build transition.
+  worker: () => 'worker',
 };
 
 /** `Failed: test_ssl (flaky 3× in 7 d; known: gh-1234), test_os` and friends. */

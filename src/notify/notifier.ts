@@ -21,7 +21,10 @@ const TEST_WAIT_MS = 60_000;
 
 export interface NotifierOptions {
   outbox: Outbox;
-  rules: readonly NotifyRule[];
+  /** The rules, or where to read the rules in force (runtime subscriptions change them). */
+  rules: readonly NotifyRule[] | (() => readonly NotifyRule[]);
+  /** Holds back an announcement for a destination (a mute); true when it did, and nothing is sent. */
+  hold?: (transition: Transition, destination: string) => boolean;
   deliver: Deliver;
   changes: ChangeLookup;
   tests?: TestLookup;
@@ -63,7 +66,8 @@ export class Notifier {
 
   /** Records the announcements a transition makes. Synchronous, so it can share the build's transaction. */
   record(transition: Transition): number {
-    const destinations = destinationsFor(this.opts.rules, {
+    const rules = typeof this.opts.rules === 'function' ? this.opts.rules() : this.opts.rules;
+    const destinations = destinationsFor(rules, {
       master: transition.master,
       event: transition.event,
       builderName: transition.builder.name,
@@ -71,6 +75,7 @@ export class Notifier {
     });
     let added = 0;
     for (const destination of destinations) {
+      if (this.opts.hold?.(transition, destination)) continue;
       const stored: Stored = { transition };
       const entry = this.opts.outbox.add(
         transition.master,

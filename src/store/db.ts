@@ -126,6 +126,38 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX followups_open ON followups (finished_at, master);
   `,
+  // 4: runtime subscriptions, mutes and snoozes, announcements held back while muted.
+  `
+  CREATE TABLE subscriptions (
+    room TEXT NOT NULL,
+    event TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    branches TEXT,
+    tags TEXT,
+    builders TEXT,
+    set_by TEXT,
+    set_at INTEGER NOT NULL,
+    PRIMARY KEY (room, event)
+  );
+  CREATE TABLE mutes (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('room', 'builder')),
+    target TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    until INTEGER NOT NULL,
+    ended_at INTEGER,
+    set_by TEXT
+  );
+  CREATE INDEX mutes_active ON mutes (ended_at, kind, target);
+  CREATE TABLE held (
+    id INTEGER PRIMARY KEY,
+    mute_id INTEGER NOT NULL REFERENCES mutes (id),
+    room TEXT NOT NULL,
+    text TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX held_by_mute ON held (mute_id, room);
+  `,
 ];
 
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */

@@ -37,6 +37,7 @@ beforeAll(async () => {
         'alice:alicepass',
         'mallory:mallorypass',
         'bbwatch:botpass',
+        'bbnick:nickpass',
         `bbext:extpass:${certs.fingerprint}`,
       ],
     }),
@@ -437,6 +438,29 @@ notify:
       await bot.waitForLog('IRC nick changed', { nick: 'bbext' });
     } finally {
       await holder.quit();
+      expect(await bot.stop()).toBe(0);
+    }
+  });
+
+  it('identifies with NickServ when it has no SASL, before joining', async () => {
+    const bot = await startIrcBot(
+      writeConfig(
+        baseConfig(`    port: ${irc.port}
+    tls: false
+    nick: bbnick
+    nickserv: { password: "\${NICK_PASSWORD}" }
+    channels: ["#lab"]`),
+      ),
+      { env: { NICK_PASSWORD: 'nickpass' }, waitFor: 'joined IRC channel' },
+    );
+    try {
+      const login = bot.logs.findIndex(
+        (l) => l.msg === 'logged in to IRC services' && l.account === 'bbnick',
+      );
+      expect(login).toBeGreaterThan(-1);
+      expect(login).toBeLessThan(bot.logs.findIndex((l) => l.msg === 'joined IRC channel'));
+      expect(JSON.stringify(bot.logs)).not.toContain('nickpass');
+    } finally {
       expect(await bot.stop()).toBe(0);
     }
   });

@@ -1,0 +1,207 @@
+import { NOTIFY_EVENTS, type NotifyEvent, type NotifyRule } from '../config/schema.js';
+import type { Subscription, SubscriptionStore } from '../store/subscriptions.js';
+
+/**
+ * The rules in force: the config's rules, minus the events a room turned `off` at runtime (even
+ * those the config gives it), plus one rule per event a room turned `on` (with its filters). A
+ * runtime `on` adds to what the config gives; it never narrows a config rule.
+ */
+export function mergeRules(config: readonly NotifyRule[], runtime: readonly Subscription[]): NotifyRule[] {
+  const off = new Set(runtime.filter((s) => !s.enabled).map((s) => `${s.room}\0${s.event}`));
+  const out: NotifyRule[] = [];
+  for (const rule of config) {
+    const events = rule.events.filter((e) => !off.has(`${rule.to}\0${e}`));
+    if (events.length > 0) out.push(events.length === rule.events.length ? rule : { ...rule, events });
+  }
+  for (const s of runtime) {
+    if (!s.enabled) continue;
+    out.push({
+      to: s.room,
+      events: [s.event],
+      ...(s.branches ? { branches: s.branches } : {}),
+      ...(s.tags ? { tags: s.tags } : {}),
+      ...(s.builders ? { builders: s.builders } : {}),
+    });
+  }
+  return out;
+}
+
+/** One line of `!notify list`: an event a room hears (or turned off), and where that comes from. */
+export interface SubscriptionLine {
+  event: NotifyEvent;
+  source: 'config' | 'runtime';
+  /** False for a config event turned off at runtime. */
+  active: boolean;
+  filters: string;
+  setBy?: string;
+}
+
+/** `branches 3.x, 3.14; tags stable; builders /Debian/`, or '' for every builder. */
+export function describeFilters(rule: {
+  masters?: string[] | undefined;
+  branches?: string[] | undefined;
+  tags?: string[] | undefined;
+  builders?: string | undefined;
+}): string {
+  const parts: string[] = [];
+  if (rule.masters?.length) parts.push(`masters ${rule.masters.join(', ')}`);
+  if (rule.branches?.length) parts.push(`branches ${rule.branches.join(', ')}`);
+  if (rule.tags?.length) parts.push(`tags ${rule.tags.join(', ')}`);
+  if (rule.builders) parts.push(`builders /${rule.builders}/`);
+  return parts.join('; ');
+}
+
+/** What `!notify list` shows for one room: config rules and runtime subscriptions, with their source. */
+export function describeRoom(
+  room: string,
+  config: readonly NotifyRule[],
+  runtime: readonly Subscription[],
+): SubscriptionLine[] {
+  const mine = runtime.filter((s) => s.room === room);
+  const off = new Map(mine.filter((s) => !s.enabled).map((s) => [s.event, s]));
+  const lines: SubscriptionLine[] = [];
+  for (const rule of config) {
+    if (rule.to !== room) continue;
+    for (const event of rule.events) {
+      const o = off.get(event);
+      lines.push({
+        event,
+        source: 'config',
+        active: !o,
+        filters: describeFilters(rule),
+        ...(o?.setBy ? { setBy: o.setBy } : {}),
+      });
+    }
+  }
+  for (const s of mine) {
+    if (!s.enabled) continue;
+    lines.push({
+      event: s.event,
+      source: 'runtime',
+      active: true,
+      filters: describeFilters(s),
+      ...(s.setBy ? { setBy: s.setBy } : {}),
+    });
+  }
+  return lines;
+}
+
+/** Reads `failure,recovery` (or `all`) into events; throws a readable message for unknown ones. */
+export function parseEvents(text: string): NotifyEvent[] {
+  const words = text
+    .toLowerCase()
+    .split(/[,\s]+/)
+    .filter((w) => w !== '');
+  if (words.includes('all')) return [...NOTIFY_EVENTS];
+  const events: NotifyEvent[] = [];
+  for (const w of words) {
+    const event = NOTIFY_EVENTS.find((e) => e === w);
+    if (!event) throw new Error(`'${w.slice(0, 30)}' is not an event (${NOTIFY_EVENTS.join(', ')})`);
+    if (!events.includes(event)) events.push(event);
+  }
+  if (events.length === 0) throw new Error('no event given');
+  return events;
+}
+
+/** Filters for `!notify on`, from its words after the events. */
+export interface SubscriptionFilters {
+  branches?: string[];
+  tags?: string[];
+  builders?: string;
+}
+
+/**
+ * `3.x 3.14 tag:stable Debian|Fedora` → branches, tags and a builder regex: `branch:X` and `tag:X`
+ * are explicit; a bare word shaped like a branch (`3.x`, `3.14`, `main`) is a branch; the remaining
+ * words, joined by spaces, are the builder regular expression.
+ */
+export function parseFilters(words: readonly string[]): SubscriptionFilters {
+  const branches: string[] = [];
+  const tags: string[] = [];
+  const rest: string[] = [];
+  for (const w of words) {
+    const lower = w.toLowerCase();
+    if (lower.startsWith('branch:') && w.length > 7) branches.push(w.slice(7));
+    else if (lower.startsWith('tag:') && w.length > 4) tags.push(w.slice(4));
+    else if (/^(\d+\.(\d+|x)|main|master)$/i.test(w)) branches.push(w);
+    else rest.push(w);
+  }
+  const builders = rest.length > 0 ? rest.join(' ') : undefined;
+  if (builders !== undefined) {
+    try {
+      new RegExp(builders, 'i');
+    } catch {
+      throw new Error(`'${builders.slice(0, 40)}' is not a valid regular expression`);
+    }
+  }
+  return {
+    ...(branches.length ? { branches } : {}),
+    ...(tags.length ? { tags } : {}),
+    ...(builders !== undefined ? { builders } : {}),
+  };
+}
+
+/** What commands may do with subscriptions. */
+export interface SubscriptionsView {
+  list(room: string): SubscriptionLine[];
+  on(
+    room: string,
+    events: readonly NotifyEvent[],
+    filters: SubscriptionFilters,
+    by: string | undefined,
+  ): void;
+  off(room: string, events: readonly NotifyEvent[], by: string | undefined): void;
+}
+
+/** Runtime subscriptions over the config's rules; `rules()` is what the notifier matches against. */
+export class Subscriptions implements SubscriptionsView {
+  private merged: NotifyRule[];
+
+  constructor(
+    private readonly config: readonly NotifyRule[],
+    private readonly store: SubscriptionStore,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.merged = mergeRules(config, store.subscriptions());
+  }
+
+  rules(): readonly NotifyRule[] {
+    return this.merged;
+  }
+
+  list(room: string): SubscriptionLine[] {
+    return describeRoom(room, this.config, this.store.subscriptions());
+  }
+
+  on(
+    room: string,
+    events: readonly NotifyEvent[],
+    filters: SubscriptionFilters,
+    by: string | undefined,
+  ): void {
+    for (const event of events) {
+      this.store.setSubscription({
+        room,
+        event,
+        enabled: true,
+        ...filters,
+        ...(by ? { setBy: by } : {}),
+        setAt: this.now(),
+      });
+    }
+    this.merged = mergeRules(this.config, this.store.subscriptions());
+  }
+
+  off(room: string, events: readonly NotifyEvent[], by: string | undefined): void {
+    for (const event of events) {
+      this.store.setSubscription({
+        room,
+        event,
+        enabled: false,
+        ...(by ? { setBy: by } : {}),
+        setAt: this.now(),
+      });
+    }
+    this.merged = mergeRules(this.config, this.store.subscriptions());
+  }
+}

@@ -1,0 +1,207 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { RequestBudget } from '../buildbot/budget.js';
+import { type Bus, Events, type WatcherStatus } from '../bus.js';
+import type { Adapter } from '../chat/adapter.js';
+import { type Counter, Registry } from './metrics.js';
+
+/** What the operations view reads: the bus, each master's request budget, adapters, queue sizes. */
+export interface OpsSources {
+  bus: Bus;
+  masters: ReadonlyArray<{ name: string; budget: RequestBudget }>;
+  adapters: readonly Adapter[];
+  outboxPending(): number;
+  analysisPending(): number;
+}
+
+export interface Health {
+  ok: boolean;
+  masters: Record<string, { status: WatcherStatus | 'starting'; transport?: string; detail?: string }>;
+  adapters: Record<string, { connected: boolean }>;
+  /** What is not up, one sentence each (empty when ok). */
+  problems: string[];
+}
+
+/** A master counts as up while its event stream is open or REST polling works. */
+const UP: ReadonlySet<string> = new Set(['streaming', 'polling']);
+
+/** Metrics and health, fed by the bus and read at scrape time. */
+export class Ops {
+  readonly registry = new Registry();
+  private readonly sent: Counter;
+  private readonly failed: Counter;
+  private readonly state = new Map<string, Health['masters'][string]>();
+  private readonly connectedOnce = new Set<string>();
+  /** Masters whose feed was lost after it had connected: their next connect is a reconnect. */
+  private readonly lost = new Set<string>();
+
+  constructor(private readonly src: OpsSources) {
+    const r = this.registry;
+    const events = r.counter(
+      'bbwatch_events_received_total',
+      'Finished builds received from a master, by how they arrived (stream, poll, backfill, history).',
+    );
+    const reconnects = r.counter(
+      'bbwatch_stream_reconnects_total',
+      "Times a master's live feed (event stream or polling) came back after the first connect.",
+    );
+    this.sent = r.counter('bbwatch_announcements_sent_total', 'Announcements a chat platform accepted.');
+    this.failed = r.counter(
+      'bbwatch_announcements_failed_total',
+      'Announcement deliveries a chat platform refused or could not take (each attempt).',
+    );
+    const pending = r.gauge('bbwatch_outbox_pending', 'Announcements waiting in the outbox.');
+    const analysis = r.gauge('bbwatch_analysis_queue_length', 'Test logs waiting to be read.');
+    const used = r.gauge(
+      'bbwatch_request_budget_used',
+      'Requests to the master in the current budget window.',
+    );
+    const limit = r.gauge('bbwatch_request_budget_limit', 'Requests allowed per budget window.');
+    const transport = r.gauge(
+      'bbwatch_transport',
+      "1 for the master's current live feed: ws, sse, poll, or none while connecting or down.",
+    );
+    const up = r.gauge('bbwatch_master_up', "1 while the master's event stream is open or polling works.");
+    const adapterUp = r.gauge('bbwatch_adapter_connected', '1 while the chat adapter is connected.');
+
+    for (const m of src.masters) {
+      events.touch({ master: m.name, origin: 'stream' });
+      reconnects.touch({ master: m.name });
+      this.state.set(m.name, { status: 'starting' });
+    }
+    for (const a of src.adapters) {
+      this.sent.touch({ platform: a.platform });
+      this.failed.touch({ platform: a.platform });
+    }
+    src.bus.on(Events.BuildFinished, (e) => events.inc({ master: e.master, origin: e.origin }));
+    src.bus.on(Events.WatcherState, (s) => {
+      const before = this.state.get(s.master)?.status;
+      this.state.set(s.master, {
+        status: s.status,
+        ...(s.transport ? { transport: s.transport } : {}),
+        ...(s.detail ? { detail: s.detail } : {}),
+      });
+      if (s.status === 'streaming' || s.status === 'polling') {
+        // Polling rounds repeat: only a return after the feed was lost counts.
+        if (this.lost.has(s.master)) reconnects.inc({ master: s.master });
+        this.connectedOnce.add(s.master);
+        this.lost.delete(s.master);
+      } else if (
+        this.connectedOnce.has(s.master) &&
+        (s.status === 'down' || (s.status === 'connecting' && before === 'streaming'))
+      ) {
+        // A stream that ended, or polling that failed (a stream that cannot open falls back to polling).
+        this.lost.add(s.master);
+      }
+    });
+    r.collect(() => {
+      pending.set({}, src.outboxPending());
+      analysis.set({}, src.analysisPending());
+      transport.reset();
+      up.reset();
+      for (const m of src.masters) {
+        used.set({ master: m.name }, m.budget.inWindow());
+        limit.set({ master: m.name }, m.budget.requests);
+        const s = this.state.get(m.name);
+        const feed =
+          s?.status === 'streaming' ? (s.transport ?? 'stream') : s?.status === 'polling' ? 'poll' : 'none';
+        transport.set({ master: m.name, transport: feed }, 1);
+        up.set({ master: m.name }, UP.has(s?.status ?? '') ? 1 : 0);
+      }
+      adapterUp.reset();
+      for (const a of src.adapters) adapterUp.set({ platform: a.platform }, isConnected(a) ? 1 : 0);
+    });
+  }
+
+  /** Counts one delivery attempt of an announcement. */
+  delivered(platform: string, ok: boolean): void {
+    (ok ? this.sent : this.failed).inc({ platform });
+  }
+
+  health(): Health {
+    const problems: string[] = [];
+    const masters: Health['masters'] = {};
+    for (const m of this.src.masters) {
+      const s = this.state.get(m.name) ?? { status: 'starting' as const };
+      masters[m.name] = s;
+      if (!UP.has(s.status))
+        problems.push(`master ${m.name} is ${s.status}${s.detail ? `: ${s.detail}` : ''}`);
+    }
+    const adapters: Health['adapters'] = {};
+    for (const a of this.src.adapters) {
+      const connected = isConnected(a);
+      adapters[a.platform] = { connected };
+      if (!connected) problems.push(`adapter ${a.platform} is not connected`);
+    }
+    return { ok: problems.length === 0, masters, adapters, problems };
+  }
+}
+
+/** Adapters that cannot tell count as connected. */
+function isConnected(adapter: Adapter): boolean {
+  return adapter.isConnected?.() ?? true;
+}
+
+export interface HttpOptions {
+  listen: string;
+  port: number;
+  ops: Ops;
+  log: Logger;
+}
+
+/** The operations endpoint: GET /healthz and GET /metrics, nothing else. */
+export async function startHttp({
+  listen,
+  port,
+  ops,
+  log,
+}: HttpOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    try {
+      if (path === '/healthz') {
+        const h = ops.health();
+        const body = JSON.stringify({ status: h.ok ? 'ok' : 'unavailable', ...h });
+        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : `${body}\n`);
+      } else if (path === '/metrics') {
+        const text = ops.registry.render();
+        res.writeHead(200, {
+          'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+          'cache-control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
+      }
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err), path }, 'http endpoint failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    }
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, listen, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  log.info({ listen, port: bound }, 'http listening');
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

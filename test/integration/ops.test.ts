@@ -1,0 +1,122 @@
+/**
+ * Operations and digests end to end: the real CLI with `http:` on, against the lab master.
+ * /healthz follows the master going away and coming back; /metrics (parsed as Prometheus text)
+ * counts the red build's announcement; !report answers with the figures of the builds run here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BotProcess, labConfig, startBot, writeConfig } from '../support/bot.js';
+import { type Lab, startLab } from '../support/lab.js';
+import { parsePrometheus, sampleValue } from '../support/prometheus.js';
+
+const B = 'AMD64 Debian root 3.x';
+let lab: Lab;
+let bot: BotProcess;
+let base: string;
+
+beforeAll(async () => {
+  lab = await startLab({ branches: ['3.x'], platforms: ['AMD64 Debian root:stable,tier-1'] });
+  await lab.runBuild(B, 'pass');
+  bot = await startBot(writeConfig(labConfig(lab.url, 'ws', 'http:\n  listen: 127.0.0.1\n  port: 0\n')));
+  const listening = await bot.waitForLog('http listening');
+  expect(listening.listen).toBe('127.0.0.1');
+  base = `http://127.0.0.1:${String(listening.port)}`;
+});
+afterAll(async () => {
+  await bot?.stop();
+  await lab?.close();
+});
+
+async function get(path: string): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(`${base}${path}`);
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
+}
+
+/** Asks again (every 200 ms, up to `timeoutMs`) until `check` gives something. */
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 45_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const found = await check();
+      if (found !== undefined) return found;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+async function metrics() {
+  const res = await get('/metrics');
+  expect(res.status).toBe(200);
+  expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheus(res.body);
+}
+
+describe('operations endpoint', () => {
+  it('/healthz is 200 while the stream is up and the console connected', async () => {
+    const res = await eventually('healthz 200', async () => {
+      const r = await get('/healthz');
+      return r.status === 200 ? r : undefined;
+    });
+    expect(res.type).toBe('application/json');
+    expect(JSON.parse(res.body)).toMatchObject({
+      status: 'ok',
+      problems: [],
+      masters: { lab: { status: 'streaming', transport: 'ws' } },
+      adapters: { console: { connected: true } },
+    });
+    expect((await get('/nothing')).status).toBe(404);
+  });
+
+  it('/metrics counts the red build and its announcement', async () => {
+    const before = await metrics();
+    const sent = sampleValue(before, 'bbwatch_announcements_sent_total', { platform: 'console' });
+    const events = sampleValue(before, 'bbwatch_events_received_total', { master: 'lab', origin: 'stream' });
+    expect(sampleValue(before, 'bbwatch_transport', { master: 'lab', transport: 'ws' })).toBe(1);
+    expect(sampleValue(before, 'bbwatch_master_up', { master: 'lab' })).toBe(1);
+    expect(sampleValue(before, 'bbwatch_request_budget_limit', { master: 'lab' })).toBe(50);
+
+    const from = bot.stdout.length;
+    const red = await lab.runBuild(B, 'fail');
+    await bot.waitForLine(new RegExp(`${B} #${red.number} turned red`), from);
+    const after = await eventually('the announcement counted as sent', async () => {
+      const m = await metrics();
+      return sampleValue(m, 'bbwatch_announcements_sent_total', { platform: 'console' }) === sent + 1
+        ? m
+        : undefined;
+    });
+    expect(
+      sampleValue(after, 'bbwatch_events_received_total', { master: 'lab', origin: 'stream' }),
+    ).toBeGreaterThan(events);
+    expect(sampleValue(after, 'bbwatch_announcements_failed_total', { platform: 'console' })).toBe(0);
+    expect(sampleValue(after, 'bbwatch_outbox_pending')).toBe(0);
+    expect(sampleValue(after, 'bbwatch_request_budget_used', { master: 'lab' })).toBeGreaterThan(0);
+    expect(after.get('bbwatch_analysis_queue_length')?.type).toBe('gauge');
+  });
+
+  it('/healthz is 503 saying why while the master is away, 200 again once it is back', async () => {
+    await lab.stopMaster();
+    const down = await eventually('healthz 503', async () => {
+      const r = await get('/healthz');
+      return r.status === 503 ? r : undefined;
+    });
+    const body = JSON.parse(down.body) as { status: string; problems: string[] };
+    expect(body.status).toBe('unavailable');
+    expect(body.problems.join('\n')).toMatch(/^master lab is (connecting|down)/);
+    await lab.startMaster();
+    await eventually(
+      'healthz 200 again',
+      async () => ((await get('/healthz')).status === 200 ? true : undefined),
+      90_000,
+    );
+    expect(
+      sampleValue(await metrics(), 'bbwatch_stream_reconnects_total', { master: 'lab' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+});
