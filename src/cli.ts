@@ -5,9 +5,6 @@
  */
 import { parseArgs } from 'node:util';
 import { ConsoleAdapter } from '../adapters/console/console.js';
-import { DiscordAdapter } from '../adapters/discord/discord.js';
-import { MatrixAdapter } from '../adapters/matrix/matrix.js';
-import { IrcAdapter } from '../adapters/irc/irc.js';
 import { COMMANDS } from '../commands/index.js';
 import { startBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
@@ -117,40 +114,7 @@ async function main(argv: string[]): Promise<number> {
   const config = readConfig(values.config);
   if (!config) return 2;
   const log = createLogger(values['log-level'] ?? config.log_level, config.secrets);
-  const adapters: Adapter[] = [];
-  if (config.chat.console) adapters.push(new ConsoleAdapter());
-  if (config.chat.discord) {
-    const d = config.chat.discord;
-    adapters.push(
-      new DiscordAdapter({
-        token: d.token,
-        prefixCommands: d.prefix_commands,
-        slashCommands: d.slash_commands,
-        guilds: d.guilds,
-        lineLimit: d.reply_lines,
-        api: d.api,
-      }),
-    );
-  }
-  if (config.chat.matrix) {
-    const m = config.chat.matrix;
-    // Rooms that announcements go to are joined at start too.
-    const announced = config.notify.filter((r) => r.to.startsWith('matrix:')).map((r) => r.to.slice(7));
-    adapters.push(
-      new MatrixAdapter({
-        homeserver: m.homeserver,
-        userId: m.user_id,
-        accessToken: m.access_token,
-        password: m.password,
-        deviceName: m.device_name,
-        rooms: [...new Set([...m.rooms, ...announced])],
-        invitesFrom: m.invites_from,
-        powerLevels: m.power_levels,
-        lineLimit: m.line_limit,
-      }),
-    );
-  }
-  if (config.chat.irc) adapters.push(new IrcAdapter(config.chat.irc));
+  const adapters = await createAdapters(config);
 
   process.on('unhandledRejection', (reason) =>
     log.error({ err: errorMessage(reason) }, 'unhandled rejection'),
@@ -190,6 +154,53 @@ async function main(argv: string[]): Promise<number> {
     (err) => log.error({ err: errorMessage(err) }, 'watchers failed to start'),
   );
   return stopped;
+}
+
+/**
+ * The adapters the configuration turns on. Each platform's library is loaded only when it is
+ * configured: discord.js and matrix-js-sdk cost seconds and tens of MiB at start-up.
+ */
+async function createAdapters(config: Config): Promise<Adapter[]> {
+  const adapters: Adapter[] = [];
+  if (config.chat.console) adapters.push(new ConsoleAdapter());
+  if (config.chat.discord) {
+    const { DiscordAdapter } = await import('../adapters/discord/discord.js');
+    const d = config.chat.discord;
+    adapters.push(
+      new DiscordAdapter({
+        token: d.token,
+        prefixCommands: d.prefix_commands,
+        slashCommands: d.slash_commands,
+        guilds: d.guilds,
+        lineLimit: d.reply_lines,
+        api: d.api,
+      }),
+    );
+  }
+  if (config.chat.matrix) {
+    const { MatrixAdapter } = await import('../adapters/matrix/matrix.js');
+    const m = config.chat.matrix;
+    // Rooms that announcements go to are joined at start too.
+    const announced = config.notify.filter((r) => r.to.startsWith('matrix:')).map((r) => r.to.slice(7));
+    adapters.push(
+      new MatrixAdapter({
+        homeserver: m.homeserver,
+        userId: m.user_id,
+        accessToken: m.access_token,
+        password: m.password,
+        deviceName: m.device_name,
+        rooms: [...new Set([...m.rooms, ...announced])],
+        invitesFrom: m.invites_from,
+        powerLevels: m.power_levels,
+        lineLimit: m.line_limit,
+      }),
+    );
+  }
+  if (config.chat.irc) {
+    const { IrcAdapter } = await import('../adapters/irc/irc.js');
+    adapters.push(new IrcAdapter(config.chat.irc));
+  }
+  return adapters;
 }
 
 function parse(argv: string[]) {
