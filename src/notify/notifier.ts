@@ -18,6 +18,8 @@ export type TestLookup = (transition: Transition) => Promise<LogFacts | undefine
 
 /** How long an announcement waits for the test log before it goes out without it. */
 const TEST_WAIT_MS = 60_000;
+/** The longest wait between two delivery attempts while a platform is away. */
+const MAX_RETRY_MS = 10_000;
 
 export interface NotifierOptions {
   outbox: Outbox;
@@ -169,7 +171,9 @@ export class Notifier {
       void this.flush();
     }, this.retryDelayMs);
     this.retryTimer.unref();
-    this.retryDelayMs = Math.min(60_000, this.retryDelayMs * 2);
+    // Capped low: retries cost nothing at the master, and a platform that comes back should hear
+    // what it missed within seconds, not a minute later.
+    this.retryDelayMs = Math.min(MAX_RETRY_MS, this.retryDelayMs * 2);
   }
 
   private changesOf(t: Transition): Promise<ChangeSummary[]> {
