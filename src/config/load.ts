@@ -44,7 +44,13 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       source,
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An unresolved alias (`*x` with no `&x`), or an alias bomb.
+    throw new ConfigError([(err as Error).message.split('\n')[0] ?? 'the YAML cannot be read'], source);
+  }
   if (raw === null || raw === undefined) throw new ConfigError(['the file is empty'], source);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(['the top level must be a mapping of keys (masters:, chat:, notify: ...)'], source);
