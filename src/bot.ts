@@ -30,6 +30,7 @@ import { WorkerMonitor, workerDestinations } from './workers/monitor.js';
 import { lineText } from './messages/message.js';
 import { ReportStore } from './store/reports.js';
 import { Ops, startHttp } from './ops/ops.js';
+import { DigestScheduler, Reports } from './digest/reports.js';
 
 export interface BotParts {
   config: Config;
@@ -95,6 +96,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     fleet,
     log,
     showMaster: config.masters.length > 1,
+    burstWindowMs: config.announce.burst_window,
     changes: changeLookup(watchers),
     tests: (t) => logFacts(t, tests, testStore),
     deliver: (destination, message) => {
@@ -177,6 +179,14 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       .refresh(s.master)
       .catch((err: unknown) => log.warn({ master: s.master, err: errorMessage(err) }, 'workers not loaded'));
   });
+  const reports = new Reports(reportStore, fleet, meta, config.masters.length > 1);
+  // Scheduled digests go through the outbox once per destination and minute.
+  const digests = new DigestScheduler(
+    config.digest,
+    reports,
+    (to, minute, message) => notifier.send('', minute, 'digest', to, message),
+    log,
+  );
   const dispatcher = new Dispatcher({
     commands,
     fleet,
@@ -185,6 +195,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     subscriptions,
     mutes,
     workers,
+    reports,
     grants: config.permissions,
     log,
     onRefused: (command, message) =>
@@ -230,6 +241,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   void analyzer.drain();
   followUps.start();
   mutes.start();
+  digests.start();
 
   const ready = Promise.all([...watchers.values()].map((w) => w.start())).then(() => undefined);
   return {
@@ -240,6 +252,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       await Promise.all([...watchers.values()].map((w) => w.stop()));
       followUps.stop();
       mutes.stop();
+      digests.stop();
       workers.stop();
       await analyzer.stop();
       await notifier.stop();

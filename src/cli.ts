@@ -39,7 +39,9 @@ Options:
   -V, --version          show the version
 
 With the console adapter, type commands on stdin (!status 3.x, !last <builder>, !help);
-announcements and replies are printed on stdout.`;
+announcements and replies are printed on stdout. With http: in the configuration, GET /healthz
+and /metrics answer (on 127.0.0.1 by default; see README: "Operations"); digest: schedules
+digests like !report's (README: "Digests").`;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 

@@ -5,6 +5,7 @@ import type { FleetView } from '../state/fleet.js';
 import type { MuteView } from '../notify/mute.js';
 import type { SubscriptionsView } from '../notify/subscriptions.js';
 import type { WorkersView } from '../workers/monitor.js';
+import type { ReportsView } from '../digest/reports.js';
 import type { Sender } from './adapter.js';
 import type { Permission } from './permissions.js';
 
@@ -45,6 +46,8 @@ export interface CommandContext {
   mutes?: MuteView;
   /** The masters' workers. */
   workers?: WorkersView;
+  /** Digests of the stored history (`!report`). */
+  reports?: ReportsView;
   commands: readonly Command[];
   can(permission: Permission): boolean;
 }

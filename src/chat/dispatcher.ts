@@ -7,6 +7,7 @@ import type { FleetView } from '../state/fleet.js';
 import type { MuteView } from '../notify/mute.js';
 import type { SubscriptionsView } from '../notify/subscriptions.js';
 import type { WorkersView } from '../workers/monitor.js';
+import type { ReportsView } from '../digest/reports.js';
 import type { IncomingMessage } from './adapter.js';
 import type { Command, CommandContext } from './command.js';
 import { isAllowed, type Permission, type PermissionGrants } from './permissions.js';
@@ -23,6 +24,7 @@ export interface DispatcherOptions {
   subscriptions?: SubscriptionsView;
   mutes?: MuteView;
   workers?: WorkersView;
+  reports?: ReportsView;
   grants: PermissionGrants;
   /** Called when an audited command is refused for lack of permission. */
   onRefused?: (command: Command, message: IncomingMessage) => void;
@@ -106,6 +108,7 @@ export class Dispatcher {
       ...(this.opts.subscriptions ? { subscriptions: this.opts.subscriptions } : {}),
       ...(this.opts.mutes ? { mutes: this.opts.mutes } : {}),
       ...(this.opts.workers ? { workers: this.opts.workers } : {}),
+      ...(this.opts.reports ? { reports: this.opts.reports } : {}),
       commands: this.opts.commands,
       can,
     };

@@ -136,8 +136,14 @@ export const configSchema = z
       .strictObject({
         /** Transitions found after downtime that are older than this are recorded, not announced. */
         max_age: duration.default(3 * 3_600_000),
+        /**
+         * A builder that turns red within this long of the last red announcement to a destination
+         * waits, with any others, for the window to close, and they go out as one grouped message.
+         * 0 turns grouping off.
+         */
+        burst_window: duration.default(120_000),
       })
-      .default({ max_age: 3 * 3_600_000 }),
+      .default({ max_age: 3 * 3_600_000, burst_window: 120_000 }),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** The operations endpoint (/healthz, /metrics); off unless configured. */
     http: z

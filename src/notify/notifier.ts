@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { NotifyRule } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { buildAnnouncement, type ChangeSummary, type LogFacts } from '../messages/announcement.js';
+import { type BurstPart, buildBurstAnnouncement } from '../messages/burst.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
@@ -33,6 +34,8 @@ export interface NotifierOptions {
   fleet: FleetView;
   log: Logger;
   showMaster: boolean;
+  /** Red announcements this close to the previous one to a destination are grouped (0: never). */
+  burstWindowMs?: number;
   /** Give up on an announcement that could not be delivered for this long. */
   giveUpAfterMs?: number;
   now?: () => number;
@@ -57,6 +60,7 @@ export class Notifier {
   private again = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 2000;
+  private burstTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
   /** Changes per announced build, so several destinations cost the master one lookup. */
@@ -123,33 +127,51 @@ export class Notifier {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.burstTimer);
     await this.running;
   }
 
   private async deliverPending(): Promise<void> {
     const blocked = new Set<string>();
-    for (const entry of this.opts.outbox.pending()) {
+    const grouped = new Set<number>();
+    let wakeAt: number | undefined;
+    let failed = false;
+    const pending = this.opts.outbox.pending();
+    for (const entry of pending) {
       if (this.stopped) return;
-      if (blocked.has(entry.destination)) continue;
+      if (blocked.has(entry.destination) || grouped.has(entry.id)) continue;
+      let batch = [entry];
+      const release = this.burstRelease(entry, pending);
+      if (release !== undefined) {
+        if (this.now() < release) {
+          // A burst is gathering: this destination waits (all of it, so its order holds).
+          blocked.add(entry.destination);
+          wakeAt = Math.min(wakeAt ?? release, release);
+          continue;
+        }
+        batch = pending.filter((p) => p.destination === entry.destination && p.event === 'failure');
+        for (const b of batch) grouped.add(b.id);
+      }
       try {
-        const message = await this.compose(entry);
+        const message = batch.length > 1 ? await this.composeBurst(batch) : await this.compose(entry);
         await this.opts.deliver(entry.destination, message);
-        this.opts.outbox.markSent(entry.id, this.now());
+        for (const b of batch) this.opts.outbox.markSent(b.id, this.now());
         this.retryDelayMs = 2000;
         this.opts.log.info(
           {
             destination: entry.destination,
             master: entry.master,
-            buildid: entry.buildid,
+            buildid: batch.map((b) => b.buildid),
             event: entry.event,
           },
-          'announced',
+          batch.length > 1 ? 'announced as a group' : 'announced',
         );
       } catch (err) {
         // Later entries for this destination wait, so that its announcements stay in order.
         blocked.add(entry.destination);
+        failed = true;
         const expired = this.now() - entry.createdAt > (this.opts.giveUpAfterMs ?? 86_400_000);
-        this.opts.outbox.markFailed(entry.id, errorMessage(err), expired);
+        for (const b of batch) this.opts.outbox.markFailed(b.id, errorMessage(err), expired);
         this.opts.log.warn(
           {
             destination: entry.destination,
@@ -161,7 +183,49 @@ export class Notifier {
         );
       }
     }
-    if (blocked.size > 0) this.scheduleRetry();
+    if (wakeAt !== undefined) this.wakeAt(wakeAt);
+    if (failed) this.scheduleRetry();
+  }
+
+  /**
+   * When a red announcement belongs to a burst (another red one went to the same destination
+   * less than `burstWindow` before it was recorded), the moment the burst's batch is released:
+   * one window after the oldest waiting red announcement. Undefined: send it now, on its own.
+   */
+  private burstRelease(entry: OutboxEntry, pending: readonly OutboxEntry[]): number | undefined {
+    const window = this.opts.burstWindowMs ?? 0;
+    if (window <= 0 || entry.event !== 'failure') return undefined;
+    const last = this.opts.outbox.lastSent(entry.destination, 'failure');
+    if (last === undefined || entry.createdAt - last >= window) return undefined;
+    const oldest = pending.find((p) => p.destination === entry.destination && p.event === 'failure') ?? entry;
+    return oldest.createdAt + window;
+  }
+
+  private wakeAt(at: number): void {
+    clearTimeout(this.burstTimer);
+    this.burstTimer = setTimeout(() => void this.flush(), Math.max(0, at - this.now()) + 10);
+    this.burstTimer.unref();
+  }
+
+  /** One message for several builders that turned red in one burst. */
+  private async composeBurst(batch: readonly OutboxEntry[]): Promise<Message> {
+    const parts: BurstPart[] = [];
+    for (const entry of batch) {
+      const stored = JSON.parse(entry.message) as Stored;
+      const t = stored.transition;
+      if (!t) continue;
+      const changes = await this.changesOf(t).catch(() => [] as ChangeSummary[]);
+      const tests = this.opts.tests
+        ? await withTimeout(this.opts.tests(t), TEST_WAIT_MS).catch(() => undefined)
+        : undefined;
+      parts.push({
+        transition: t,
+        newestRevision: changes[0]?.revision ?? undefined,
+        failed: tests?.failed.map((m) => m.name) ?? [],
+        buildUrl: this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
+      });
+    }
+    return buildBurstAnnouncement(parts, this.opts.showMaster);
   }
 
   private scheduleRetry(): void {

@@ -40,7 +40,7 @@ export class Outbox {
   private readonly countStmt;
   private readonly setMessageStmt;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insert = db.prepare<[string, number, string, string, string, number]>(
       `INSERT OR IGNORE INTO announcements (master, buildid, event, destination, status, message, created_at)
        VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
@@ -110,6 +110,17 @@ export class Outbox {
       createdAt: row.created_at,
       attempts: row.attempts,
     }));
+  }
+
+  /** When the newest `event` announcement to `destination` was sent, if ever. */
+  lastSent(destination: string, event: string): number | undefined {
+    return (
+      this.db
+        .prepare<[string, string], { at: number | null }>(
+          `SELECT MAX(sent_at) AS at FROM announcements WHERE destination = ? AND event = ? AND status = 'sent'`,
+        )
+        .get(destination, event)?.at ?? undefined
+    );
   }
 
   count(status: OutboxEntry['status']): number {

@@ -64,6 +64,7 @@ export class WorkerMonitor implements WorkersView {
   /** A live event from a master's stream. */
   onSignal(master: string, workerid: number, name: string, signal: WorkerSignal): void {
     this.opts.log.info({ master, workerid, worker: name, signal }, 'worker event');
+    this.cache.delete(master);
     this.emit(this.alerts.signal(master, workerid, name, signal, this.now()));
     this.schedule();
   }

@@ -197,3 +197,28 @@ describe('stream: poll', () => {
     }
   });
 });
+
+describe('bursts', () => {
+  it('groups builders that turn red close after another into one message', async () => {
+    const [a, b, c] = ['AMD64 Debian root 3.x', 'AMD64 Debian root 3.14', 'PPC64LE RHEL8 3.x'] as const;
+    for (const name of [a, b, c]) await lab.runBuild(name, 'pass');
+    const config = labConfig(lab.url, 'ws').replace('burst_window: 0', 'burst_window: 6s');
+    const bot = await startBot(writeConfig(config));
+    try {
+      const first = await lab.runBuild(a, 'fail');
+      await bot.waitForLine(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${a} #${first.number} turned red`));
+      const second = await lab.runBuild(b, 'fail');
+      const third = await lab.runBuild(c, 'fail');
+      const group = await bot.waitForLine(/^\d\d:\d\d:\d\d 2 builders turned red$/);
+      const at = bot.stdout.indexOf(group);
+      expect(bot.stdout.slice(at + 1, at + 3).map((l) => l.text)).toEqual([
+        expect.stringMatching(new RegExp(`^ {2}${b} #${second.number}: test_ssl_lab http`)),
+        expect.stringMatching(new RegExp(`^ {2}${c} #${third.number}: test_ssl_lab http`)),
+      ]);
+      expect(announcementsFor(bot, b)).toEqual([]);
+      expect(announcementsFor(bot, c)).toEqual([]);
+    } finally {
+      expect(await bot.stop()).toBe(0);
+    }
+  });
+});

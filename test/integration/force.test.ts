@@ -38,6 +38,8 @@ function config(opts: { password?: string; user?: string; force?: string[] } = {
 storage: ./state.sqlite
 chat:
   console: true
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
   - to: console
     events: [failure]

@@ -152,6 +152,8 @@ export function labConfig(url: string, stream: 'ws' | 'sse' | 'poll' | 'auto', e
 storage: ./state.sqlite
 chat:
   console: true
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
   - to: console
     events: [failure, exception, recovery]

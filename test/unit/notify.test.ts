@@ -20,7 +20,11 @@ const rules: NotifyRule[] = [
 ];
 
 /** A bot's core without the network: bus, fleet, tracker and notifier over one database file. */
-function core(db: Db, deliver: (destination: string, message: Message) => Promise<void>) {
+function core(
+  db: Db,
+  deliver: (destination: string, message: Message) => Promise<void>,
+  opts: { burstWindowMs?: number; now?: () => number } = {},
+) {
   const bus = new Bus();
   const fleet = new Fleet(new BuildStore(db), [{ name: 'lab', url: MASTER_URL, history: 20 }]);
   const outbox = new Outbox(db);
@@ -31,6 +35,7 @@ function core(db: Db, deliver: (destination: string, message: Message) => Promis
     fleet,
     log: silentLog,
     showMaster: false,
+    ...opts,
     changes: async () => [
       { revision: 'abcdef1234567890', author: 'Jane Doe <jane@example.org>', comments: 'gh-1: Fix\nmore' },
     ],
@@ -42,6 +47,8 @@ function core(db: Db, deliver: (destination: string, message: Message) => Promis
     builders: [
       builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable']),
       builder(2, 'PPC64LE RHEL8 3.x', ['3.x', 'unstable']),
+      builder(3, 'ARM64 macOS 3.x', ['3.x', 'stable']),
+      builder(4, 'AMD64 Windows11 3.x', ['3.x', 'stable']),
     ],
   });
   const finish = (b: ReturnType<typeof build>, origin: 'history' | 'stream' | 'backfill' = 'stream') =>
@@ -149,6 +156,50 @@ describe('announcements', () => {
       'test:#stable AMD64 Debian root 3.x #2',
       'test:#stable AMD64 Debian root 3.x #3 recovered (green)',
     ]);
+  });
+});
+
+describe('bursts', () => {
+  it('groups red announcements that come close after another, and keeps the order', async () => {
+    let now = 1_000_000;
+    const sent: string[] = [];
+    const { finish, notifier } = core(
+      openDb(':memory:'),
+      async (d, m) =>
+        void sent.push(`${d}: ${[lineText(m.title ?? []), ...m.lines.map(lineText)].join(' | ')}`),
+      { burstWindowMs: 120_000, now: () => now },
+    );
+    for (const id of [1, 2, 3, 4]) finish(build(id, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    expect(sent.map((l) => l.split(' turned')[0])).toEqual([
+      'console: AMD64 Debian root 3.x #2',
+      'test:#stable: AMD64 Debian root 3.x #2',
+    ]);
+    sent.length = 0;
+    now += 10_000;
+    finish(build(2, 2, 2, 50)); // unstable: console only
+    now += 10_000;
+    finish(build(3, 2, 2, 40)); // stable: both
+    finish(build(1, 3, 0, 30)); // a recovery (test:#stable only) waits behind the burst: order is kept
+    await notifier.flush();
+    expect(sent).toEqual([]);
+    now += 120_000;
+    await notifier.flush();
+    expect(sent).toEqual([
+      expect.stringMatching(
+        /^console: 2 builders turned red on 3\.x after abcdef1234 \| PPC64LE RHEL8 3\.x #2 http\S+ \| ARM64 macOS 3\.x #2 http\S+$/,
+      ),
+      expect.stringMatching(/^test:#stable: ARM64 macOS 3\.x #2 turned red/),
+      expect.stringMatching(/^test:#stable: AMD64 Debian root 3\.x #3 recovered \(green\)/),
+    ]);
+    sent.length = 0;
+    now += 600_000;
+    finish(build(4, 2, 2, 20)); // long after the burst: on its own again
+    await notifier.flush();
+    await notifier.stop();
+    expect(sent.map((l) => l.split(':')[0])).toEqual(['console', 'test']);
+    expect(sent[0]).toMatch(/^console: AMD64 Windows11 3\.x #2 turned red/);
   });
 });
 
