@@ -89,6 +89,8 @@ chat:
     token: \${BBWATCH_TEST_DISCORD_TOKEN}
     api: ${discord.apiUrl}
     prefix_commands: true
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
   - to: discord:${discord.world.announceChannel.id}
     events: [failure, exception, recovery]

@@ -4,7 +4,7 @@
  * the channel and by private message, who may do what (services accounts, never nicks), flood
  * control, injection attempts from build data and chat, TLS and SASL, and a server restart.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,10 +27,11 @@ const FLOOD_BUILDERS = BUILDERS.filter((b) => b !== BUILDER && b !== 'ARM64 macO
 let irc: IrcLab;
 let lab: Lab;
 let certs: ReturnType<typeof makeClientCert>;
+let certDir: string;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bbwatch-irc-certs-'));
-  certs = makeClientCert(dir, 'bbext');
+  certDir = mkdtempSync(join(tmpdir(), 'bbwatch-irc-certs-'));
+  certs = makeClientCert(certDir, 'bbext');
   [irc, lab] = await Promise.all([
     startIrcLab({
       accounts: [
@@ -49,6 +50,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([irc?.close(), lab?.close()]);
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
 function baseConfig(chatIrc: string, storage = './state.sqlite'): string {
@@ -106,6 +108,8 @@ describe('the bot in #lab', () => {
     ops_operate: true
     reconnect: { min: 300ms, max: 2s }
     flood: { burst: 5, interval: 100ms }
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
   - to: "irc:#lab"
     events: [failure, exception, recovery]
@@ -347,6 +351,8 @@ describe('flood control', () => {
     flood: { burst: ${BURST}, interval: ${INTERVAL_MS}ms }
     compact_after: 1
     compact_window: 10m
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
 ${CHANNELS.map((c) => `  - to: "irc:${c}"\n    events: [failure]`).join('\n')}`),
       ),
@@ -416,6 +422,8 @@ describe('TLS and SASL EXTERNAL', () => {
     alt_nicks: [bbext_alt]
     client_cert: { cert: ${certs.cert}, key: ${certs.key} }
     sasl: { mechanism: EXTERNAL }
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
   - to: "irc:#ext"
     events: [recovery]`),

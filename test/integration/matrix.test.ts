@@ -54,6 +54,8 @@ chat:
     rooms: ["#secret:hs.test"]
     invites_from: ["${alice}"]
     power_levels: { force: 100 }
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
 notify:
   - to: "matrix:#ci:hs.test"
     events: [failure, exception, recovery]
