@@ -255,7 +255,8 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       digests.stop();
       workers.stop();
       await analyzer.stop();
-      await notifier.stop();
+      // Deliver what is waiting (a burst included) before the adapters go; the rest stays queued.
+      await notifier.drain(SHUTDOWN_DEADLINE_MS);
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
       await http?.close();
       db.close();
@@ -268,6 +269,9 @@ function watcherOf(watchers: ReadonlyMap<string, MasterWatcher>, name: string): 
   if (!watcher) throw new Error(`no watcher for master ${name}`);
   return watcher;
 }
+
+/** How long a shutdown may spend delivering pending announcements. */
+const SHUTDOWN_DEADLINE_MS = 5_000;
 
 /** Days of history behind "flaky N× recently" in announcements. */
 const FLAKY_DAYS = 7;

@@ -66,7 +66,12 @@ export class Notifier {
   /** Changes per announced build, so several destinations cost the master one lookup. */
   private readonly changeCache = new Map<string, Promise<ChangeSummary[]>>();
 
-  constructor(private readonly opts: NotifierOptions) {
+  /** Shutting down: waiting bursts are released at once. */
+  private draining = false;
+  private readonly opts: NotifierOptions;
+
+  constructor(opts: NotifierOptions) {
+    this.opts = opts;
     this.now = opts.now ?? Date.now;
   }
 
@@ -122,6 +127,18 @@ export class Notifier {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /**
+   * For a clean shutdown: delivers what is pending (bursts included) for up to `deadlineMs`, then
+   * stops. What is still pending stays in the outbox for the next start.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)))]);
+    clearTimeout(timer);
+    await this.stop();
   }
 
   async stop(): Promise<void> {
@@ -198,7 +215,8 @@ export class Notifier {
     const last = this.opts.outbox.lastSent(entry.destination, 'failure');
     if (last === undefined || entry.createdAt - last >= window) return undefined;
     const oldest = pending.find((p) => p.destination === entry.destination && p.event === 'failure') ?? entry;
-    return oldest.createdAt + window;
+    // Shutting down: a gathering burst goes out now, as a group.
+    return this.draining ? this.now() : oldest.createdAt + window;
   }
 
   private wakeAt(at: number): void {

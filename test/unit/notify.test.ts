@@ -203,6 +203,31 @@ describe('bursts', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('delivers a waiting burst before it stops', async () => {
+    let now = 1_000_000;
+    const sent: string[] = [];
+    const { finish, notifier } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(lineText(m.title ?? []))),
+      { burstWindowMs: 120_000, now: () => now },
+    );
+    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    now += 5_000;
+    finish(build(2, 2, 2, 50));
+    finish(build(3, 2, 2, 40));
+    await notifier.flush();
+    expect(sent).toHaveLength(1);
+    await notifier.drain(2_000);
+    expect(sent).toEqual([
+      expect.stringMatching(/turned red/),
+      '2 builders turned red on 3.x after abcdef1234',
+    ]);
+  });
+});
+
 describe('destinationsFor', () => {
   const subject = {
     master: 'lab',
