@@ -8,6 +8,7 @@ import { last } from './last.js';
 import { mute, snooze, unmute } from './mute.js';
 import { notify } from './notify.js';
 import { rebuild } from './rebuild.js';
+import { report } from './report.js';
 import { repro } from './repro.js';
 import { status } from './status.js';
 import { stop } from './stop.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   last,
   why,
   flaky,
+  report,
   repro,
   known,
   unknown,

@@ -1,12 +1,14 @@
 import { defineCommand, type CommandContext } from '../src/chat/command.js';
 import { formatDuration, parseDuration } from '../src/duration.js';
-import { BbwatchError, PermissionError, UsageError } from '../src/errors.js';
+import { PermissionError, UsageError, UserError } from '../src/errors.js';
 import { reply } from '../src/messages/message.js';
-import type { MuteView } from '../src/notify/mute.js';
+
 import { findBuilder } from '../src/state/lookup.js';
 
+type MuteView = NonNullable<CommandContext['mutes']>;
+
 function mutesOf(ctx: CommandContext): MuteView {
-  if (!ctx.mutes) throw new BbwatchError('unavailable', 'Muting is not available here.');
+  if (!ctx.mutes) throw new UserError('Muting is not available here.');
   return ctx.mutes;
 }
 
@@ -71,7 +73,7 @@ export const snooze = defineCommand({
   summary: "silence one builder's announcements everywhere for a while (or list snoozes)",
   usage: '[<builder> [duration|off]]',
   args: [
-    { name: 'builder', description: 'the builder', kind: 'builder', required: true },
+    { name: 'builder', description: 'the builder (alone: list the snoozes)', kind: 'builder' },
     { name: 'duration', description: 'how long (default 1 h), or off', kind: 'duration' },
   ],
   help: [

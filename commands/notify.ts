@@ -1,8 +1,8 @@
 import { defineCommand } from '../src/chat/command.js';
-import { BbwatchError, PermissionError, UsageError } from '../src/errors.js';
+import { PermissionError, UsageError, UserError } from '../src/errors.js';
 import { reply } from '../src/messages/message.js';
 import { NOTIFY_EVENTS } from '../src/config/schema.js';
-import { parseEvents, parseFilters } from '../src/notify/subscriptions.js';
+import { parseEvents, parseFilters } from '../src/config/rule-args.js';
 
 export const notify = defineCommand({
   name: 'notify',
@@ -26,7 +26,7 @@ export const notify = defineCommand({
   permission: 'read',
   run(ctx) {
     const subs = ctx.subscriptions;
-    if (!subs) throw new BbwatchError('unavailable', 'Subscriptions are not available here.');
+    if (!subs) throw new UserError('Subscriptions are not available here.');
     const [action = 'list', eventsArg, ...rest] = ctx.args;
     const verb = action.toLowerCase();
     if (verb === 'list') {

@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/chat/command.js';
 import { formatDuration } from '../src/duration.js';
-import { BbwatchError, UsageError } from '../src/errors.js';
+import { UsageError, UserError } from '../src/errors.js';
 import { reply } from '../src/messages/message.js';
 
 export const workers = defineCommand({
@@ -21,12 +21,16 @@ export const workers = defineCommand({
   ],
   permission: 'read',
   async run(ctx) {
-    if (!ctx.workers) throw new BbwatchError('unavailable', 'Workers are not available here.');
+    if (!ctx.workers) throw new UserError('Workers are not available here.');
     const [filter, ...extra] = ctx.args;
     if (extra.length > 0 || (filter !== undefined && filter.toLowerCase() !== 'offline'))
       throw new UsageError('Only "offline" may follow');
     const offlineOnly = filter !== undefined;
-    const all = await ctx.workers.list();
+    const { workers: all, unreachable } = await ctx.workers.list();
+    if (all.length === 0 && unreachable.length > 0)
+      throw new UserError(
+        `Cannot ask ${unreachable.map((u) => u.master).join(', ')} for its workers: ${unreachable[0]?.error ?? ''}`,
+      );
     const showMaster = new Set(all.map((w) => w.master)).size > 1;
     const list = all
       .filter((w) => !offlineOnly || !w.connected)
@@ -43,6 +47,7 @@ export const workers = defineCommand({
       return `${name} OFFLINE${away} (${w.builders} builder${w.builders === 1 ? '' : 's'})`;
     });
     if (list.length > room) lines.push(`… and ${list.length - room} more`);
+    for (const u of unreachable) lines.push(`${u.master}: not answering (${u.error.slice(0, 120)})`);
     return reply(lines, { title: [title] });
   },
 });

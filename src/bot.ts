@@ -80,9 +80,10 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
   });
 
   // Runtime subscriptions over the config's rules; mutes and snoozes hold announcements back.
-  const subscriptions = new Subscriptions(config.notify, new SubscriptionStore(db));
+  const subscriptionStore = new SubscriptionStore(db);
+  const subscriptions = new Subscriptions(config.notify, subscriptionStore);
   const mutes = new MuteService({
-    store: new SubscriptionStore(db),
+    store: subscriptionStore,
     defaultMs: config.mute.default,
     maxMs: config.mute.max,
     log,

@@ -133,11 +133,15 @@ export class MasterWatcher {
       try {
         const cursor = Number(this.deps.meta.get(this.cursorKey) ?? Math.floor(this.now() / 1000));
         const since = cursor - CURSOR_SLACK_S;
+        const seen = new Set<number>();
         for (let offset = 0; ; offset += PAGE) {
           const page = await this.rest.finishedBuildsSince(since, PAGE, offset, this.abort.signal);
           if (page.some((b) => !this.builderIds.has(b.builderid))) await this.refreshBuilders(false);
           this.emitAll(page, origin);
-          if (page.length < PAGE) break;
+          // A master that ignores `offset` would hand out the same page forever.
+          const fresh = page.filter((b) => !seen.has(b.buildid));
+          for (const b of page) seen.add(b.buildid);
+          if (page.length < PAGE || fresh.length === 0) break;
         }
       } finally {
         const waiting = this.buffer ?? [];

@@ -132,11 +132,11 @@ export class MuteService implements MuteView {
   }
 
   mute(room: string, ms: number | undefined, by: string | undefined) {
-    return this.start_('room', room, ms, by);
+    return this.begin('room', room, ms, by);
   }
 
   snooze(builder: string, ms: number | undefined, by: string | undefined) {
-    return this.start_('builder', builder, ms, by);
+    return this.begin('builder', builder, ms, by);
   }
 
   unmute(room: string): string[] | undefined {
@@ -181,7 +181,7 @@ export class MuteService implements MuteView {
     );
   }
 
-  private start_(kind: Mute['kind'], target: string, ms: number | undefined, by: string | undefined) {
+  private begin(kind: Mute['kind'], target: string, ms: number | undefined, by: string | undefined) {
     const now = this.now();
     const until = now + muteLength(ms, this.defaultMs, this.maxMs);
     const existing = this.find(kind, target);

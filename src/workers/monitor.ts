@@ -21,8 +21,8 @@ export interface WorkerInfo {
 }
 
 export interface WorkersView {
-  /** Every worker of every master, from REST (cached briefly). */
-  list(): Promise<WorkerInfo[]>;
+  /** Every worker of every master, from REST (cached briefly), and the masters that did not answer. */
+  list(): Promise<{ workers: WorkerInfo[]; unreachable: Array<{ master: string; error: string }> }>;
   now(): number;
 }
 
@@ -78,10 +78,17 @@ export class WorkerMonitor implements WorkersView {
     if (first) this.opts.log.info({ master, workers: workers.length }, 'workers loaded');
   }
 
-  async list(): Promise<WorkerInfo[]> {
+  async list(): Promise<{ workers: WorkerInfo[]; unreachable: Array<{ master: string; error: string }> }> {
     const out: WorkerInfo[] = [];
+    const unreachable: Array<{ master: string; error: string }> = [];
     for (const master of this.opts.rests.keys()) {
-      const workers = await this.fetch(master);
+      let workers: BuildbotWorker[];
+      try {
+        workers = await this.fetch(master);
+      } catch (err) {
+        unreachable.push({ master, error: errorMessage(err) });
+        continue;
+      }
       this.apply(master, workers);
       for (const w of workers) {
         const state = this.alerts.get(master, w.workerid);
@@ -96,7 +103,7 @@ export class WorkerMonitor implements WorkersView {
         });
       }
     }
-    return out;
+    return { workers: out, unreachable };
   }
 
   private fetch(master: string): Promise<BuildbotWorker[]> {

@@ -16,7 +16,15 @@ let base: string;
 beforeAll(async () => {
   lab = await startLab({ branches: ['3.x'], platforms: ['AMD64 Debian root:stable,tier-1'] });
   await lab.runBuild(B, 'pass');
-  bot = await startBot(writeConfig(labConfig(lab.url, 'ws', 'http:\n  listen: 127.0.0.1\n  port: 0\n')));
+  bot = await startBot(
+    writeConfig(
+      labConfig(
+        lab.url,
+        'ws',
+        'http:\n  listen: 127.0.0.1\n  port: 0\ndigest:\n  - { to: console, cron: "* * * * *", days: 2 }\n',
+      ),
+    ),
+  );
   const listening = await bot.waitForLog('http listening');
   expect(listening.listen).toBe('127.0.0.1');
   base = `http://127.0.0.1:${String(listening.port)}`;
@@ -51,6 +59,23 @@ async function eventually<T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+function esc(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The message whose first line matches `title` (at or after line `from`): that line and its indented lines. */
+async function block(title: RegExp, from: number, timeoutMs?: number): Promise<string[]> {
+  const first = await bot.waitForLine(title, from, timeoutMs);
+  const at = bot.stdout.indexOf(first);
+  // A message is written in one piece: its lines are contiguous.
+  const lines = [first.text];
+  for (const l of bot.stdout.slice(at + 1)) {
+    if (!l.text.startsWith('  ')) break;
+    lines.push(l.text);
+  }
+  return lines;
+}
+
 async function metrics() {
   const res = await get('/metrics');
   expect(res.status).toBe(200);
@@ -58,7 +83,7 @@ async function metrics() {
   return parsePrometheus(res.body);
 }
 
-describe('operations endpoint', () => {
+describe('operations endpoint and digests', () => {
   it('/healthz is 200 while the stream is up and the console connected', async () => {
     const res = await eventually('healthz 200', async () => {
       const r = await get('/healthz');
@@ -100,6 +125,29 @@ describe('operations endpoint', () => {
     expect(after.get('bbwatch_analysis_queue_length')?.type).toBe('gauge');
   });
 
+  it('!report answers with the figures of the builds run here', async () => {
+    const builds = await lab.api<{ builds: Array<{ number: number; results: number | null }> }>(
+      'builds?complete=true&order=number',
+    );
+    expect(builds.builds.map((b) => b.results)).toEqual([0, 2]);
+    const red = (builds.builds[1] as { number: number }).number;
+    const from = bot.stdout.length;
+    bot.send('!report 1');
+    expect(await block(/^Digest, last 1 day:/, from)).toEqual([
+      'Digest, last 1 day: 2 builds on 1 builder, 1 red (50%)',
+      '  Failure rates:',
+      `    ${B} 1/2 red (50%)`,
+      '  Longest red streaks:',
+      expect.stringMatching(new RegExp(`^ {4}${esc(B)} \\S.*, 1 red build from #${red} \\(still red\\)$`)),
+      '  Flakiest tests: none.',
+      expect.stringMatching(/^ {2}New failures since \d{4}-\d\d-\d\d \d\d:\d\d UTC:$/),
+      `    ${B} turned red at #${red}`,
+      `    test_ssl_lab failed in 1 build on ${B}`,
+    ]);
+    bot.send('!report soon');
+    await bot.waitForLine(/'soon' is not a number of days\. Usage: !report \[days\]$/, from);
+  });
+
   it('/healthz is 503 saying why while the master is away, 200 again once it is back', async () => {
     await lab.stopMaster();
     const down = await eventually('healthz 503', async () => {
@@ -118,5 +166,16 @@ describe('operations endpoint', () => {
     expect(
       sampleValue(await metrics(), 'bbwatch_stream_reconnects_total', { master: 'lab' }),
     ).toBeGreaterThanOrEqual(1);
-  });
+  }, 120_000);
+
+  it('sends the scheduled digest to its destination', async () => {
+    // digest: every minute over 2 days; the first one after the red build has it (a minute at most).
+    const lines = await block(
+      /^\d\d:\d\d:\d\d Digest, last 2 days: 2 builds on 1 builder, 1 red \(50%\)$/,
+      0,
+      75_000,
+    );
+    expect(lines).toContain('  Red builders per day: ▁█ (oldest first; at most 1)');
+    expect(lines).toContain(`    ${B} 1/2 red (50%)`);
+  }, 90_000);
 });

@@ -98,6 +98,10 @@ export interface Lab {
   /** Starts the master and waits until the API answers and the worker is connected again. */
   startMaster(): Promise<void>;
   restartMaster(): Promise<void>;
+  /** Stops the worker (cleanly: the master sees it disconnect); the master keeps running. */
+  stopWorker(): Promise<void>;
+  /** Starts the worker again and waits until the master has it connected. */
+  startWorker(): Promise<void>;
   /** Stops master and worker and removes the directory. Idempotent. */
   close(): Promise<void>;
 }
@@ -577,6 +581,16 @@ class LabImpl implements Lab {
   async restartMaster(): Promise<void> {
     await this.stopMaster();
     await this.startMaster();
+  }
+
+  async stopWorker(): Promise<void> {
+    await this.worker?.stop();
+    this.worker = undefined;
+  }
+
+  async startWorker(): Promise<void> {
+    if (!this.worker?.running) this.launchWorker();
+    await this.waitForWorker();
   }
 
   async close(): Promise<void> {

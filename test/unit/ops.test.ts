@@ -88,7 +88,16 @@ describe('operations view', () => {
     bus.emit(Events.WatcherState, { master: 'lab', status: 'streaming', transport: 'sse' });
     bus.emit(Events.WatcherState, { master: 'lab', status: 'polling' });
     bus.emit(Events.WatcherState, { master: 'lab', status: 'polling' });
-    const build = { buildid: 1, builderid: 1, number: 1, results: 2, complete: true, complete_at: 1 };
+    const build = {
+      buildid: 1,
+      builderid: 1,
+      number: 1,
+      results: 2,
+      complete: true,
+      started_at: 0,
+      complete_at: 1,
+      state_string: 'failed',
+    };
     for (const origin of ['stream', 'stream', 'poll'] as const)
       bus.emit(Events.BuildFinished, { master: 'lab', build, origin, receivedAt: 0 });
     ops.delivered('irc', true);

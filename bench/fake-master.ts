@@ -1,0 +1,121 @@
+/**
+ * A synthetic Buildbot master for the load benchmark: `builders` builders, a REST API just large
+ * enough for bbwatch's start-up and back-fill, and an SSE stream that replays finished builds at a
+ * fixed rate, alternating each builder between green and red so that every second event of a
+ * builder is a transition. It records when it sent each build, for event-to-send latency.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeMaster {
+  url: string;
+  /** `<builderid>:<number>` → when the event was written to the stream (Date.now()). */
+  sentAt: Map<string, number>;
+  /** Replays `count` events at `perSecond`; resolves, once all are sent, with how many were red. */
+  replay(count: number, perSecond: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startFakeMaster(builders: number): Promise<FakeMaster> {
+  const now = () => Math.floor(Date.now() / 1000);
+  const started = now() - 3600;
+  const history = Array.from({ length: builders }, (_, i) => [
+    build(i * 2 + 1, i + 1, 1, 0, started),
+    build(i * 2 + 2, i + 1, 2, 0, started + 60),
+  ]).flat();
+  let nextBuildId = builders * 2 + 1;
+  const numbers = new Map<number, number>();
+  const sentAt = new Map<string, number>();
+  const streams = new Set<ServerResponse>();
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const path = url.pathname;
+    if (path.startsWith('/sse/listen/')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write('event: handshake\ndata: fake-uuid\n\n');
+      streams.add(res);
+      req.on('close', () => streams.delete(res));
+      return;
+    }
+    if (path === '/api/v2/builders') {
+      return json({
+        builders: Array.from({ length: builders }, (_, i) => ({
+          builderid: i + 1,
+          name: `Builder ${String(i + 1).padStart(4, '0')} 3.x`,
+          masterids: [1],
+          tags: ['3.x', i % 2 ? 'stable' : 'unstable'],
+        })),
+        meta: { total: builders },
+      });
+    }
+    if (path === '/api/v2/builds') {
+      // Start-up history (newest first) or back-fill by completion time: history only.
+      const since = Number(url.searchParams.get('complete_at__ge') ?? 0);
+      const list = since ? history.filter((b) => b.complete_at >= since) : [...history].reverse();
+      const offset = Number(url.searchParams.get('offset') ?? 0);
+      return json({
+        builds: list.slice(offset, offset + Number(url.searchParams.get('limit') ?? 1000)),
+        meta: {},
+      });
+    }
+    if (/^\/api\/v2\/builders\/\d+\/builds$/.test(path)) return json({ builds: [], meta: {} });
+    if (/^\/api\/v2\/builds\/\d+\/changes$/.test(path)) return json({ changes: [], meta: {} });
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":"not found"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    sentAt,
+    async replay(count, perSecond) {
+      const gap = 1000 / perSecond;
+      const t0 = Date.now();
+      let reds = 0;
+      for (let i = 0; i < count; i++) {
+        const wait = t0 + i * gap - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const builderid = (i % builders) + 1;
+        const number = (numbers.get(builderid) ?? 2) + 1;
+        numbers.set(builderid, number);
+        // The history ends green; so each builder goes red, green, red...
+        const results = number % 2 === 1 ? 2 : 0;
+        if (results === 2) reds++;
+        const b = build(nextBuildId++, builderid, number, results, now());
+        const frame = `event: event\ndata: ${JSON.stringify({ key: ['builders', String(builderid), 'builds', String(number), 'finished'], message: b })}\n\n`;
+        sentAt.set(`${builderid}:${number}`, Date.now());
+        for (const s of streams) s.write(frame);
+      }
+      return reds;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of streams) s.end();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function build(buildid: number, builderid: number, number: number, results: number, at: number) {
+  return {
+    buildid,
+    builderid,
+    number,
+    results,
+    complete: true,
+    started_at: at - 60,
+    complete_at: at,
+    state_string: results === 2 ? 'failed test (failure)' : 'build successful',
+    buildrequestid: buildid,
+    masterid: 1,
+    workerid: 1,
+    properties: {},
+  };
+}
