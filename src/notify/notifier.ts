@@ -178,7 +178,8 @@ export class Notifier {
           {
             destination: entry.destination,
             master: entry.master,
-            buildid: batch.map((b) => b.buildid),
+            buildid: entry.buildid,
+            ...(batch.length > 1 ? { grouped: batch.map((b) => b.buildid) } : {}),
             event: entry.event,
           },
           batch.length > 1 ? 'announced as a group' : 'announced',
