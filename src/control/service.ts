@@ -6,6 +6,7 @@ import type { BuildbotBuild } from '../buildbot/types.js';
 import type { MasterConfig } from '../config/schema.js';
 import { BbwatchError, errorMessage, UserError } from '../errors.js';
 import type { BuilderStatus, FleetView } from '../state/fleet.js';
+import { trailingBuildNumber } from '../state/lookup.js';
 import type { ControlStore } from '../store/control.js';
 import { checkBranch, isRevision, resolveRepository } from './refs.js';
 
@@ -335,13 +336,7 @@ export class ControlService implements ControlView {
     words: readonly string[],
     needNumber: boolean,
   ): { builder: BuilderStatus; number: number | undefined } {
-    const args = [...words];
-    let number: number | undefined;
-    const last = args.at(-1);
-    if (args.length > 1 && last && /^#?\d+$/.test(last)) {
-      number = Number(last.replace('#', ''));
-      args.pop();
-    }
+    const { words: args, number } = trailingBuildNumber(words);
     if (needNumber && number === undefined) throw new UserError('Which build number?');
     const found = this.targets(args.join(' ')).filter(
       (b) =>

@@ -33,13 +33,7 @@ export function pickBuild(
   builder: BuilderStatus;
   build: { buildid: number; builderid: number; number: number; results: number | null };
 } {
-  const args = [...words];
-  let number: number | undefined;
-  const last = args.at(-1);
-  if (args.length > 1 && last && /^#?\d+$/.test(last)) {
-    number = Number(last.replace('#', ''));
-    args.pop();
-  }
+  const { words: args, number } = trailingBuildNumber(words);
   if (args.length === 0) throw new UsageError('Which builder?');
   const builder = findBuilder(builders, args.join(' '));
   const build =
@@ -61,3 +55,15 @@ export const BUILD_ARGS: readonly ArgSpec[] = [
   { name: 'builder', description: 'the builder', kind: 'builder', required: true },
   { name: 'build', description: 'the build number (default: the latest red or orange one)', kind: 'integer' },
 ];
+
+/** `<builder name words> [#]<number>` → the name's words and the build number, when one ends them. */
+export function trailingBuildNumber(words: readonly string[]): {
+  words: string[];
+  number: number | undefined;
+} {
+  const last = words.at(-1);
+  if (words.length > 1 && last && /^#?\d+$/.test(last)) {
+    return { words: words.slice(0, -1), number: Number(last.replace('#', '')) };
+  }
+  return { words: [...words], number: undefined };
+}
