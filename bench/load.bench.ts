@@ -42,30 +42,34 @@ notify:
 log_level: info
 `),
   );
-  const t0 = Date.now();
-  const expected = await master.replay(EVENTS, RATE);
-  await bot.until(
-    'every announcement',
-    () => bot.matching(/^\d\d:\d\d:\d\d Builder \d+ 3\.x #\d+ turned red/).length >= expected,
-    120_000,
-  );
-  const elapsed = (Date.now() - t0) / 1000;
-  const latencies: number[] = [];
-  for (const line of bot.stdout) {
-    const m = /^\d\d:\d\d:\d\d Builder (\d+) 3\.x #(\d+) turned red/.exec(line.text);
-    if (!m) continue;
-    const sent = master.sentAt.get(`${Number(m[1])}:${m[2]}`);
-    if (sent !== undefined) latencies.push(line.at - sent);
+  try {
+    const t0 = Date.now();
+    const expected = await master.replay(EVENTS, RATE);
+    await bot.until(
+      'every announcement',
+      () => bot.matching(/^\d\d:\d\d:\d\d Builder \d+ 3\.x #\d+ turned red/).length >= expected,
+      120_000,
+    );
+    const elapsed = (Date.now() - t0) / 1000;
+    const latencies: number[] = [];
+    for (const line of bot.stdout) {
+      const m = /^\d\d:\d\d:\d\d Builder (\d+) 3\.x #(\d+) turned red/.exec(line.text);
+      if (!m) continue;
+      const sent = master.sentAt.get(`${Number(m[1])}:${m[2]}`);
+      if (sent !== undefined) latencies.push(line.at - sent);
+    }
+    const rss = peakRssMiB(bot.child.pid);
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+    console.log(
+      `\nSynthetic load: ${EVENTS} events from ${BUILDERS} builders at ${RATE}/s, ${expected} announcements: ` +
+        `${(EVENTS / elapsed).toFixed(1)} events/s processed; event-to-send latency median ${q(0.5)} ms, ` +
+        `p99 ${q(0.99)} ms, max ${latencies.at(-1)} ms (n=${latencies.length}); peak RSS ${rss.toFixed(0)} MiB ` +
+        `(targets: p99 < 100 ms, RSS < 200 MiB)`,
+    );
+    expect(latencies.length).toBe(expected);
+  } finally {
+    await bot.stop();
   }
-  const rss = peakRssMiB(bot.child.pid);
-  expect(await bot.stop()).toBe(0);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  console.log(
-    `\nSynthetic load: ${EVENTS} events from ${BUILDERS} builders at ${RATE}/s, ${expected} announcements: ` +
-      `${(EVENTS / elapsed).toFixed(1)} events/s processed; event-to-send latency median ${q(0.5)} ms, ` +
-      `p99 ${q(0.99)} ms, max ${latencies.at(-1)} ms (n=${latencies.length}); peak RSS ${rss.toFixed(0)} MiB ` +
-      `(targets: p99 < 100 ms, RSS < 200 MiB)`,
-  );
-  expect(latencies.length).toBe(expected);
 });

@@ -160,6 +160,19 @@ notify:
 ${extra}`;
 }
 
+// Bots still running when the test process exits (a test failed before stopping its bot) are killed.
+const running = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGKILL');
+  });
+}
+
 /** Starts the bot with `configPath` (its directory is the working directory) and waits until it is ready. */
 export async function startBot(configPath: string, opts: { waitReady?: boolean } = {}): Promise<BotProcess> {
   const cwd = join(configPath, '..');
@@ -168,6 +181,7 @@ export async function startBot(configPath: string, opts: { waitReady?: boolean }
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'test' },
   });
+  track(child);
   const bot = new BotProcess(child, configPath);
   if (opts.waitReady !== false) await bot.waitForLog('ready', {}, 60_000);
   return bot;
