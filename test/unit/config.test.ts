@@ -3,23 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfigFile, parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { problems } from '../support/config.js';
 
 const GOOD = `
 masters:
   - name: lab
     url: http://127.0.0.1:8010
 `;
-
-function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(yaml, 'test.yaml', env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('configuration', () => {
   it('fills in defaults and turns the console on when no chat network is configured', () => {

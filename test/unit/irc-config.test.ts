@@ -1,23 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { problems } from '../support/config.js';
 
 const MASTER = `
 masters:
   - name: lab
     url: http://127.0.0.1:8010
 `;
-
-function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(yaml, 'test.yaml', env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('chat.irc configuration', () => {
   it('fills in safe defaults: TLS with certificate checks, Libera-safe flood control', () => {

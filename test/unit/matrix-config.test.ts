@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { problems } from '../support/config.js';
 
 const MASTER = `
 masters:
@@ -14,16 +14,6 @@ function matrix(body: string, notify = ''): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n')}\n${notify}`;
-}
-
-function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(yaml, 'test.yaml', env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
 }
 
 describe('chat.matrix configuration', () => {
