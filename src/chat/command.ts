@@ -23,19 +23,8 @@ export interface ArgSpec {
   choices?: readonly string[];
 }
 
-/** Everything a command may use: its arguments, who asked, and read access to the fleet. */
-export interface CommandContext {
-  /** The arguments after the command name, tokenized. */
-  args: string[];
-  sender: Sender;
-  platform: string;
-  room: string;
-  isDirect: boolean;
-  /** Lines a reply may have here before it should be cut short. */
-  lineLimit: number;
-  /** How commands are written on this platform (`!`). */
-  prefix: string;
-  fleet: FleetView;
+/** What the core lends commands beyond the fleet: each command reaches the world only through these. */
+export interface CommandViews {
   /** Test history, log analyses and known issues. */
   tests: TestHistoryView;
   /** Force, stop and rebuild on the masters. */
@@ -48,6 +37,21 @@ export interface CommandContext {
   workers?: WorkersView;
   /** Digests of the stored history (`!report`). */
   reports?: ReportsView;
+}
+
+/** Everything a command may use: its arguments, who asked, and read access to the fleet. */
+export interface CommandContext extends CommandViews {
+  /** The arguments after the command name, tokenized. */
+  args: string[];
+  sender: Sender;
+  platform: string;
+  room: string;
+  isDirect: boolean;
+  /** Lines a reply may have here before it should be cut short. */
+  lineLimit: number;
+  /** How commands are written on this platform (`!`). */
+  prefix: string;
+  fleet: FleetView;
   commands: readonly Command[];
   can(permission: Permission): boolean;
 }

@@ -1,30 +1,18 @@
 import type { Logger } from 'pino';
 import { BbwatchError, PermissionError, UsageError } from '../errors.js';
 import { type Message, reply } from '../messages/message.js';
-import type { ControlView } from '../control/service.js';
-import type { TestHistoryView } from '../logs/history.js';
 import type { FleetView } from '../state/fleet.js';
-import type { MuteView } from '../notify/mute.js';
-import type { SubscriptionsView } from '../notify/subscriptions.js';
-import type { WorkersView } from '../workers/monitor.js';
-import type { ReportsView } from '../digest/reports.js';
 import type { IncomingMessage } from './adapter.js';
-import type { Command, CommandContext } from './command.js';
+import type { Command, CommandContext, CommandViews } from './command.js';
 import { isAllowed, type Permission, type PermissionGrants } from './permissions.js';
 import { tokenize } from './tokenize.js';
 
 /** Longer input is refused before it is parsed: nobody types a 2 KB command. */
 const MAX_INPUT = 1000;
 
-export interface DispatcherOptions {
+export interface DispatcherOptions extends CommandViews {
   commands: readonly Command[];
   fleet: FleetView;
-  tests: TestHistoryView;
-  control: ControlView;
-  subscriptions?: SubscriptionsView;
-  mutes?: MuteView;
-  workers?: WorkersView;
-  reports?: ReportsView;
   grants: PermissionGrants;
   /** Called when an audited command is refused for lack of permission. */
   onRefused?: (command: Command, message: IncomingMessage) => void;

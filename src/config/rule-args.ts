@@ -1,4 +1,5 @@
 import { NOTIFY_EVENTS, type NotifyEvent } from './schema.js';
+import { regexProblem } from './regex.js';
 
 /** Notify rules as typed in chat (`!notify on failure,recovery 3.x tag:stable Debian`). */
 
@@ -43,12 +44,8 @@ export function parseFilters(words: readonly string[]): SubscriptionFilters {
     else rest.push(w);
   }
   const builders = rest.length > 0 ? rest.join(' ') : undefined;
-  if (builders !== undefined) {
-    try {
-      new RegExp(builders, 'i');
-    } catch {
-      throw new Error(`'${builders.slice(0, 40)}' is not a valid regular expression`);
-    }
+  if (builders !== undefined && regexProblem(builders) !== undefined) {
+    throw new Error(`'${builders.slice(0, 40)}' is not a valid regular expression`);
   }
   return {
     ...(branches.length ? { branches } : {}),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { parseCron } from '../digest/cron.js';
 import { chatSchema } from './chat.js';
+import { regexProblem } from './regex.js';
 
 /** A duration written `30s`, `15m`, `2h` or `1d`, parsed to milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -14,11 +15,8 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 });
 
 const regex = z.string().superRefine((value, ctx) => {
-  try {
-    new RegExp(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
-  }
+  const problem = regexProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${problem}` });
 });
 
 /**
