@@ -43,7 +43,7 @@ interface BuilderRow {
   active: number;
 }
 
-/** Builders and their finished builds in SQLite. */
+/** Builders and their finished builds, in the store. */
 export class BuildStore {
   private readonly insertBuild;
   private readonly hasBuildStmt;
@@ -54,8 +54,8 @@ export class BuildStore {
 
   constructor(private readonly db: Db) {
     this.insertBuild = db.prepare<BuildRow>(
-      `INSERT OR IGNORE INTO builds (master, buildid, builderid, number, results, state_string, started_at, complete_at)
-       VALUES (@master, @buildid, @builderid, @number, @results, @state_string, @started_at, @complete_at)`,
+      `INSERT INTO builds (master, buildid, builderid, number, results, state_string, started_at, complete_at)
+       VALUES (@master, @buildid, @builderid, @number, @results, @state_string, @started_at, @complete_at) ON CONFLICT DO NOTHING`,
     );
     this.hasBuildStmt = db.prepare<[string, number], { one: number }>(
       'SELECT 1 AS one FROM builds WHERE master = ? AND buildid = ?',

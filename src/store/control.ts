@@ -97,7 +97,7 @@ export class ControlStore {
   ): void {
     this.db
       .prepare(
-        'INSERT OR IGNORE INTO followups (master, brid, room, requester, identity, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO followups (master, brid, room, requester, identity, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       )
       .run(f.master, f.brid, f.room, f.requester, f.identity ?? null, now);
   }

@@ -2,7 +2,39 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
-export type Db = Database.Database;
+/** What a statement run reports: rows changed, and the id of the row an INSERT created. */
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+/** A prepared statement: `?` placeholders (a list), or `@name` ones (one object). */
+export interface Statement<P extends unknown[] = unknown[], R = unknown> {
+  run(...params: P): RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+/**
+ * The store's database, synchronous: the part of better-sqlite3's API the store uses, which
+ * better-sqlite3 provides as is and the PostgreSQL store (src/store/pg.ts) implements over libpq.
+ * SQL written for it must run on both (see README, "Two replicas"): `ON CONFLICT ... DO NOTHING`
+ * rather than `INSERT OR IGNORE`, no SQLite-only functions.
+ */
+export interface Db {
+  prepare<P extends unknown[] | object = unknown[], R = unknown>(
+    sql: string,
+  ): Statement<P extends unknown[] ? P : [P], R>;
+  exec(sql: string): unknown;
+  /** Wraps `fn` in a transaction (a savepoint when nested); the wrapper runs it. */
+  transaction<F extends (...args: never[]) => unknown>(fn: F): (...args: Parameters<F>) => ReturnType<F>;
+  close(): unknown;
+}
+
+/** How many schema migrations this bbwatch knows (the PostgreSQL list must have as many). */
+export function schemaVersion(): number {
+  return MIGRATIONS.length;
+}
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -158,10 +190,22 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX held_by_mute ON held (mute_id, room);
   `,
+  // 5: the dashboard: a builder's test history, the flakiest-tests ranking, per-test counts
+  // (covering: answered from the index alone).
+  `
+  CREATE INDEX test_outcomes_by_builder ON test_outcomes (master, builderid, complete_at);
+  CREATE INDEX test_outcomes_by_outcome ON test_outcomes (outcome, complete_at, test);
+  CREATE INDEX test_outcomes_counts ON test_outcomes (test, complete_at, outcome, builder);
+  `,
 ];
 
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */
 export function openDb(path: string): Db {
+  // better-sqlite3's Database is a Db at run time; its overloaded generic typings are not provably so.
+  return openSqlite(path) as unknown as Db;
+}
+
+function openSqlite(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -172,7 +216,7 @@ export function openDb(path: string): Db {
   return db;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(

@@ -42,8 +42,8 @@ export class Outbox {
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare<[string, number, string, string, string, number]>(
-      `INSERT OR IGNORE INTO announcements (master, buildid, event, destination, status, message, created_at)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+      `INSERT INTO announcements (master, buildid, event, destination, status, message, created_at)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.markSentStmt = db.prepare<[number, number]>(
       `UPDATE announcements SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`,

@@ -60,17 +60,25 @@ export class ReportStore {
 
   /** Tests that failed in [since, until) and never failed before `since`. */
   firstFailures(since: number, until: number): FirstFailure[] {
+    const firstFailed = `outcome = 'failed' AND complete_at >= ? AND complete_at < ?
+           AND test NOT IN (SELECT test FROM test_outcomes WHERE outcome = 'failed' AND complete_at < ?)`;
     const rows = this.db
-      .prepare<[number, number, number], { test: string; firstAt: number; builds: number; builders: string }>(
-        `SELECT test, MIN(complete_at) AS firstAt, COUNT(DISTINCT master || ':' || buildid) AS builds,
-                json_group_array(DISTINCT builder) AS builders
-         FROM test_outcomes
-         WHERE outcome = 'failed' AND complete_at >= ? AND complete_at < ?
-           AND test NOT IN (SELECT test FROM test_outcomes WHERE outcome = 'failed' AND complete_at < ?)
+      .prepare<[number, number, number], { test: string; firstAt: number; builds: number }>(
+        `SELECT test, MIN(complete_at) AS firstAt, COUNT(DISTINCT master || ':' || buildid) AS builds
+         FROM test_outcomes WHERE ${firstFailed}
          GROUP BY test ORDER BY firstAt, test`,
       )
       .all(since, until, since);
-    return rows.map((r) => ({ ...r, builders: (JSON.parse(r.builders) as string[]).sort() }));
+    // The builders in a second query: no aggregate into a list is common to SQLite and PostgreSQL.
+    const builders = new Map<string, string[]>();
+    for (const r of this.db
+      .prepare<[number, number, number], { test: string; builder: string }>(
+        `SELECT DISTINCT test, builder FROM test_outcomes WHERE ${firstFailed}`,
+      )
+      .all(since, until, since)) {
+      builders.set(r.test, [...(builders.get(r.test) ?? []), r.builder]);
+    }
+    return rows.map((r) => ({ ...r, builders: (builders.get(r.test) ?? []).sort() }));
   }
 
   /** How often each test was flaky in [since, until). */

@@ -43,7 +43,7 @@ interface MuteRow {
   set_by: string | null;
 }
 
-/** Runtime subscriptions, mutes and the announcements held back while muted, in SQLite. */
+/** Runtime subscriptions, mutes and the announcements held back while muted, in the store. */
 export class SubscriptionStore {
   constructor(private readonly db: Db) {}
 

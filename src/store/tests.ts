@@ -53,8 +53,8 @@ export class TestStore {
     return (
       this.db
         .prepare(
-          `INSERT OR IGNORE INTO analyses (master, buildid, builderid, number, status, announce, created_at)
-           VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+          `INSERT INTO analyses (master, buildid, builderid, number, status, announce, created_at)
+           VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
         )
         .run(b.master, b.buildid, b.builderid, b.number, announce ? 1 : 0, now).changes === 1
     );
@@ -89,11 +89,11 @@ export class TestStore {
       `INSERT INTO analyses (master, buildid, builderid, number, status, result, partial, data, log_url, created_at, analysed_at, attempts, announce)
        VALUES (@master, @buildid, @builderid, @number, 'done', @result, @partial, @data, @log_url, @now, @now, 1, 0)
        ON CONFLICT (master, buildid) DO UPDATE SET status = 'done', result = excluded.result, partial = excluded.partial,
-         data = excluded.data, log_url = excluded.log_url, analysed_at = excluded.analysed_at, attempts = attempts + 1, error = NULL`,
+         data = excluded.data, log_url = excluded.log_url, analysed_at = excluded.analysed_at, attempts = analyses.attempts + 1, error = NULL`,
     );
     const outcome = this.db.prepare(
-      `INSERT OR IGNORE INTO test_outcomes (master, buildid, builderid, number, builder, branch, test, outcome, complete_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO test_outcomes (master, buildid, builderid, number, builder, branch, test, outcome, complete_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.db.transaction(() => {
       upsert.run({
@@ -185,7 +185,7 @@ export class TestStore {
     return (
       this.db
         .prepare(
-          'INSERT OR IGNORE INTO known_issues (test, issue, builders, added_by, added_at) VALUES (?, ?, ?, ?, ?)',
+          'INSERT INTO known_issues (test, issue, builders, added_by, added_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         )
         .run(test, issue, builders, addedBy, now).changes === 1
     );

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
  * Interrupted (Ctrl-C), it stops cleanly; run again, it skips what is done.
  */
 export async function backfillCommand(config: Config, days: number, log: Logger): Promise<number> {
-  const { store, close } = startBotStorage(config.storage);
+  const { store, close } = await startBotStorage(config);
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);

@@ -1,8 +1,10 @@
-import { openDb } from '../store/db.js';
+import { openStore, type StoreLocation } from '../store/open.js';
 import { TestStore } from '../store/tests.js';
 
-/** The bot's SQLite file, opened for a command-line tool that works beside (or instead of) the bot. */
-export function startBotStorage(path: string): { store: TestStore; close: () => void } {
-  const db = openDb(path);
+/** The bot's store (SQLite file or PostgreSQL), opened for a command-line tool that works beside (or instead of) the bot. */
+export async function startBotStorage(
+  where: StoreLocation,
+): Promise<{ store: TestStore; close: () => void }> {
+  const db = await openStore(where);
   return { store: new TestStore(db), close: () => db.close() };
 }
