@@ -1,5 +1,5 @@
 import { formatDistanceStrict } from 'date-fns';
-import { defineCommand } from '../src/chat/command.js';
+import { dashboardLine, defineCommand } from '../src/chat/command.js';
 import { UsageError, UserError } from '../src/errors.js';
 import type { TestStats } from '../src/logs/history.js';
 import { type Line, reply } from '../src/messages/message.js';
@@ -41,13 +41,17 @@ export const flaky = defineCommand({
     const [query] = args;
     if (!query) {
       const period = days ?? 7;
-      const top = ctx.tests.flakiest(period, Math.max(1, ctx.lineLimit - 1));
-      if (top.length === 0) return reply([`No flaky test seen in the last ${period} days.`]);
+      const dashboard = ctx.dashboard ? [dashboardLine(ctx.dashboard.flaky())] : [];
+      const top = ctx.tests.flakiest(period, Math.max(1, ctx.lineLimit - 1 - dashboard.length));
+      if (top.length === 0) return reply([`No flaky test seen in the last ${period} days.`, ...dashboard]);
       return reply(
-        top.map((s) => [
-          { text: s.test, code: true },
-          ` ${summary(s)} on ${plural(s.builders.length, 'builder')}, last ${ago(s.lastAt)}`,
-        ]),
+        [
+          ...top.map((s): Line => [
+            { text: s.test, code: true },
+            ` ${summary(s)} on ${plural(s.builders.length, 'builder')}, last ${ago(s.lastAt)}`,
+          ]),
+          ...dashboard,
+        ],
         { title: [`Flakiest tests, last ${period} days:`] },
       );
     }
@@ -74,6 +78,7 @@ export const flaky = defineCommand({
     const known = ctx.tests.knownIssues().filter((k) => k.test === test);
     if (known.length > 0)
       lines.push([`Known: ${known.map((k) => k.issue + (k.builders ? ` (${k.builders})` : '')).join(', ')}`]);
+    if (ctx.dashboard) lines.push(dashboardLine(ctx.dashboard.test(test)));
     return reply(lines, {
       title: [{ text: test, code: true }, `: ${summary(stats)} in the last ${period} days`],
       tone: stats.counts.failed ? 'failure' : 'warnings',

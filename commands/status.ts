@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/chat/command.js';
+import { dashboardLine, defineCommand } from '../src/chat/command.js';
 import { formatDuration } from '../src/duration.js';
 import { UserError } from '../src/errors.js';
 import { type Line, reply, type Span, type Tone } from '../src/messages/message.js';
@@ -78,7 +78,16 @@ export const status = defineCommand({
     const troubled = pool
       .filter((b) => b.colour === 'failure' || b.colour === 'exception')
       .sort((a, b) => redSince(a) - redSince(b));
-    const room = Math.max(1, ctx.lineLimit - 2);
+    const dashboard = ctx.dashboard
+      ? dashboardLine(
+          ctx.dashboard.fleet({
+            ...(branch ? { branch } : {}),
+            tags,
+            ...(master ? { master: master.name } : {}),
+          }),
+        )
+      : undefined;
+    const room = Math.max(1, ctx.lineLimit - 2 - (dashboard ? 1 : 0));
     const lines: Line[] = troubled
       .slice(0, room)
       .map((b) => troubleLine(b, ctx.fleet.buildUrl.bind(ctx.fleet)));
@@ -86,6 +95,7 @@ export const status = defineCommand({
     if (troubled.length > room) {
       lines.push([`… and ${troubled.length - room} more: ${viewUrl}`]);
     }
+    if (dashboard) lines.push(dashboard);
     return reply(lines, {
       title,
       tone: troubled.length > 0 ? 'failure' : 'success',

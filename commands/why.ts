@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/chat/command.js';
+import { dashboardLine, defineCommand } from '../src/chat/command.js';
 import { UserError } from '../src/errors.js';
 import { type Line, reply, toneOf } from '../src/messages/message.js';
 import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
@@ -23,7 +23,10 @@ export const why = defineCommand({
     const a = stored.analysis;
     const failing = a.failed.length > 0 ? a.failed : a.flaky;
     const lines: Line[] = [];
-    const room = Math.max(2, ctx.lineLimit - 2);
+    const dashboard = ctx.dashboard
+      ? dashboardLine(ctx.dashboard.builder(builder.master, builder.name))
+      : undefined;
+    const room = Math.max(2, ctx.lineLimit - 2 - (dashboard ? 1 : 0));
     for (const test of failing) {
       if (lines.length >= room) break;
       const cases = a.cases[test] ?? [];
@@ -45,6 +48,7 @@ export const why = defineCommand({
     ).length;
     if (omitted > 0) lines.push([`… and ${omitted} more failing tests; see the log.`]);
     if (a.partial) lines.push(['The log ends early (killed or timed out?): this may not be all.']);
+    if (dashboard) lines.push(dashboard);
     const what =
       a.failed.length > 0
         ? `${a.failed.length} failing test${a.failed.length === 1 ? '' : 's'}`

@@ -20,7 +20,7 @@ import { ControlStore } from './store/control.js';
 import { TestStore } from './store/tests.js';
 import { trackFleet } from './state/tracker.js';
 import { BuildStore } from './store/builds.js';
-import { openDb } from './store/db.js';
+import { openStore } from './store/open.js';
 import { MetaStore } from './store/meta.js';
 import { Outbox } from './store/outbox.js';
 import { MuteService } from './notify/mute.js';
@@ -31,6 +31,8 @@ import { lineText } from './messages/message.js';
 import { ReportStore } from './store/reports.js';
 import { Ops, startHttp } from './ops/ops.js';
 import { DigestScheduler, Reports } from './digest/reports.js';
+import { planReload, type ReloadPlan } from './config/reload.js';
+import { mountDashboard, publicLinks } from './web/index.js';
 
 export interface BotParts {
   config: Config;
@@ -44,12 +46,25 @@ export interface RunningBot {
   fleet: Fleet;
   /** Resolves when every master's history is loaded and its live feed followed. */
   ready: Promise<void>;
+  /**
+   * Takes over a reloaded config (SIGHUP): rules, permissions and the like at once; a chat
+   * platform whose settings changed is reconnected (`makeAdapter` builds its new adapter); the
+   * others keep their connections. Changes only a restart can apply are returned, not applied.
+   */
+  reload(
+    next: Config,
+    makeAdapter: (platform: string, config: Config) => Promise<Adapter | undefined>,
+  ): Promise<ReloadPlan>;
   stop(): Promise<void>;
 }
 
 /** Wires the core together: storage, fleet state, watchers, notifier, dispatcher, adapters. */
-export async function startBot({ config, adapters, commands, log }: BotParts): Promise<RunningBot> {
-  const db = openDb(config.storage);
+export async function startBot({ config, adapters: initial, commands, log }: BotParts): Promise<RunningBot> {
+  /** The config in force: replaced on reload, read through getters where a setting may change. */
+  let live = config;
+  /** The adapters running now; changed in place on reload (the operations view reads this array). */
+  const adapters: Adapter[] = [...initial];
+  const db = await openStore(config);
   const builds = new BuildStore(db);
   const meta = new MetaStore(db);
   const outbox = new Outbox(db);
@@ -63,7 +78,9 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     fleet,
     bus,
     log,
-    maxAgeMs: config.announce.max_age,
+    get maxAgeMs() {
+      return live.announce.max_age;
+    },
     masters: new Map(
       config.masters.map((m) => [m.name, { rest: watcherOf(watchers, m.name).rest, logs: m.logs }]),
     ),
@@ -77,6 +94,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     adapters,
     outboxPending: () => outbox.count('pending'),
     analysisPending: () => reportStore.analysisPending(),
+    ...(config.postgres ? { role: 'leader' as const } : {}),
   });
 
   // Runtime subscriptions over the config's rules; mutes and snoozes hold announcements back.
@@ -89,7 +107,6 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     log,
     send: (muteId, room, message) => notifier.send('', muteId, 'mute-summary', room, message),
   });
-  const byPlatform = new Map(adapters.map((a) => [a.platform, a]));
   const notifier = new Notifier({
     outbox,
     rules: () => subscriptions.rules(),
@@ -98,11 +115,12 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     log,
     showMaster: config.masters.length > 1,
     burstWindowMs: config.announce.burst_window,
+    details: config.announce.details,
     changes: changeLookup(watchers),
     tests: (t) => logFacts(t, tests, testStore),
     deliver: (destination, message) => {
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
-      const adapter = byPlatform.get(platform);
+      const adapter = adapters.find((a) => a.platform === platform);
       if (!adapter) return Promise.reject(new Error(`no ${platform} adapter is running`));
       return adapter.send(destination, message).then(
         () => ops.delivered(platform, true),
@@ -116,7 +134,9 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
 
   // A build and the announcements it makes are written in one transaction: never one without the other.
   trackFleet(bus, fleet, log, {
-    maxAgeMs: config.announce.max_age,
+    get maxAgeMs() {
+      return live.announce.max_age;
+    },
     atomically: (fn) => db.transaction(fn)(),
   });
   bus.on(Events.BuilderTransition, (t) => {
@@ -180,14 +200,17 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       .refresh(s.master)
       .catch((err: unknown) => log.warn({ master: s.master, err: errorMessage(err) }, 'workers not loaded'));
   });
-  const reports = new Reports(reportStore, fleet, meta, config.masters.length > 1);
+  const links = config.http?.public_url ? publicLinks(config.http.public_url) : undefined;
+  const reports = new Reports(reportStore, fleet, meta, config.masters.length > 1, Date.now, links?.flaky());
   // Scheduled digests go through the outbox once per destination and minute.
-  const digests = new DigestScheduler(
-    config.digest,
-    reports,
-    (to, minute, message) => notifier.send('', minute, 'digest', to, message),
-    log,
-  );
+  const newDigests = (schedules: Config['digest']) =>
+    new DigestScheduler(
+      schedules,
+      reports,
+      (to, minute, message) => notifier.send('', minute, 'digest', to, message),
+      log,
+    );
+  let digests = newDigests(config.digest);
   const dispatcher = new Dispatcher({
     commands,
     fleet,
@@ -197,6 +220,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     mutes,
     workers,
     reports,
+    ...(links ? { dashboard: links } : {}),
     grants: config.permissions,
     log,
     onRefused: (command, message) =>
@@ -212,9 +236,12 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       }),
   });
   // Up before the adapters connect, so that /healthz can say what is still starting.
-  const http = config.http ? await startHttp({ ...config.http, ops, log }) : undefined;
+  const dashboard = config.http ? mountDashboard({ db, bus, fleet }) : undefined;
+  const http = config.http
+    ? await startHttp({ ...config.http, ops, log, routes: dashboard?.routes })
+    : undefined;
   const commandInfo = commands.map(({ run: _run, ...info }) => info);
-  for (const adapter of adapters) {
+  const startAdapter = async (adapter: Adapter): Promise<void> => {
     const services: AdapterServices = {
       state: {
         get: (key) => meta.get(`adapter:${adapter.platform}:${key}`),
@@ -236,7 +263,8 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       }
     };
     await adapter.start(onMessage, services);
-  }
+  };
+  for (const adapter of adapters) await startAdapter(adapter);
   // What a previous run recorded but could not confirm as sent goes out first; so do unread logs.
   void notifier.flush();
   void analyzer.drain();
@@ -249,6 +277,48 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
     bus,
     fleet,
     ready,
+    async reload(next, makeAdapter) {
+      const plan = planReload(live, next);
+      // Chat first: a platform that cannot start keeps nothing half-done (the old one is gone,
+      // its announcements wait in the outbox until a later reload or restart brings it back).
+      for (const platform of plan.adapters) {
+        const index = adapters.findIndex((a) => a.platform === platform);
+        const old = index >= 0 ? adapters.splice(index, 1)[0] : undefined;
+        await old
+          ?.stop()
+          .catch((err: unknown) => log.warn({ platform, err: errorMessage(err) }, 'adapter stop failed'));
+        const fresh = await makeAdapter(platform, next);
+        if (!fresh) continue;
+        adapters.push(fresh);
+        await startAdapter(fresh);
+      }
+      const applied = { ...live };
+      if (plan.live.length > 0 || plan.adapters.length > 0) {
+        subscriptions.setDefaults(next.notify);
+        dispatcher.setGrants(next.permissions);
+        notifier.configure({ burstWindowMs: next.announce.burst_window, details: next.announce.details });
+        mutes.configure(next.mute.default, next.mute.max);
+        if (plan.live.includes('digest')) {
+          digests.stop();
+          digests = newDigests(next.digest);
+          digests.start();
+        }
+        log.level = next.log_level;
+        Object.assign(applied, {
+          notify: next.notify,
+          permissions: next.permissions,
+          announce: next.announce,
+          mute: next.mute,
+          digest: next.digest,
+          log_level: next.log_level,
+          chat: next.chat,
+        });
+      }
+      live = applied;
+      // Announcements that waited for a platform that just came (back) go out now.
+      void notifier.flush();
+      return plan;
+    },
     async stop() {
       await Promise.all([...watchers.values()].map((w) => w.stop()));
       followUps.stop();
@@ -259,6 +329,7 @@ export async function startBot({ config, adapters, commands, log }: BotParts): P
       // Deliver what is waiting (a burst included) before the adapters go; the rest stays queued.
       await notifier.drain(SHUTDOWN_DEADLINE_MS);
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
+      dashboard?.close();
       await http?.close();
       db.close();
     },

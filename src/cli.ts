@@ -6,11 +6,12 @@
 import { parseArgs } from 'node:util';
 import { ConsoleAdapter } from '../adapters/console/console.js';
 import { COMMANDS } from '../commands/index.js';
-import { startBot } from './bot.js';
+import { type RunningBot, startBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
 import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
 import { ConfigError, errorMessage } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { awaitLeadership } from './replica/standby.js';
 import { analyzeCommand } from './tools/analyze.js';
 import { backfillCommand } from './tools/backfill.js';
 import { VERSION } from './version.js';
@@ -41,7 +42,15 @@ Options:
 With the console adapter, type commands on stdin (!status 3.x, !last <builder>, !help);
 announcements and replies are printed on stdout. With http: in the configuration, GET /healthz
 and /metrics answer (on 127.0.0.1 by default; see README: "Operations"); digest: schedules
-digests like !report's (README: "Digests").`;
+digests like !report's (README: "Digests").
+
+Signals: SIGTERM or SIGINT delivers what is queued (5 s at most), says goodbye on each platform and
+exits 0; SIGHUP reloads the config file: notify rules, permissions, announce, mute, digest and
+log_level at once, a chat platform whose settings changed is reconnected (the others stay
+connected); changes to masters, storage, http or workers are logged as needing a restart.`;
+
+/** Set once a stop began: a late SIGHUP then changes nothing. */
+let stoppingNow = false;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -77,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     if (!config) return 2;
     process.stdout.write(
       `${file}: OK — ${config.masters.length} master(s) (${config.masters.map((m) => m.name).join(', ')}), ` +
-        `${config.notify.length} notify rule(s), storage ${config.storage}\n`,
+        `${config.notify.length} notify rule(s), storage ${config.postgres ? 'PostgreSQL' : config.storage}\n`,
     );
     return 0;
   }
@@ -123,6 +132,8 @@ async function main(argv: string[]): Promise<number> {
   );
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
+    // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two replicas").
+    await awaitLeadership(config, log);
     bot = await startBot({ config, adapters, commands: COMMANDS, log });
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'cannot start');
@@ -130,7 +141,11 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   log.info(
-    { masters: config.masters.map((m) => m.url), storage: config.storage, config: config.source },
+    {
+      masters: config.masters.map((m) => m.url),
+      storage: config.postgres ? 'postgres' : config.storage,
+      config: config.source,
+    },
     'starting',
   );
 
@@ -139,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      stoppingNow = true;
       log.info({ signal }, 'stopping');
       bot.stop().then(
         () => resolve(0),
@@ -150,6 +166,11 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  // SIGHUP: read the config file again and take over what changed; reloads run one at a time.
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(() => reloadConfig(values.config, bot, config, log));
   });
   bot.ready.then(
     () => log.info({ startupMs: Math.round(performance.now()) }, 'ready'),
@@ -164,45 +185,50 @@ async function main(argv: string[]): Promise<number> {
  */
 async function createAdapters(config: Config): Promise<Adapter[]> {
   const adapters: Adapter[] = [];
-  if (config.chat.console) adapters.push(new ConsoleAdapter());
-  if (config.chat.discord) {
+  for (const platform of ['console', 'discord', 'matrix', 'irc']) {
+    const adapter = await createAdapter(platform, config);
+    if (adapter) adapters.push(adapter);
+  }
+  return adapters;
+}
+
+/** The adapter of one platform, or undefined when the configuration does not turn it on. */
+async function createAdapter(platform: string, config: Config): Promise<Adapter | undefined> {
+  if (platform === 'console' && config.chat.console) return new ConsoleAdapter();
+  if (platform === 'discord' && config.chat.discord) {
     const { DiscordAdapter } = await import('../adapters/discord/discord.js');
     const d = config.chat.discord;
-    adapters.push(
-      new DiscordAdapter({
-        token: d.token,
-        prefixCommands: d.prefix_commands,
-        slashCommands: d.slash_commands,
-        guilds: d.guilds,
-        lineLimit: d.reply_lines,
-        api: d.api,
-      }),
-    );
+    return new DiscordAdapter({
+      token: d.token,
+      prefixCommands: d.prefix_commands,
+      slashCommands: d.slash_commands,
+      guilds: d.guilds,
+      lineLimit: d.reply_lines,
+      api: d.api,
+    });
   }
-  if (config.chat.matrix) {
+  if (platform === 'matrix' && config.chat.matrix) {
     const { MatrixAdapter } = await import('../adapters/matrix/matrix.js');
     const m = config.chat.matrix;
     // Rooms that announcements go to are joined at start too.
     const announced = config.notify.filter((r) => r.to.startsWith('matrix:')).map((r) => r.to.slice(7));
-    adapters.push(
-      new MatrixAdapter({
-        homeserver: m.homeserver,
-        userId: m.user_id,
-        accessToken: m.access_token,
-        password: m.password,
-        deviceName: m.device_name,
-        rooms: [...new Set([...m.rooms, ...announced])],
-        invitesFrom: m.invites_from,
-        powerLevels: m.power_levels,
-        lineLimit: m.line_limit,
-      }),
-    );
+    return new MatrixAdapter({
+      homeserver: m.homeserver,
+      userId: m.user_id,
+      accessToken: m.access_token,
+      password: m.password,
+      deviceName: m.device_name,
+      rooms: [...new Set([...m.rooms, ...announced])],
+      invitesFrom: m.invites_from,
+      powerLevels: m.power_levels,
+      lineLimit: m.line_limit,
+    });
   }
-  if (config.chat.irc) {
+  if (platform === 'irc' && config.chat.irc) {
     const { IrcAdapter } = await import('../adapters/irc/irc.js');
-    adapters.push(new IrcAdapter(config.chat.irc));
+    return new IrcAdapter(config.chat.irc);
   }
-  return adapters;
+  return undefined;
 }
 
 function parse(argv: string[]) {
@@ -220,6 +246,47 @@ function parse(argv: string[]) {
       log: { type: 'string' },
     },
   });
+}
+
+/** One SIGHUP: a bad file is reported and the running config kept; nothing is dropped for it. */
+async function reloadConfig(
+  file: string | undefined,
+  bot: RunningBot,
+  running: Config,
+  log: Logger,
+): Promise<void> {
+  if (stoppingNow) return;
+  if (!file) {
+    log.warn('SIGHUP: no config file to reload (running on the built-in default)');
+    return;
+  }
+  let next: Config;
+  try {
+    next = loadConfigFile(file);
+  } catch (err) {
+    const issues = err instanceof ConfigError ? err.issues : [errorMessage(err)];
+    log.error(
+      { config: file, problems: issues },
+      'config not reloaded: it has problems; the running one stays',
+    );
+    return;
+  }
+  // Values of the new file's environment references are masked in logs like the first ones.
+  for (const secret of next.secrets) if (!running.secrets.includes(secret)) running.secrets.push(secret);
+  try {
+    const plan = await bot.reload(next, createAdapter);
+    log.info(
+      {
+        config: file,
+        applied: plan.live,
+        reconnected: plan.adapters,
+        ...(plan.needRestart.length > 0 ? { needRestart: plan.needRestart } : {}),
+      },
+      plan.needRestart.length > 0 ? 'config reloaded; some changes need a restart' : 'config reloaded',
+    );
+  } catch (err) {
+    log.error({ config: file, err: errorMessage(err) }, 'config reload failed');
+  }
 }
 
 /** The configuration, or undefined after printing every problem in it. */

@@ -7,10 +7,12 @@ export type { Logger };
  * from an environment variable in the config is masked wherever it would appear.
  */
 export function createLogger(level: string, secrets: readonly string[] = [], destination = 2): Logger {
-  const masked = secrets.filter((s) => s.length >= 3);
+  // Read at each line: a reloaded config may add secrets to the same array.
   const scrub = (value: unknown): unknown => {
+    const masked = secrets.filter((s) => s.length >= 3);
     if (masked.length === 0) return value;
-    if (typeof value === 'string') return masked.reduce((text, s) => text.split(s).join('[secret]'), value);
+    if (typeof value === 'string')
+      return masked.reduce((text: string, s) => text.split(s).join('[secret]'), value);
     if (Array.isArray(value)) return value.map(scrub);
     if (value !== null && typeof value === 'object' && !(value instanceof Error)) {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));

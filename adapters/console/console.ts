@@ -63,6 +63,8 @@ export class ConsoleAdapter implements Adapter {
     this.rl?.close();
     await this.handling;
     await this.writing;
+    // Goodbye, after the last announcement: the console's counterpart of an IRC QUIT.
+    await new Promise<void>((resolve) => this.output.write('bbwatch stopped.\n', () => resolve()));
   }
 
   send(_room: string, message: Message): Promise<void> {

@@ -87,6 +87,12 @@ export class DiscordConnection {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Goodbye: invisible at once (the gateway is then closed with 1000, a clean close that ends
+    // the session) rather than lingering online until Discord notices the socket is gone.
+    if (this.up && this.client.user) {
+      this.client.user.setPresence({ status: 'invisible', activities: [] });
+      await new Promise((r) => setTimeout(r, 100));
+    }
     this.up = false;
     this.closing.abort();
     await this.client.destroy();

@@ -137,6 +137,13 @@ export class MatrixAdapter implements Adapter {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.queue?.close();
+    // Goodbye: shown as offline at once rather than when the homeserver's presence times out.
+    if (this.client && this.connected) {
+      await Promise.race([
+        this.client.setPresence({ presence: 'offline' }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, 2_000).unref()),
+      ]);
+    }
     this.client?.stopClient();
     await this.store?.save(true);
     await this.handling;

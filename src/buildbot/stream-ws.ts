@@ -10,8 +10,7 @@ import {
   WORKERS_PATH,
 } from './stream.js';
 
-/** How often the client pings, and how long silence may last before the stream counts as dead. */
-const PING_EVERY_MS = 25_000;
+/** How long silence may last before the stream counts as dead, unless configured. */
 const SILENCE_LIMIT_MS = 70_000;
 
 /**
@@ -69,10 +68,15 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
           if (f.code !== 200) return fail(`subscription refused: ${String(f.error ?? f.code)}`);
           subscribed = true;
           clearTimeout(connectTimer);
-          pinger = setInterval(() => {
-            if (Date.now() - lastHeard > SILENCE_LIMIT_MS) return fail('no answer to pings');
-            ws.send(JSON.stringify({ _id: nextId++, cmd: 'ping' }));
-          }, PING_EVERY_MS);
+          const silenceLimitMs = opts.silenceLimitMs ?? SILENCE_LIMIT_MS;
+          // Three pings within the limit: one lost answer is not yet a dead stream.
+          pinger = setInterval(
+            () => {
+              if (Date.now() - lastHeard > silenceLimitMs) return fail('no answer to pings');
+              ws.send(JSON.stringify({ _id: nextId++, cmd: 'ping' }));
+            },
+            Math.floor(silenceLimitMs / 3),
+          );
           resolve({ transport: 'ws', ended, close: () => fail('closed by bbwatch') });
         }
         return;

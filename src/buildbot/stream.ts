@@ -17,6 +17,8 @@ export interface StreamOptions {
   /** The master's base URL, ending in `/`. */
   baseUrl: string;
   connectTimeoutMs: number;
+  /** WebSocket: silence after which the stream counts as dead (see `stream_silence`). */
+  silenceLimitMs?: number;
   onBuild(build: BuildbotBuild): void;
   /** When given, worker events are followed too. */
   onWorker?(event: WorkerEvent): void;

@@ -226,6 +226,7 @@ export class MasterWatcher {
           handle = await OPENERS[transport]({
             baseUrl: this.master.url,
             connectTimeoutMs: this.master.timeout,
+            silenceLimitMs: this.master.stream_silence,
             onBuild: (b) => this.onLiveBuild(b),
             onWorker: (w) => this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),
             log: this.deps.log,

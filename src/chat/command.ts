@@ -1,6 +1,6 @@
 import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
-import type { Message } from '../messages/message.js';
+import type { Line, Message } from '../messages/message.js';
 import type { FleetView } from '../state/fleet.js';
 import type { MuteView } from '../notify/mute.js';
 import type { SubscriptionsView } from '../notify/subscriptions.js';
@@ -37,6 +37,18 @@ export interface CommandViews {
   workers?: WorkersView;
   /** Digests of the stored history (`!report`). */
   reports?: ReportsView;
+  /** Links to the web dashboard's pages; absent unless `http.public_url` is configured. */
+  dashboard?: DashboardLinks;
+}
+
+/** Absolute URLs of the dashboard's pages, for replies to end with. */
+export interface DashboardLinks {
+  /** The fleet grid, filtered like `!status` (branch, tags that must all match, one master). */
+  fleet(filter?: { branch?: string; tags?: readonly string[]; master?: string }): string;
+  /** The flakiest tests of the last 7 and 30 days. */
+  flaky(): string;
+  test(name: string): string;
+  builder(master: string, name: string): string;
 }
 
 /** Everything a command may use: its arguments, who asked, and read access to the fleet. */
@@ -80,4 +92,9 @@ export interface Command extends CommandInfo {
 
 export function defineCommand(command: Command): Command {
   return command;
+}
+
+/** The last line of a reply that has a dashboard page: `Dashboard: <url>`. */
+export function dashboardLine(url: string): Line {
+  return ['Dashboard: ', { text: url, href: url }];
 }

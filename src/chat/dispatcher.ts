@@ -29,6 +29,11 @@ export class Dispatcher {
   readonly prefix: string;
   private readonly byName = new Map<string, Command>();
 
+  /** Who may do what; replaced when the config is reloaded. */
+  setGrants(grants: PermissionGrants): void {
+    this.opts.grants = grants;
+  }
+
   constructor(private readonly opts: DispatcherOptions) {
     this.prefix = opts.prefix ?? '!';
     for (const command of opts.commands) {
@@ -97,6 +102,7 @@ export class Dispatcher {
       ...(this.opts.mutes ? { mutes: this.opts.mutes } : {}),
       ...(this.opts.workers ? { workers: this.opts.workers } : {}),
       ...(this.opts.reports ? { reports: this.opts.reports } : {}),
+      ...(this.opts.dashboard ? { dashboard: this.opts.dashboard } : {}),
       commands: this.opts.commands,
       can,
     };

@@ -49,6 +49,12 @@ export const masterSchema = z.strictObject({
     })
     .default({ requests: 50, per: 10_000 }),
   timeout: duration.default(20_000),
+  /**
+   * How long a WebSocket may go without a word (pings unanswered) before it counts as dead and is
+   * reopened, with a back-fill: a half-open link never errors by itself. Pings go out three times
+   * within it.
+   */
+  stream_silence: duration.refine((ms) => ms >= 3_000, 'must be at least 3s').default(70_000),
   /** Completed builds kept per builder, in memory and in SQLite. */
   history: z.number().int().min(2).max(500).default(20),
   /** How often REST is asked for finished builds: always in poll mode, as a safety net otherwise. */
@@ -127,6 +133,14 @@ export const configSchema = z
   .strictObject({
     masters: z.array(masterSchema).min(1, 'at least one master is needed'),
     storage: z.string().min(1).default('./bbwatch.sqlite'),
+    /**
+     * A PostgreSQL database to keep the state in instead of `storage` (a postgres:// URL; write
+     * `${ENV}` to keep the password out of the file). Two processes may then share it: one leads.
+     */
+    postgres: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
     chat: chatSchema,
     notify: z.array(ruleSchema).optional(),
     permissions: permissionsSchema,
@@ -140,14 +154,22 @@ export const configSchema = z
          * 0 turns grouping off.
          */
         burst_window: duration.default(120_000),
+        /**
+         * `followup`: a red build is announced the moment it finishes, and what its test log and
+         * changes say follows in a second message once read. `inline`: one message, sent when both
+         * are known (usually a fraction of a second later; up to a minute for a slow log).
+         */
+        details: z.enum(['followup', 'inline']).default('followup'),
       })
-      .default({ max_age: 3 * 3_600_000, burst_window: 120_000 }),
+      .default({ max_age: 3 * 3_600_000, burst_window: 120_000, details: 'followup' }),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** The operations endpoint (/healthz, /metrics); off unless configured. */
+    /** The operations endpoint (/healthz, /metrics) and the dashboard; off unless configured. */
     http: z
       .strictObject({
         listen: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535),
+        /** Where people reach the dashboard (a reverse proxy): chat replies and digests link to it. */
+        public_url: httpUrl.optional(),
       })
       .optional(),
     /** Scheduled digests: to a destination, on a cron schedule, over the last `days`. */

@@ -7,7 +7,12 @@ const TREND: Record<FlakyTrend['trend'], string> = { new: 'new', up: '↑', down
 /** The digest as a message: totals in the title, then one short section per question. */
 export function renderDigest(
   d: Digest,
-  opts: { buildUrl: (master: string, builderid: number, number: number) => string; showMaster: boolean },
+  opts: {
+    buildUrl: (master: string, builderid: number, number: number) => string;
+    showMaster: boolean;
+    /** The dashboard's flaky-tests page, when one is published: the digest ends with it. */
+    dashboardUrl?: string | undefined;
+  },
 ): Message {
   const name = (s: { master: string; name: string }) => (opts.showMaster ? `${s.master}:${s.name}` : s.name);
   const date = (epoch: number) => new Date(epoch * 1000).toISOString().slice(0, 16).replace('T', ' ');
@@ -64,6 +69,7 @@ export function renderDigest(
     ],
     'none.',
   );
+  if (opts.dashboardUrl) lines.push(['Dashboard: ', { text: opts.dashboardUrl, href: opts.dashboardUrl }]);
   return {
     kind: 'reply',
     tone: d.totals.red > 0 ? 'failure' : 'success',

@@ -23,6 +23,8 @@ export class Reports implements ReportsView {
     private readonly meta: MetaStore,
     private readonly showMaster: boolean,
     private readonly now: () => number = Date.now,
+    /** The dashboard page digests link to (`http.public_url` + `flaky`), if published. */
+    private readonly dashboardUrl?: string,
   ) {}
 
   report(days: number, lastDigest = this.lastDigest(LAST_KEY)): Message {
@@ -30,6 +32,7 @@ export class Reports implements ReportsView {
     return renderDigest(digest, {
       buildUrl: (m, b, n) => this.fleet.buildUrl(m, b, n),
       showMaster: this.showMaster,
+      dashboardUrl: this.dashboardUrl,
     });
   }
 

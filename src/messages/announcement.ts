@@ -40,6 +40,11 @@ export interface AnnouncementInput {
   buildUrl: string;
   /** Name the master when more than one is watched. */
   showMaster: boolean;
+  /**
+   * `head`: only what is known the moment the build finished (who, what, since when, link); the
+   * test log and the changes follow in a details message (`buildDetails`).
+   */
+  part?: 'whole' | 'head';
 }
 
 const MAX_CHANGES = 4;
@@ -87,10 +92,11 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
 /** The message for a builder changing colour: who, what, since when, which changes, and a link. */
 export function buildAnnouncement(input: AnnouncementInput): Message {
   const { transition: t } = input;
+  const head = input.part === 'head';
   const tone = toneOf(t.build.results);
   const what = { text: HEADLINE[t.event](tone), tone };
   const title: Line = [
-    ...(input.showMaster ? [`[${t.master}] `] : []),
+    ...masterPrefix(input),
     { text: t.builder.name, bold: true },
     ` #${t.build.number} `,
     { ...what, bold: true },
@@ -98,8 +104,32 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
   const state = cleanText(t.build.stateString);
   if (state) title.push(`: ${shorten(state, 80)}`);
 
+  if (head) {
+    // One line, as fast and as short as a page: the rest follows in the details message.
+    return {
+      kind: 'announcement',
+      tone,
+      title,
+      lines: [],
+      link: { label: `build #${t.build.number}`, url: input.buildUrl },
+    };
+  }
   // What broke comes first; then since when it had been passing, and the suspects.
   const lines: Line[] = input.tests ? testLines(t, input.tests) : [];
+  lines.push(...streakLines(t));
+  if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
+  return {
+    kind: 'announcement',
+    tone,
+    title,
+    lines,
+    link: { label: `build #${t.build.number}`, url: input.buildUrl },
+  };
+}
+
+/** `Had been passing for 3 d (since #120).` */
+function streakLines(t: Transition): Line[] {
+  const lines: Line[] = [];
   const end = t.build.completeAt ?? 0;
   if (t.streak && end) {
     const since = t.streak.first.completeAt ?? end;
@@ -111,14 +141,38 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
       lines.push([`Had been red for ${atLeast}${span} (since #${t.streak.first.number}).`]);
     }
   }
-  if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
+  return lines;
+}
+
+/** Events whose announcement can be split into a head and a details message. */
+export const SPLIT_EVENTS: ReadonlySet<Transition['event']> = new Set(['failure', 'exception']);
+
+/**
+ * The second message of a split announcement: what the test log says and the suspect changes,
+ * under a title naming the build again (other messages may have come in between).
+ */
+export function buildDetails(input: AnnouncementInput): Message {
+  const { transition: t, tests } = input;
+  const tone = toneOf(t.build.results);
+  let summary: string;
+  if (!tests) summary = t.event === 'exception' ? 'changes' : 'no test summary could be read';
+  else if (tests.partial) summary = 'the test log ends early';
+  else {
+    const parts = [`${tests.failed.length} failed test${tests.failed.length === 1 ? '' : 's'}`];
+    if (tests.flaky.length > 0) parts.push(`${tests.flaky.length} passed on re-run`);
+    summary = parts.join(', ');
+  }
   return {
     kind: 'announcement',
     tone,
-    title,
-    lines,
+    title: [...masterPrefix(input), { text: t.builder.name, bold: true }, ` #${t.build.number}: ${summary}`],
+    lines: [...(tests ? testLines(t, tests) : []), ...streakLines(t), ...changeLines(input)],
     link: { label: `build #${t.build.number}`, url: input.buildUrl },
   };
+}
+
+function masterPrefix(input: AnnouncementInput): string[] {
+  return input.showMaster ? [`[${input.transition.master}] `] : [];
 }
 
 function changeLines(input: AnnouncementInput): Line[] {

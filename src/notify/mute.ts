@@ -94,8 +94,8 @@ const MAX_TIMER_MS = 60_000;
  * while the bot was stopped) the rooms hear how many were held back, and which.
  */
 export class MuteService implements MuteView {
-  readonly defaultMs: number;
-  readonly maxMs: number;
+  defaultMs: number;
+  maxMs: number;
   private mutes: Mute[];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -106,6 +106,12 @@ export class MuteService implements MuteView {
     this.maxMs = opts.maxMs;
     this.now = opts.now ?? Date.now;
     this.mutes = opts.store.activeMutes();
+  }
+
+  /** Lengths from a reloaded config; mutes already set keep theirs. */
+  configure(defaultMs: number, maxMs: number): void {
+    this.defaultMs = defaultMs;
+    this.maxMs = maxMs;
   }
 
   /** Ends what expired while the bot was away, and keeps ending mutes on time. */

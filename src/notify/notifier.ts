@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { NotifyRule } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
-import { buildAnnouncement, type ChangeSummary, type LogFacts } from '../messages/announcement.js';
+import {
+  buildAnnouncement,
+  buildDetails,
+  type ChangeSummary,
+  type LogFacts,
+  SPLIT_EVENTS,
+} from '../messages/announcement.js';
 import { type BurstPart, buildBurstAnnouncement } from '../messages/burst.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
@@ -36,6 +42,11 @@ export interface NotifierOptions {
   showMaster: boolean;
   /** Red announcements this close to the previous one to a destination are grouped (0: never). */
   burstWindowMs?: number;
+  /**
+   * `followup`: a red build's announcement goes out at once and its test log and changes follow
+   * in a second message; `inline` (the default here): one message, once both are known.
+   */
+  details?: 'followup' | 'inline';
   /** Give up on an announcement that could not be delivered for this long. */
   giveUpAfterMs?: number;
   now?: () => number;
@@ -45,7 +56,12 @@ export interface NotifierOptions {
 interface Stored {
   transition?: Transition;
   message?: Message;
+  /** Of a split announcement: the head (sent at once) or the details (sent when known). */
+  part?: 'head' | 'details';
 }
+
+/** The outbox event of the details message that follows an announcement. */
+const detailsEvent = (event: string) => `${event}:details`;
 
 /** Builds whose changes are looked up for one announcement, at most. */
 const MAX_CHANGE_BUILDS = 5;
@@ -65,14 +81,24 @@ export class Notifier {
   private readonly now: () => number;
   /** Changes per announced build, so several destinations cost the master one lookup. */
   private readonly changeCache = new Map<string, Promise<ChangeSummary[]>>();
+  /**
+   * Details messages being composed, by outbox id: they wait for the test log without holding
+   * back anything else; `message` is set once composed.
+   */
+  private readonly details = new Map<number, { message?: Message; failed?: unknown }>();
 
   /** Shutting down: waiting bursts are released at once. */
   private draining = false;
-  private readonly opts: NotifierOptions;
+  private opts: NotifierOptions;
 
   constructor(opts: NotifierOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Announcement settings from a reloaded config; they apply to what is recorded from now on. */
+  configure(settings: Pick<NotifierOptions, 'burstWindowMs' | 'details'>): void {
+    this.opts = { ...this.opts, ...settings };
   }
 
   /** Records the announcements a transition makes. Synchronous, so it can share the build's transaction. */
@@ -87,16 +113,20 @@ export class Notifier {
     let added = 0;
     for (const destination of destinations) {
       if (this.opts.hold?.(transition, destination)) continue;
-      const stored: Stored = { transition };
-      const entry = this.opts.outbox.add(
-        transition.master,
-        transition.build.buildid,
-        transition.event,
-        destination,
-        JSON.stringify(stored),
-        this.now(),
-      );
+      const split = this.opts.details === 'followup' && SPLIT_EVENTS.has(transition.event);
+      const add = (event: string, stored: Stored) =>
+        this.opts.outbox.add(
+          transition.master,
+          transition.build.buildid,
+          event,
+          destination,
+          JSON.stringify(stored),
+          this.now(),
+        );
+      const entry = add(transition.event, split ? { transition, part: 'head' } : { transition });
       if (entry) added++;
+      // Recorded with the head, in the same transaction: the details cannot be lost in between.
+      if (entry && split) add(detailsEvent(transition.event), { transition, part: 'details' });
     }
     return added;
   }
@@ -119,13 +149,17 @@ export class Notifier {
       return this.running;
     }
     this.running = (async () => {
-      do {
-        this.again = false;
-        await this.deliverPending();
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.running = undefined;
-    });
+      try {
+        do {
+          this.again = false;
+          await this.deliverPending();
+        } while (this.again && !this.stopped);
+      } finally {
+        // Cleared in the same tick as the last check of `again`: a flush asked for after that
+        // check starts a new run instead of joining one that is already over.
+        this.running = undefined;
+      }
+    })();
     return this.running;
   }
 
@@ -157,6 +191,22 @@ export class Notifier {
     for (const entry of pending) {
       if (this.stopped) return;
       if (blocked.has(entry.destination) || grouped.has(entry.id)) continue;
+      let message: Message | undefined;
+      if (entry.event.endsWith(':details')) {
+        // Not ready: skipped without blocking the destination; its completion flushes again.
+        try {
+          message = this.detailsOf(entry);
+        } catch (err) {
+          // The entry itself is unreadable: retrying cannot help.
+          this.opts.outbox.markFailed(entry.id, errorMessage(err), true);
+          this.opts.log.warn(
+            { destination: entry.destination, buildid: entry.buildid, err: errorMessage(err) },
+            'details not composed',
+          );
+          continue;
+        }
+        if (!message) continue;
+      }
       let batch = [entry];
       const release = this.burstRelease(entry, pending);
       if (release !== undefined) {
@@ -168,11 +218,27 @@ export class Notifier {
         }
         batch = pending.filter((p) => p.destination === entry.destination && p.event === 'failure');
         for (const b of batch) grouped.add(b.id);
+        // A grouped message names each builder's failing tests itself: their details are not sent.
+        const covered = new Set(batch.length > 1 ? batch.map((b) => `${b.master}:${b.buildid}`) : []);
+        for (const p of pending) {
+          if (
+            p.destination === entry.destination &&
+            p.event === detailsEvent('failure') &&
+            covered.has(`${p.master}:${p.buildid}`)
+          ) {
+            batch.push(p);
+            grouped.add(p.id);
+          }
+        }
       }
       try {
-        const message = batch.length > 1 ? await this.composeBurst(batch) : await this.compose(entry);
+        const heads = batch.filter((b) => !b.event.endsWith(':details'));
+        message ??= heads.length > 1 ? await this.composeBurst(heads) : await this.compose(entry);
         await this.opts.deliver(entry.destination, message);
-        for (const b of batch) this.opts.outbox.markSent(b.id, this.now());
+        for (const b of batch) {
+          this.opts.outbox.markSent(b.id, this.now());
+          this.details.delete(b.id);
+        }
         this.retryDelayMs = 2000;
         this.opts.log.info(
           {
@@ -189,7 +255,10 @@ export class Notifier {
         blocked.add(entry.destination);
         failed = true;
         const expired = this.now() - entry.createdAt > (this.opts.giveUpAfterMs ?? 86_400_000);
-        for (const b of batch) this.opts.outbox.markFailed(b.id, errorMessage(err), expired);
+        for (const b of batch) {
+          this.opts.outbox.markFailed(b.id, errorMessage(err), expired);
+          if (expired) this.details.delete(b.id);
+        }
         this.opts.log.warn(
           {
             destination: entry.destination,
@@ -273,41 +342,75 @@ export class Notifier {
     return found;
   }
 
+  /**
+   * The details message of an entry when it is composed; otherwise starts composing it (once) and
+   * returns undefined. A failure to compose is thrown to the delivery loop, which retries later.
+   */
+  private detailsOf(entry: OutboxEntry): Message | undefined {
+    const job = this.details.get(entry.id);
+    if (job?.message) return job.message;
+    if (job && 'failed' in job) {
+      this.details.delete(entry.id);
+      throw job.failed;
+    }
+    if (job) return undefined;
+    const fresh: { message?: Message; failed?: unknown } = {};
+    this.details.set(entry.id, fresh);
+    this.compose(entry)
+      .then(
+        (message) => (fresh.message = message),
+        (err: unknown) => (fresh.failed = err),
+      )
+      .finally(() => {
+        if (!this.stopped) void this.flush();
+      });
+    return undefined;
+  }
+
   private async compose(entry: OutboxEntry): Promise<Message> {
     const stored = JSON.parse(entry.message) as Stored;
     if (stored.message) return stored.message;
     const t = stored.transition;
     if (!t) throw new Error(`outbox entry ${entry.id} has neither a message nor a transition`);
-    let changes: ChangeSummary[] = [];
-    let changesKnown = true;
-    try {
-      // A recovery names no culprit: its changes are not shown, so not asked for.
-      if (t.event !== 'recovery') changes = await this.changesOf(t);
-    } catch (err) {
-      changesKnown = false;
-      this.opts.log.warn(
-        { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
-        'changes unavailable',
-      );
-    }
-    let tests: LogFacts | undefined;
-    if (this.opts.tests && t.event !== 'recovery' && t.event !== 'exception') {
-      tests = await withTimeout(this.opts.tests(t), TEST_WAIT_MS).catch((err) => {
-        this.opts.log.warn(
-          { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
-          'test log unavailable',
-        );
-        return undefined;
+    const buildUrl = this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number);
+    if (stored.part === 'head') {
+      // Nothing to wait for: the head says what the master's event said.
+      return buildAnnouncement({
+        transition: t,
+        changes: [],
+        changesKnown: true,
+        buildUrl,
+        showMaster: this.opts.showMaster,
+        part: 'head',
       });
     }
-    const message = buildAnnouncement({
-      transition: t,
-      tests,
-      changes,
-      changesKnown,
-      buildUrl: this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
-      showMaster: this.opts.showMaster,
-    });
+    // The changes and the test log are looked up side by side.
+    // A recovery names no culprit: its changes are not shown, so not asked for.
+    const changesLookup: Promise<ChangeSummary[] | undefined> =
+      t.event === 'recovery'
+        ? Promise.resolve([])
+        : this.changesOf(t).catch((err: unknown) => {
+            this.opts.log.warn(
+              { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
+              'changes unavailable',
+            );
+            return undefined;
+          });
+    const testsLookup: Promise<LogFacts | undefined> =
+      this.opts.tests && t.event !== 'recovery' && t.event !== 'exception'
+        ? withTimeout(this.opts.tests(t), TEST_WAIT_MS).catch((err: unknown) => {
+            this.opts.log.warn(
+              { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
+              'test log unavailable',
+            );
+            return undefined;
+          })
+        : Promise.resolve(undefined);
+    const [found, tests] = await Promise.all([changesLookup, testsLookup]);
+    const changes = found ?? [];
+    const changesKnown = found !== undefined;
+    const input = { transition: t, tests, changes, changesKnown, buildUrl, showMaster: this.opts.showMaster };
+    const message = stored.part === 'details' ? buildDetails(input) : buildAnnouncement(input);
     this.opts.outbox.setMessage(entry.id, JSON.stringify({ ...stored, message }));
     return message;
   }

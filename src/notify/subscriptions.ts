@@ -106,7 +106,7 @@ export class Subscriptions implements SubscriptionsView {
   private merged: NotifyRule[];
 
   constructor(
-    private readonly config: readonly NotifyRule[],
+    private config: readonly NotifyRule[],
     private readonly store: SubscriptionStore,
     private readonly now: () => number = Date.now,
   ) {
@@ -115,6 +115,12 @@ export class Subscriptions implements SubscriptionsView {
 
   rules(): readonly NotifyRule[] {
     return this.merged;
+  }
+
+  /** New rules from a reloaded config; runtime subscriptions stay on top of them. */
+  setDefaults(config: readonly NotifyRule[]): void {
+    this.config = config;
+    this.merged = mergeRules(config, this.store.subscriptions());
   }
 
   list(room: string): SubscriptionLine[] {

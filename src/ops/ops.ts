@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { RequestBudget } from '../buildbot/budget.js';
@@ -13,6 +13,8 @@ export interface OpsSources {
   adapters: readonly Adapter[];
   outboxPending(): number;
   analysisPending(): number;
+  /** With two replicas on PostgreSQL: this process leads (a standby runs no bot, see src/replica/). */
+  role?: 'leader';
 }
 
 export interface Health {
@@ -21,6 +23,7 @@ export interface Health {
   adapters: Record<string, { connected: boolean }>;
   /** What is not up, one sentence each (empty when ok). */
   problems: string[];
+  role?: 'leader';
 }
 
 /** A master counts as up while its event stream is open or REST polling works. */
@@ -64,6 +67,9 @@ export class Ops {
     );
     const up = r.gauge('bbwatch_master_up', "1 while the master's event stream is open or polling works.");
     const adapterUp = r.gauge('bbwatch_adapter_connected', '1 while the chat adapter is connected.');
+    if (src.role) {
+      r.gauge('bbwatch_leader', '1 while this process leads (holds the PostgreSQL leader lock).').set({}, 1);
+    }
 
     for (const m of src.masters) {
       events.touch({ master: m.name, origin: 'stream' });
@@ -134,7 +140,8 @@ export class Ops {
       adapters[a.platform] = { connected };
       if (!connected) problems.push(`adapter ${a.platform} is not connected`);
     }
-    return { ok: problems.length === 0, masters, adapters, problems };
+    const role = this.src.role ? { role: this.src.role } : {};
+    return { ok: problems.length === 0, masters, adapters, problems, ...role };
   }
 }
 
@@ -148,14 +155,17 @@ export interface HttpOptions {
   port: number;
   ops: Ops;
   log: Logger;
+  /** Other GET paths (the dashboard): true when it answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-/** The operations endpoint: GET /healthz and GET /metrics, nothing else. */
+/** The operations endpoint: GET /healthz and GET /metrics, and the dashboard when mounted. */
 export async function startHttp({
   listen,
   port,
   ops,
   log,
+  routes,
 }: HttpOptions): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -176,7 +186,7 @@ export async function startHttp({
           'cache-control': 'no-store',
         });
         res.end(req.method === 'HEAD' ? undefined : text);
-      } else {
+      } else if (!routes?.(req, res)) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
       }
     } catch (err) {

@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/state/transitions.js';
 import { type BotProcess, labConfig, startBot, writeConfig } from '../support/bot.js';
 import { type FaultProxy, startFaultProxy } from '../support/faultproxy.js';
+import { IrcTestClient, plain } from '../support/irc/client.js';
+import { type IrcLab, startIrcLab } from '../support/irc/lab.js';
+import { type Proxy, startProxy } from '../support/proxy.js';
 import { type BuildJson, type Lab, type Scenario, startLab } from '../support/lab.js';
 
 const BUILDERS = ['AMD64 Debian root 3.x', 'PPC64LE RHEL8 3.x'];
@@ -19,7 +22,14 @@ const BUILDERS = ['AMD64 Debian root 3.x', 'PPC64LE RHEL8 3.x'];
 const BUILDS = 8;
 
 type FaultName =
-  'master restart' | 'HTTP 500' | 'HTTP 429' | 'hanging responses' | 'stream cut' | 'bot SIGKILL';
+  | 'master restart'
+  | 'HTTP 500'
+  | 'HTTP 429'
+  | 'hanging responses'
+  | 'stream cut'
+  | 'silent stream'
+  | 'IRC server restart'
+  | 'bot SIGKILL';
 
 interface Row {
   fault: FaultName;
@@ -38,6 +48,9 @@ const rows = new Map<FaultName, Row>();
 
 let lab: Lab;
 let proxy: FaultProxy;
+/** For the IRC fault: the real IRC network, and a TCP proxy between it and the bot (started on first use). */
+let irc: IrcLab | undefined;
+let ircProxy: Proxy | undefined;
 
 beforeAll(async () => {
   lab = await startLab({
@@ -50,6 +63,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await ircProxy?.close();
+  await irc?.close();
   await proxy?.close();
   await lab?.close();
   const table = [
@@ -86,6 +101,8 @@ type Key = string;
 
 const HEADLINE =
   /^\d\d:\d\d:\d\d (.+) #(\d+) (turned red|recovered \((?:green|orange)\)|stopped with an exception)/;
+/** The details message that follows a red announcement (`announce.details: followup`, the default). */
+const DETAILS = /^\d\d:\d\d:\d\d (.+) #(\d+): /;
 const EVENT: Record<string, string> = {
   'turned red': 'failure',
   'recovered (green)': 'recovery',
@@ -93,13 +110,21 @@ const EVENT: Record<string, string> = {
   'stopped with an exception': 'exception',
 };
 
-/** The announcements printed by each bot process, in order, tagged with the process's index. */
-function announcements(bots: BotProcess[]): Array<{ key: Key; builder: string; bot: number }> {
+/**
+ * The announcements each bot process printed (or, for the IRC fault, each listener in the channel
+ * saw from the bot), in order, tagged with the process's (listener's) index.
+ */
+function announcements(ctx: RunCtx): Array<{ key: Key; builder: string; bot: number }> {
   const out: Array<{ key: Key; builder: string; bot: number }> = [];
-  bots.forEach((bot, i) => {
-    for (const { text } of bot.stdout) {
+  const sources = ctx.listeners
+    ? ctx.listeners.map((l) => l.from('bbwatch').map((line) => `00:00:00 ${plain(line.text)}`))
+    : ctx.bots.map((b) => b.stdout.map((l) => l.text));
+  sources.forEach((lines, i) => {
+    for (const text of lines) {
       const m = HEADLINE.exec(text);
       if (m) out.push({ key: `${m[1]} #${m[2]} ${EVENT[m[3] as string]}`, builder: m[1] as string, bot: i });
+      const d = m ? undefined : DETAILS.exec(text);
+      if (d) out.push({ key: `${d[1]} #${d[2]} details`, builder: d[1] as string, bot: i });
     }
   });
   return out;
@@ -118,6 +143,8 @@ async function expectedTransitions(before: Set<number>): Promise<Map<string, Key
       const previous = done.slice(0, i).reverse();
       const event = classify(build, previous);
       if (event) keys.push(`${b.name} #${build.number} ${event}`);
+      // A red announcement is followed by its details (the failing tests, the changes).
+      if (event === 'failure' || event === 'exception') keys.push(`${b.name} #${build.number} details`);
     });
     result.set(b.name, keys);
   }
@@ -155,6 +182,10 @@ interface FaultSpec {
   mode: 'during' | 'between';
   /** How many builds the fault lasts (for the proxy faults). */
   span?: number;
+  /** The bot's event stream, when the fault needs one (else WebSocket and SSE alternate). */
+  stream?: 'ws';
+  /** Announced on the IRC lab (and counted there) rather than on the console. */
+  irc?: true;
   inject(ctx: RunCtx): Promise<void>;
   end?(ctx: RunCtx): Promise<void>;
 }
@@ -167,6 +198,8 @@ interface RunCtx {
   injected: number;
   /** proxy.stats.faulted when the proxy fault was set. */
   faultedAtInject: number;
+  /** IRC fault: the clients in #lab, one per server run. */
+  listeners?: IrcTestClient[];
 }
 
 const current = (ctx: RunCtx): BotProcess => ctx.bots[ctx.bots.length - 1] as BotProcess;
@@ -239,6 +272,38 @@ const FAULTS: FaultSpec[] = [
     },
   },
   {
+    // A WebSocket that stays open but says nothing: found dead by its unanswered pings
+    // (stream_silence, 3 s here), reopened, and what finished meanwhile back-filled.
+    name: 'silent stream',
+    seeds: [71, 72],
+    mode: 'during',
+    stream: 'ws',
+    async inject() {
+      proxy.silenceStreams();
+    },
+  },
+  {
+    // The IRC server goes down (InspIRCd and Anope stopped), builds go on, it comes back: the bot
+    // reconnects, logs in, rejoins and delivers what waited. The bot's way back is held until a
+    // listener is in the channel again, so that nothing is said to an empty room.
+    name: 'IRC server restart',
+    seeds: [81, 82],
+    mode: 'during',
+    irc: true,
+    async inject(ctx) {
+      const network = irc as IrcLab;
+      ircProxy?.block();
+      await network.stop();
+      ctx.injected++;
+      await sleep(500 + Math.floor(ctx.rand() * 2_000));
+      await network.start();
+      ctx.listeners?.push(
+        await IrcTestClient.connect({ port: network.port, nick: 'listener', channels: ['#lab'] }),
+      );
+      ircProxy?.unblock();
+    },
+  },
+  {
     name: 'bot SIGKILL',
     seeds: [61, 62, 63],
     mode: 'during',
@@ -258,14 +323,50 @@ describe('fault injection: announcements match the master history', () => {
     async (_name, _seed, { fault, seed, i }) => {
       const rand = mulberry32(seed);
       const p = plan(rand);
-      const stream = i % 2 === 0 ? 'ws' : 'sse';
+      const stream = fault.stream ?? (i % 2 === 0 ? 'ws' : 'sse');
       proxy.clearFault();
       const before = await completedBuildIds();
-      const config = writeConfig(labConfig(proxy.url, stream));
-      const ctx: RunCtx = { rand, bots: [await startBot(config)], config, injected: 0, faultedAtInject: 0 };
+      let listeners: IrcTestClient[] | undefined;
+      let yaml = labConfig(proxy.url, stream)
+        // The default split announcements (headline, then details), so that both are checked.
+        .replace(/ {2}details: inline.*\n/, '')
+        .replace('    timeout: 5s\n', '    timeout: 5s\n    stream_silence: 3s\n');
+      if (fault.irc) {
+        irc ??= await startIrcLab();
+        ircProxy ??= await startProxy(irc.port);
+        listeners = [await IrcTestClient.connect({ port: irc.port, nick: 'listener', channels: ['#lab'] })];
+        yaml = yaml
+          .replace(
+            'chat:\n  console: true\n',
+            `chat:
+  irc:
+    host: 127.0.0.1
+    port: ${ircProxy.port}
+    tls: false
+    nick: bbwatch
+    sasl:
+      account: bbwatch
+      password: botpass
+    channels: ["#lab"]
+    reconnect: { min: 300ms, max: 2s }
+    flood: { burst: 10, interval: 100ms }
+`,
+          )
+          .replace('  - to: console\n', '  - to: "irc:#lab"\n');
+      }
+      const config = writeConfig(yaml);
+      const ctx: RunCtx = {
+        rand,
+        bots: [await startBot(config)],
+        config,
+        injected: 0,
+        faultedAtInject: 0,
+        ...(listeners ? { listeners } : {}),
+      };
       const stats0 = { ...proxy.stats };
       try {
         await current(ctx).waitForLog('following live events');
+        if (fault.irc) await current(ctx).waitForLog('joined IRC channel', { channel: '#lab' });
         let pending: Promise<void> | undefined;
         for (let n = 0; n < p.builds.length; n++) {
           const { builder, scenario } = p.builds[n] as Plan['builds'][number];
@@ -293,10 +394,10 @@ describe('fault injection: announcements match the master history', () => {
         const expectedCount = [...expected.values()].reduce((s, k) => s + k.length, 0);
         // Give the outbox a moment to print what the last records caused.
         await bot
-          .until('every expected announcement', () => announcements(ctx.bots).length >= expectedCount, 20_000)
+          .until('every expected announcement', () => announcements(ctx).length >= expectedCount, 20_000)
           .catch(() => undefined);
         await sleep(300);
-        const got = announcements(ctx.bots);
+        const got = announcements(ctx);
         const seen = new Set<Key>();
         const doubled: typeof got = [];
         for (const a of got) {
@@ -323,6 +424,7 @@ describe('fault injection: announcements match the master history', () => {
         const injected =
           ctx.injected +
           (fault.name === 'stream cut' ? proxy.stats.streamsCut - stats0.streamsCut : 0) +
+          (fault.name === 'silent stream' ? proxy.stats.streamsSilenced - stats0.streamsSilenced : 0) +
           (fault.mode === 'during' && fault.end ? proxy.stats.faulted - stats0.faulted : 0);
         row.injected += injected;
         const ours = new Set([...(await completedBuildIds())].filter((id) => !before.has(id)));
@@ -363,14 +465,28 @@ describe('fault injection: announcements match the master history', () => {
           ).toEqual([]);
         }
         // Order per builder: the first copies, in order, are exactly the history's transitions.
+        // (Details follow their own headline, but may come after a later one: they wait for the log.)
+        const headline = (k: Key) => !k.endsWith(' details');
         for (const [builder, keys] of expected) {
           const order: Key[] = [];
-          for (const a of got) if (a.builder === builder && !order.includes(a.key)) order.push(a.key);
-          expect(order, `order for ${builder}, ${detail}`).toEqual(keys);
+          for (const a of got) {
+            if (a.builder === builder && headline(a.key) && !order.includes(a.key)) order.push(a.key);
+          }
+          expect(order, `order for ${builder}, ${detail}`).toEqual(keys.filter(headline));
+          for (const k of keys.filter((k) => !headline(k))) {
+            const head = got.findIndex(
+              (a) =>
+                a.key === k.replace(/ details$/, ' failure') ||
+                a.key === k.replace(/ details$/, ' exception'),
+            );
+            const details = got.findIndex((a) => a.key === k);
+            expect(details, `details before their headline: ${k}, ${detail}`).toBeGreaterThan(head);
+          }
         }
       } finally {
         proxy.clearFault();
         for (const bot of ctx.bots) await bot.stop();
+        for (const listener of ctx.listeners ?? []) await listener.quit().catch(() => undefined);
       }
     },
     120_000,

@@ -110,6 +110,7 @@ describe('the bot in #lab', () => {
     flood: { burst: 5, interval: 100ms }
 announce:
   burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: "irc:#lab"
     events: [failure, exception, recovery]
@@ -353,6 +354,7 @@ describe('flood control', () => {
     compact_window: 10m
 announce:
   burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
 ${CHANNELS.map((c) => `  - to: "irc:${c}"\n    events: [failure]`).join('\n')}`),
       ),
@@ -424,6 +426,7 @@ describe('TLS and SASL EXTERNAL', () => {
     sasl: { mechanism: EXTERNAL }
 announce:
   burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: "irc:#ext"
     events: [recovery]`),

@@ -56,6 +56,7 @@ chat:
     power_levels: { force: 100 }
 announce:
   burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: "matrix:#ci:hs.test"
     events: [failure, exception, recovery]

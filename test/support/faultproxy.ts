@@ -21,6 +21,8 @@ export interface FaultStats {
   forwarded: number;
   faulted: number;
   streamsCut: number;
+  /** WebSockets made silent (open, but nothing passes either way). */
+  streamsSilenced: number;
 }
 
 export interface FaultProxy {
@@ -35,6 +37,11 @@ export interface FaultProxy {
   clearFault(): void;
   /** Resets every open WebSocket and SSE connection; returns how many were cut. */
   cutStreams(): number;
+  /**
+   * Makes every open WebSocket silent without closing it, as a half-open link or a stuck
+   * middlebox would: both sockets stay open, nothing passes either way. Returns how many.
+   */
+  silenceStreams(): number;
   close(): Promise<void>;
 }
 
@@ -52,11 +59,12 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     }
     return undefined;
   };
-  const stats: FaultStats = { forwarded: 0, faulted: 0, streamsCut: 0 };
+  const stats: FaultStats = { forwarded: 0, faulted: 0, streamsCut: 0, streamsSilenced: 0 };
   /** Every client socket, to close them all at the end. */
   const sockets = new Set<Socket>();
   /** Open event streams: the client socket and its upstream. */
-  const streams = new Set<{ client: Socket; upstream: { destroy(): void } }>();
+  /** Open event streams; `ws` for WebSockets, whose two sockets are piped into each other. */
+  const streams = new Set<{ client: Socket; upstream: { destroy(): void }; ws?: { upstream: Socket } }>();
 
   const forward = (req: IncomingMessage, res: ServerResponse) => {
     stats.forwarded++;
@@ -114,7 +122,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     }
     stats.forwarded++;
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
-    const entry = { client, upstream };
+    const entry = { client, upstream, ws: { upstream } };
     streams.add(entry);
     const drop = () => {
       streams.delete(entry);
@@ -148,6 +156,21 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     },
     clearFault() {
       fault = undefined;
+    },
+    silenceStreams() {
+      let n = 0;
+      for (const entry of streams) {
+        if (!entry.ws) continue;
+        const { upstream } = entry.ws;
+        entry.client.unpipe(upstream);
+        upstream.unpipe(entry.client);
+        // Whatever arrives from now on is read and dropped, so no buffer fills up.
+        entry.client.on('data', () => undefined);
+        upstream.on('data', () => undefined);
+        n++;
+      }
+      stats.streamsSilenced += n;
+      return n;
     },
     cutStreams() {
       let n = 0;

@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Bus, Events } from '../../src/bus.js';
 import type { NotifyRule } from '../../src/config/schema.js';
 import { lineText, type Message } from '../../src/messages/message.js';
-import { Notifier } from '../../src/notify/notifier.js';
+import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
+import type { LogFacts } from '../../src/messages/announcement.js';
 import { destinationsFor } from '../../src/notify/rules.js';
 import { Fleet, type Transition } from '../../src/state/fleet.js';
 import { trackFleet } from '../../src/state/tracker.js';
@@ -23,7 +24,7 @@ const rules: NotifyRule[] = [
 function core(
   db: Db,
   deliver: (destination: string, message: Message) => Promise<void>,
-  opts: { burstWindowMs?: number; now?: () => number } = {},
+  opts: Partial<Pick<NotifierOptions, 'burstWindowMs' | 'now' | 'details' | 'tests'>> = {},
 ) {
   const bus = new Bus();
   const fleet = new Fleet(new BuildStore(db), [{ name: 'lab', url: MASTER_URL, history: 20 }]);
@@ -200,6 +201,113 @@ describe('bursts', () => {
     await notifier.stop();
     expect(sent.map((l) => l.split(':')[0])).toEqual(['console', 'test']);
     expect(sent[0]).toMatch(/^console: AMD64 Windows11 3\.x #2 turned red/);
+  });
+});
+
+/** A test lookup that answers only when told to, as a slow log read would. */
+function slowTests() {
+  const waiting: Array<[number, (facts: LogFacts) => void]> = [];
+  return {
+    tests: (t: Transition) =>
+      new Promise<LogFacts | undefined>((r) => waiting.push([t.builder.builderid, r])),
+    answer(builderid: number, failed: string[]) {
+      for (const [id, answer] of waiting) {
+        if (id !== builderid) continue;
+        answer({
+          failed: failed.map((name) => ({ name, flakyRecently: 0, known: [] })),
+          flaky: [],
+          envChanged: [],
+          partial: false,
+          logUrl: undefined,
+          flakyDays: 7,
+        });
+      }
+    },
+  };
+}
+
+const text = (m: Message) => [lineText(m.title ?? []), ...m.lines.map(lineText)].join(' | ');
+
+describe('details as a follow-up', () => {
+  it('announces a red build at once and follows with its failing tests and changes when read', async () => {
+    const sent: string[] = [];
+    const slow = slowTests();
+    const { finish, notifier, outbox } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(text(m))),
+      { details: 'followup', tests: slow.tests },
+    );
+    for (const id of [1, 2]) finish(build(id, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    // The head does not wait for the log.
+    expect(sent).toEqual(['AMD64 Debian root 3.x #2 turned red: failed test (failure)']);
+    // Nor does a second builder's head wait for the first one's details.
+    finish(build(2, 2, 2, 50));
+    await notifier.flush();
+    expect(sent[1]).toMatch(/^PPC64LE RHEL8 3\.x #2 turned red/);
+    slow.answer(1, ['test_ssl', 'test_os']);
+    await vi.waitFor(() => expect(sent).toHaveLength(3));
+    expect(sent[2]).toBe(
+      'AMD64 Debian root 3.x #2: 2 failed tests | Failed: test_ssl, test_os | Had been passing for at least 14 min (since #1). | Changes since #1: |   abcdef1234 Jane Doe: gh-1: Fix',
+    );
+    await notifier.stop();
+    // PPC64LE's details wait for its log; AMD64's went to test:#stable too.
+    expect(outbox.count('pending')).toBe(1);
+  });
+
+  it('sends details left pending by a crash after the restart, and no head twice', async () => {
+    const file = dbFile();
+    const first: string[] = [];
+    const slow = slowTests();
+    const one = core(openDb(file), async (d, m) => void (d === 'console' && first.push(text(m))), {
+      details: 'followup',
+      tests: slow.tests,
+    });
+    one.finish(build(1, 1, 0, 900), 'history');
+    one.finish(build(1, 2, 2, 60));
+    await one.notifier.flush();
+    await one.notifier.stop(); // the process dies before the log was read
+    expect(first).toHaveLength(1);
+
+    const second: string[] = [];
+    const two = core(openDb(file), async (d, m) => void (d === 'console' && second.push(text(m))), {
+      details: 'followup',
+      tests: async () => undefined,
+    });
+    await two.notifier.flush();
+    await vi.waitFor(() => expect(second).toHaveLength(1));
+    expect(second[0]).toMatch(
+      /^AMD64 Debian root 3\.x #2: no test summary could be read \| Had been passing .* \| Changes since #1:/,
+    );
+    await two.notifier.stop();
+    expect(two.outbox.count('pending')).toBe(0);
+  });
+
+  it('does not follow up on builds announced in a group', async () => {
+    let now = 1_000_000;
+    const sent: string[] = [];
+    const { finish, notifier, outbox } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(lineText(m.title ?? []))),
+      { details: 'followup', burstWindowMs: 120_000, now: () => now, tests: async () => undefined },
+    );
+    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    now += 5_000;
+    finish(build(2, 2, 2, 50));
+    finish(build(3, 2, 2, 40));
+    now += 120_000;
+    await notifier.flush();
+    await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+    await notifier.stop();
+    expect(sent).toEqual([
+      'AMD64 Debian root 3.x #2 turned red: failed test (failure)',
+      'AMD64 Debian root 3.x #2: no test summary could be read',
+      '2 builders turned red on 3.x after abcdef1234',
+    ]);
   });
 });
 

@@ -13,6 +13,7 @@ export const Op = {
   Dispatch: 0,
   Heartbeat: 1,
   Identify: 2,
+  PresenceUpdate: 3,
   Resume: 6,
   InvalidSession: 9,
   Hello: 10,
@@ -45,10 +46,13 @@ interface Session {
 
 /** What the bot did on the gateway, for tests to look at. */
 export interface GatewayEvent {
-  kind: 'connect' | 'identify' | 'resume' | 'resumed' | 'invalid-session' | 'heartbeat' | 'close';
+  kind:
+    'connect' | 'identify' | 'resume' | 'resumed' | 'invalid-session' | 'heartbeat' | 'close' | 'presence';
   at: number;
   intents?: number;
   code?: number;
+  /** Of a presence update: online, idle, dnd, invisible. */
+  status?: string;
 }
 
 export interface GatewayOptions {
@@ -178,6 +182,16 @@ export class FakeGateway extends EventEmitter {
           resume_gateway_url: this.opts.resumeUrl(),
         });
         for (const guild of guilds) this.dispatch('GUILD_CREATE', guild);
+        return;
+      }
+      case Op.PresenceUpdate: {
+        const d = payload.d as { status?: unknown; activities?: unknown; since?: unknown; afk?: unknown };
+        // The documented shape: status a string, activities an array, afk a boolean.
+        if (typeof d?.status !== 'string' || !Array.isArray(d.activities) || typeof d.afk !== 'boolean') {
+          ws.close(4002, 'Decode error');
+          return;
+        }
+        this.record({ kind: 'presence', status: d.status });
         return;
       }
       case Op.Resume: {

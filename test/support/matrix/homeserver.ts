@@ -91,6 +91,8 @@ interface Route {
 
 export class Homeserver {
   readonly requests: RecordedRequest[] = [];
+  /** Each user's presence as last set through the API. */
+  readonly presence = new Map<string, 'online' | 'offline' | 'unavailable'>();
   readonly unknownRequests: RecordedRequest[] = [];
   /** 429 answers given, with when the client may come back. */
   readonly rateLimited: Array<{ txnId: string; at: number; retryAfterMs: number }> = [];
@@ -580,6 +582,16 @@ export class Homeserver {
           room.members('join').map((u) => [u, { display_name: this.users.get(u)?.displayName ?? null }]),
         ),
       };
+    });
+    this.on('PUT', `${c}/presence/{user}/status`, ({ params, body, session }) => {
+      const user = decodeURIComponent(params[0] ?? '');
+      const presence = (body as { presence?: unknown } | undefined)?.presence;
+      if (user !== session.userId)
+        throw new MatrixError(403, 'M_FORBIDDEN', 'You cannot set the presence of another user');
+      if (presence !== 'online' && presence !== 'offline' && presence !== 'unavailable')
+        throw new MatrixError(400, 'M_BAD_JSON', 'presence must be online, offline or unavailable');
+      this.presence.set(user, presence);
+      return {};
     });
     this.on('PUT', `${c}/rooms/{room}/send/{type}/{txn}`, ({ params, body, session, reply }) => {
       const answer = this.send(session, params[0] ?? '', params[1] ?? '', params[2] ?? '', body);
