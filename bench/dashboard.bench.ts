@@ -3,7 +3,8 @@
  * 90 days of a 100-builder fleet: 20 platforms × 5 branches, a build every 1.5-4 h per builder,
  * mostly green, with orange builds (flaky tests, env changed) and red streaks that keep failing the
  * same tests, tracebacks stored, some known issues. Each page kind is rendered (query and HTML)
- * ROUNDS times; median and p99 are printed. Nothing here asserts a time.
+ * ROUNDS times (BENCH_ROUNDS, default 40); median and p99 are printed. Nothing here asserts a
+ * time. KEEP=1 keeps the seeded store (its directory is printed) for looking at query plans.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

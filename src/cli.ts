@@ -41,8 +41,10 @@ Options:
 
 With the console adapter, type commands on stdin (!status 3.x, !last <builder>, !help);
 announcements and replies are printed on stdout. With http: in the configuration, GET /healthz
-and /metrics answer (on 127.0.0.1 by default; see README: "Operations"); digest: schedules
-digests like !report's (README: "Digests").
+and /metrics answer (on 127.0.0.1 by default; see README: "Operations"), and the dashboard's
+pages (/, /flaky, /tests/NAME, /builders/MASTER/NAME; README: "Dashboard"); digest: schedules
+digests like !report's (README: "Digests"). With postgres: the state is in PostgreSQL and two
+processes may share it, one leading (README: "Two replicas (PostgreSQL)").
 
 Signals: SIGTERM or SIGINT delivers what is queued (5 s at most), says goodbye on each platform and
 exits 0; SIGHUP reloads the config file: notify rules, permissions, announce, mute, digest and

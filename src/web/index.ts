@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bus } from '../bus.js';
 import type { FleetView } from '../state/fleet.js';
 import { DashboardStore } from '../store/dashboard.js';
@@ -7,8 +8,20 @@ import { LiveUpdates } from './live.js';
 
 export { publicLinks } from './links.js';
 
-/** The dashboard, ready to mount on the ops listener: its routes, and close() for the live streams. */
-export function mountDashboard(deps: { db: Db; bus: Bus; fleet: FleetView; now?: () => number }) {
+export interface MountedDashboard {
+  /** For startHttp's `routes`. */
+  routes: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Ends the live streams (before the listener closes). */
+  close(): void;
+}
+
+/** The dashboard, ready to mount on the ops listener. */
+export function mountDashboard(deps: {
+  db: Db;
+  bus: Bus;
+  fleet: FleetView;
+  now?: () => number;
+}): MountedDashboard {
   const store = new DashboardStore(deps.db);
   const live = new LiveUpdates({ bus: deps.bus, analysisVersion: () => store.analysisVersion() });
   const routes = dashboardHandler({ store, fleet: deps.fleet, now: deps.now ?? Date.now }, live);

@@ -59,8 +59,9 @@ export class LiveUpdates {
     if (this.clients.size === 0) this.version = this.opts.analysisVersion();
     this.clients.add(res);
     req.socket.setKeepAlive(true);
+    // The response never finishes: its close is the client going away.
     const drop = () => this.clients.delete(res);
-    req.on('close', drop);
+    res.on('close', drop);
     res.on('error', drop);
   }
 

@@ -222,3 +222,39 @@ describe('bursts', () => {
     }
   });
 });
+
+describe('details as a follow-up (the default)', () => {
+  it('announces the headline at once and the failing tests, streak and changes after it', async () => {
+    const builder = 'PPC64LE RHEL8 3.x';
+    await lab.runBuild(builder, 'pass');
+    const bot = await startBot(writeConfig(labConfig(lab.url, 'ws').replace(/ {2}details: inline.*\n/, '')));
+    try {
+      const red = await lab.runBuild(builder, 'fail');
+      const head = await bot.waitForLine(
+        new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${builder} #${red.number} turned red: failed test \\(failure\\)`),
+      );
+      const details = await bot.waitForLine(
+        new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${builder} #${red.number}: 1 failed test`),
+      );
+      // The headline stands alone: its next line is not a detail of it.
+      const at = bot.stdout.indexOf(head);
+      expect(bot.stdout[at + 1]?.text ?? '').not.toMatch(/^ {2}(Failed|Had been)/);
+      const after = bot.stdout.slice(bot.stdout.indexOf(details) + 1).map((l) => l.text);
+      expect(after.slice(0, 4)).toEqual([
+        '  Failed: test_ssl_lab',
+        expect.stringMatching(
+          /^ {2}Log: http:\/\/127\.0\.0\.1:\d+\/#\/builders\/\d+\/builds\/\d+\/steps\/\d+\/logs\/stdio$/,
+        ),
+        expect.stringMatching(/^ {2}Had been passing for .* \(since #\d+\)\.$/),
+        expect.stringMatching(/^ {2}(Changes|No new changes) since #\d+/),
+      ]);
+      // Each once.
+      expect(
+        bot.matching(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${builder} #${red.number} turned red`)),
+      ).toHaveLength(1);
+      expect(bot.matching(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${builder} #${red.number}: `))).toHaveLength(1);
+    } finally {
+      expect(await bot.stop()).toBe(0);
+    }
+  });
+});

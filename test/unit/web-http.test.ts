@@ -6,6 +6,9 @@ import { openDb } from '../../src/store/db.js';
 import { TestStore } from '../../src/store/tests.js';
 import { CSP } from '../../src/web/dashboard.js';
 import { mountDashboard } from '../../src/web/index.js';
+import { LiveUpdates } from '../../src/web/live.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { analysis } from '../support/dashboard.js';
 import { build, builder, fleetWith, silentLog } from '../support/fleet.js';
 
@@ -130,5 +133,26 @@ describe('dashboard over HTTP', () => {
     expect(await readUntil(reader, /"reasons":"analysis"/)).toContain('event: update');
     dashboard.close();
     expect((await reader.read()).done).toBe(true);
+  });
+
+  it('forgets a listener that went away, and refuses more than the limit', async () => {
+    const live = new LiveUpdates({ bus: new Bus(), analysisVersion: () => '0', maxClients: 1 });
+    const server = createServer((req, res) => live.attach(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+    try {
+      const first = new AbortController();
+      const res = await fetch(url, { signal: first.signal });
+      expect(res.status).toBe(200);
+      expect(live.listeners).toBe(1);
+      expect((await fetch(url)).status).toBe(503);
+      first.abort();
+      for (let i = 0; i < 50 && live.listeners > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(live.listeners).toBe(0);
+    } finally {
+      live.close();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
