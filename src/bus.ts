@@ -13,6 +13,7 @@ export const Events = {
   BuilderTransition: 'builder.transition',
   WatcherState: 'watcher.state',
   WorkerChanged: 'worker.changed',
+  AnalysisStored: 'analysis.stored',
 } as const;
 
 export type WatcherStatus = 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped';
@@ -25,6 +26,8 @@ export interface BotEvents {
   [Events.BuilderTransition]: [Transition];
   [Events.WatcherState]: [{ master: string; status: WatcherStatus; transport?: string; detail?: string }];
   /** A worker connected, disconnected or went missing (live, from the event stream). */
+  /** A build's test log was read and what it says stored (the test history changed). */
+  [Events.AnalysisStored]: [{ master: string; buildid: number }];
   [Events.WorkerChanged]: [
     { master: string; workerid: number; name: string; signal: 'connected' | 'disconnected' | 'missing' },
   ];

@@ -173,6 +173,7 @@ export class Analyzer {
       record?.completeAt ?? Math.floor(this.now() / 1000),
       this.now(),
     );
+    this.opts.bus.emit(Events.AnalysisStored, { master, buildid: build.buildid });
     this.opts.log.info(
       {
         master,

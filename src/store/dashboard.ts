@@ -224,14 +224,6 @@ export class DashboardStore {
       'SELECT test, issue, builders FROM known_issues ORDER BY test, id',
     ).all();
   }
-
-  /** Changes whenever a log analysis finishes: live pages poll it to know when to refresh. */
-  analysisVersion(): string {
-    const row = this.stmt<[], { n: number; at: number | null }>(
-      `SELECT COUNT(*) AS n, MAX(analysed_at) AS at FROM analyses WHERE status = 'done'`,
-    ).get();
-    return `${row?.n ?? 0}:${row?.at ?? 0}`;
-  }
 }
 
 function marks(n: number): string {

@@ -23,7 +23,7 @@ export function mountDashboard(deps: {
   now?: () => number;
 }): MountedDashboard {
   const store = new DashboardStore(deps.db);
-  const live = new LiveUpdates({ bus: deps.bus, analysisVersion: () => store.analysisVersion() });
+  const live = new LiveUpdates({ bus: deps.bus });
   const routes = dashboardHandler({ store, fleet: deps.fleet, now: deps.now ?? Date.now }, live);
   return { routes, close: () => live.close() };
 }

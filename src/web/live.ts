@@ -3,10 +3,6 @@ import { type Bus, Events } from '../bus.js';
 
 export interface LiveOptions {
   bus: Bus;
-  /** A value that changes whenever a log analysis is stored (the bus has no event for that). */
-  analysisVersion(): string;
-  /** How often the analysis version is compared while someone listens. */
-  pollMs?: number;
   /** Comment lines that keep proxies from closing an idle stream. */
   heartbeatMs?: number;
   /** Builds finishing close together make one update. */
@@ -20,21 +16,20 @@ export interface LiveOptions {
  */
 export class LiveUpdates {
   private readonly clients = new Set<ServerResponse>();
-  private readonly unsubscribe: () => void;
-  private readonly poll: NodeJS.Timeout;
+  private readonly unsubscribe: Array<() => void>;
   private readonly heartbeat: NodeJS.Timeout;
   private pending: NodeJS.Timeout | undefined;
   private pendingReasons = new Set<string>();
-  private version: string | undefined;
   private sent = 0;
 
   constructor(private readonly opts: LiveOptions) {
     // Emitted inside the transaction that records the build: only schedule here, never read.
-    this.unsubscribe = opts.bus.on(Events.BuildRecorded, ({ origin }) => {
-      if (origin !== 'history') this.schedule('build');
-    });
-    this.poll = setInterval(() => this.checkAnalyses(), opts.pollMs ?? 2_000);
-    this.poll.unref();
+    this.unsubscribe = [
+      opts.bus.on(Events.BuildRecorded, ({ origin }) => {
+        if (origin !== 'history') this.schedule('build');
+      }),
+      opts.bus.on(Events.AnalysisStored, () => this.schedule('analysis')),
+    ];
     this.heartbeat = setInterval(() => this.write(': ping\n\n'), opts.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -56,7 +51,6 @@ export class LiveUpdates {
       connection: 'keep-alive',
     });
     res.write('retry: 3000\n\n');
-    if (this.clients.size === 0) this.version = this.opts.analysisVersion();
     this.clients.add(res);
     req.socket.setKeepAlive(true);
     // The response never finishes: its close is the client going away.
@@ -67,19 +61,11 @@ export class LiveUpdates {
 
   /** Ends every stream and stops listening. */
   close(): void {
-    this.unsubscribe();
-    clearInterval(this.poll);
+    for (const off of this.unsubscribe) off();
     clearInterval(this.heartbeat);
     clearTimeout(this.pending);
     for (const res of this.clients) res.end();
     this.clients.clear();
-  }
-
-  private checkAnalyses(): void {
-    if (this.clients.size === 0) return;
-    const now = this.opts.analysisVersion();
-    if (this.version !== undefined && now !== this.version) this.schedule('analysis');
-    this.version = now;
   }
 
   private schedule(reason: string): void {

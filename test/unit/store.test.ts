@@ -530,7 +530,6 @@ describe('the dashboard queries (src/store/dashboard.ts)', () => {
           span: dash.testSpan('test_ssl'),
           analysis: dash.analysis('lab', 2),
           known: dash.knownIssues(),
-          version: dash.analysisVersion(),
         };
       },
     );

@@ -130,13 +130,15 @@ describe('dashboard over HTTP', () => {
       { name: 'AMD64 Debian root 3.x', branch: '3.x' },
       red.complete_at ?? 0,
     );
+    // The analyzer says so on the bus once the findings are stored.
+    bus.emit(Events.AnalysisStored, { master: 'lab', buildid: red.buildid });
     expect(await readUntil(reader, /"reasons":"analysis"/)).toContain('event: update');
     dashboard.close();
     expect((await reader.read()).done).toBe(true);
   });
 
   it('forgets a listener that went away, and refuses more than the limit', async () => {
-    const live = new LiveUpdates({ bus: new Bus(), analysisVersion: () => '0', maxClients: 1 });
+    const live = new LiveUpdates({ bus: new Bus(), maxClients: 1 });
     const server = createServer((req, res) => live.attach(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
