@@ -1,5 +1,6 @@
 import type { TestOutcome } from '../logs/regrtest.js';
 import type { Db, Statement } from './db.js';
+import type { OutcomeDbRow } from './tests.js';
 
 /**
  * Read-only queries behind the web dashboard. Portable SQL only (it must also run on PostgreSQL):
@@ -74,18 +75,6 @@ interface BuildRow {
   complete_at: number | null;
 }
 
-interface OutcomeRow {
-  master: string;
-  buildid: number;
-  builderid: number;
-  number: number;
-  builder: string;
-  branch: string | null;
-  test: string;
-  outcome: TestOutcome;
-  complete_at: number;
-}
-
 export class DashboardStore {
   /** Prepared once per SQL text: pages run the same few statements many times. */
   private readonly statements = new Map<string, Statement>();
@@ -143,7 +132,7 @@ export class DashboardStore {
 
   /** The notable test outcomes of one builder since `since`, newest first. */
   builderOutcomes(master: string, builderid: number, since: number): DashOutcome[] {
-    return this.stmt<[string, number, number], OutcomeRow>(
+    return this.stmt<[string, number, number], OutcomeDbRow>(
       `SELECT master, buildid, builderid, number, builder, branch, test, outcome, complete_at FROM test_outcomes
          WHERE master = ? AND builderid = ? AND complete_at >= ? ORDER BY complete_at DESC, test`,
     )
@@ -194,7 +183,7 @@ export class DashboardStore {
 
   /** One test's notable outcomes since `since`, newest first. */
   testOutcomes(test: string, since: number): DashOutcome[] {
-    return this.stmt<[string, number], OutcomeRow>(
+    return this.stmt<[string, number], OutcomeDbRow>(
       `SELECT master, buildid, builderid, number, builder, branch, test, outcome, complete_at FROM test_outcomes
          WHERE test = ? AND complete_at >= ? ORDER BY complete_at DESC, buildid DESC`,
     )
@@ -250,7 +239,7 @@ function fromBuildRow(r: BuildRow): DashBuild {
   };
 }
 
-function fromOutcomeRow(r: OutcomeRow): DashOutcome {
+function fromOutcomeRow(r: OutcomeDbRow): DashOutcome {
   return {
     master: r.master,
     buildid: r.buildid,

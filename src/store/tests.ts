@@ -242,7 +242,8 @@ interface AnalysisRow {
   attempts: number;
 }
 
-interface OutcomeDbRow {
+/** A row of test_outcomes as SQL returns it. */
+export interface OutcomeDbRow {
   master: string;
   buildid: number;
   builderid: number;

@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { analysis as baseAnalysis } from '../support/dashboard.js';
 import type { RegrtestAnalysis } from '../../src/logs/regrtest.js';
 import { lead } from '../../src/replica/leader.js';
 import { BuildStore } from '../../src/store/builds.js';
@@ -43,30 +44,9 @@ const BACKENDS: Array<[string, () => Db]> = [
   ],
 ];
 
-function analysis(part: Partial<RegrtestAnalysis>): RegrtestAnalysis {
-  return {
-    result: 'FAILURE',
-    partial: false,
-    summaryFound: true,
-    seed: 1,
-    command: undefined,
-    python: undefined,
-    workers: 2,
-    failed: [],
-    flaky: [],
-    envChanged: [],
-    crashed: [],
-    timedOut: [],
-    leaked: [],
-    failedFirstRun: [],
-    cases: {},
-    tracebacks: {},
-    leaks: {},
-    duration: undefined,
-    counts: {},
-    ...part,
-  };
-}
+/** A red build's analysis (the shared builder's defaults, with a failing result and seed 1). */
+const analysis = (part: Partial<RegrtestAnalysis>): RegrtestAnalysis =>
+  baseAnalysis({ result: 'FAILURE', seed: 1, ...part });
 
 describe.each(BACKENDS)('store on %s', (_name, open) => {
   const fresh = (): Db => {
