@@ -19,6 +19,7 @@ import { route, rootOf } from '../src/web/dashboard.js';
 import { layout } from '../src/web/layout.js';
 import type { DashboardSources } from '../src/web/page.js';
 import { type SeedBuild, type SeedBuilder, seed } from '../test/support/dashboard.js';
+import { seededRandom } from '../test/support/random.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const DAYS = 90;
@@ -62,19 +63,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bbwatch-dash-bench-'));
 if (process.env.KEEP) console.log('store in', dir);
 afterAll(() => (process.env.KEEP ? undefined : rmSync(dir, { recursive: true, force: true })));
 
-/** A small deterministic generator (mulberry32), so every run seeds the same history. */
-function random(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rnd = random(10);
+const rnd = seededRandom(10);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
 /** Test names: 400, a few hundred of them plain modules, the rest sub-packages. */
 const TESTS = Array.from({ length: 400 }, (_, i) =>

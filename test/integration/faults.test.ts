@@ -16,6 +16,7 @@ import { IrcTestClient, plain } from '../support/irc/client.js';
 import { type IrcLab, startIrcLab } from '../support/irc/lab.js';
 import { type Proxy, startProxy } from '../support/proxy.js';
 import { type BuildJson, type Lab, type Scenario, startLab } from '../support/lab.js';
+import { seededRandom } from '../support/random.js';
 
 const BUILDERS = ['AMD64 Debian root 3.x', 'PPC64LE RHEL8 3.x'];
 /** Scripted builds per run (plus one last build that tells when the bot has caught up). */
@@ -79,18 +80,6 @@ afterAll(async () => {
   ];
   console.log(`fault injection results\n${table.join('\n')}`);
 });
-
-/** mulberry32: a tiny seeded PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -321,7 +310,7 @@ describe('fault injection: announcements match the master history', () => {
   it.each(cases.map((c) => [c.fault.name, c.seed, c] as const))(
     '%s, seed %i',
     async (_name, _seed, { fault, seed, i }) => {
-      const rand = mulberry32(seed);
+      const rand = seededRandom(seed);
       const p = plan(rand);
       const stream = fault.stream ?? (i % 2 === 0 ? 'ws' : 'sse');
       proxy.clearFault();
