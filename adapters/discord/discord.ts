@@ -23,7 +23,7 @@ import type { Message } from '../../src/chat/render-kit.js';
 import { DiscordConnection } from './connection.js';
 import { PendingReply } from './pending-reply.js';
 import { syncGuildCommands } from './register.js';
-import { deliberateMention, renderEmbed } from './render.js';
+import { attachmentOf, deliberateMention, renderEmbed } from './render.js';
 import { interactionRoom, parseRoom, replyRoom } from './rooms.js';
 import { senderOf } from './sender.js';
 import { commandLine, type CommandJson, optionName, slashDefinitions } from './slash.js';
@@ -101,10 +101,12 @@ export class DiscordAdapter implements Adapter {
     const target = parseRoom(room);
     const embed = renderEmbed(message);
     const ping = deliberateMention(message);
+    const file = attachmentOf(message);
     if (target.interactionId) {
       const pending = this.pending.get(target.interactionId);
       const payload: BaseMessageOptions = {
         embeds: [embed],
+        ...(file ? { files: [{ attachment: file.data, name: file.name, description: file.description }] } : {}),
         ...(ping ? { content: ping.content } : {}),
         allowedMentions: ping ? { parse: [], users: [ping.userId] } : NO_MENTIONS,
       };
@@ -128,7 +130,16 @@ export class DiscordAdapter implements Adapter {
       body.enforce_nonce = true;
     }
     if (target.replyTo) body.message_reference = { message_id: target.replyTo, fail_if_not_exists: false };
-    await connection.client.rest.post(Routes.channelMessages(target.channelId), { body });
+    if (!file) {
+      await connection.client.rest.post(Routes.channelMessages(target.channelId), { body });
+      return;
+    }
+    // With a file the request is multipart: `payload_json` and `files[0]`, which `attachments` describes.
+    body.attachments = [{ id: 0, filename: file.name, description: file.description }];
+    await connection.client.rest.post(Routes.channelMessages(target.channelId), {
+      body,
+      files: [{ name: file.name, data: file.data, contentType: file.contentType }],
+    });
   }
 
   private intents(): number {

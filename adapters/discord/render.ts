@@ -62,6 +62,32 @@ export interface Embed {
   description?: string;
   color: number;
   fields?: EmbedField[];
+  /** The message's picture, sent as an attachment of the same message (`attachment://<name>`). */
+  image?: { url: string };
+}
+
+/** A file sent with a message (multipart `files[0]`); Discord shows `description` as alt text. */
+export interface Attachment {
+  name: string;
+  data: Buffer;
+  contentType: string;
+  description: string;
+}
+
+/** Discord's limit on an attachment's description (alt text). */
+const MAX_ALT = 1024;
+
+/** The message's image as an attachment, under a name `attachment://` can refer to. */
+export function attachmentOf(message: Message): Attachment | undefined {
+  const image = message.image;
+  if (!image) return undefined;
+  const name = image.name.replace(/[^A-Za-z0-9._-]/g, '_') || 'image.png';
+  return {
+    name,
+    data: Buffer.from(image.data, 'base64'),
+    contentType: image.mime,
+    description: shorten(cleanText(image.alt), MAX_ALT),
+  };
 }
 
 export function renderEmbed(message: Message): Embed {
@@ -96,6 +122,8 @@ export function renderEmbed(message: Message): Embed {
     fields.push({ name: '…', value: `and ${dropped.length} more` });
   }
   if (fields.length > 0) embed.fields = fields;
+  const attachment = attachmentOf(message);
+  if (attachment) embed.image = { url: `attachment://${attachment.name}` };
   const text = fitLines(description, LIMITS.description);
   if (text) embed.description = text;
   return withinTotal(embed);

@@ -1,5 +1,6 @@
 import { formatDuration } from '../duration.js';
 import type { Line, Message } from '../messages/message.js';
+import { redBuildersChart } from './chart-png.js';
 import type { Digest, FlakyTrend } from './digest.js';
 
 const TREND: Record<FlakyTrend['trend'], string> = { new: 'new', up: '↑', down: '↓', same: '=' };
@@ -17,7 +18,8 @@ export function renderDigest(
   const name = (s: { master: string; name: string }) => (opts.showMaster ? `${s.master}:${s.name}` : s.name);
   const date = (epoch: number) => new Date(epoch * 1000).toISOString().slice(0, 16).replace('T', ' ');
   const lines: Line[] = [];
-  if (d.redPerDay.length >= 2 && d.redPerDay.length <= 62) {
+  const charted = d.redPerDay.length >= 2 && d.redPerDay.length <= 62;
+  if (charted) {
     lines.push([
       { text: 'Red builders per day:', bold: true },
       ` ${sparkline(d.redPerDay)} (oldest first; at most ${Math.max(...d.redPerDay)})`,
@@ -78,6 +80,8 @@ export function renderDigest(
       `${d.totals.builders} builder${d.totals.builders === 1 ? '' : 's'}, ${d.totals.red} red (${percent(d.totals.red, d.totals.builds)})`,
     ],
     lines,
+    // The same chart as a picture, where the platform shows one (the sparkline line stays for the others).
+    ...(charted ? { image: redBuildersChart(d.redPerDay, d.days) } : {}),
   };
 }
 

@@ -52,6 +52,23 @@ export interface Message {
    * (Discord's ephemeral replies) do; the others send it as usual.
    */
   private?: boolean;
+  /**
+   * A picture that goes with the text (the digest's chart), for platforms that show images
+   * (Discord, Matrix). The text must stand without it: IRC and the console leave it out.
+   */
+  image?: MessageImage;
+}
+
+export interface MessageImage {
+  /** The file name (letters, digits, `.`, `-`, `_`), as platforms name attachments. */
+  name: string;
+  mime: 'image/png';
+  /** The bytes, base64: messages wait in the outbox as JSON. */
+  data: string;
+  /** What it shows, in words: alt text, or the body where no picture is shown. */
+  alt: string;
+  width: number;
+  height: number;
 }
 
 export function reply(

@@ -15,7 +15,14 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { FakeGateway, Intents } from './gateway.js';
-import { EPHEMERAL, messageJson, type Pings, pingsOf, type StoredMessage } from './messages.js';
+import {
+  EPHEMERAL,
+  messageJson,
+  type Pings,
+  pingsOf,
+  type StoredAttachment,
+  type StoredMessage,
+} from './messages.js';
 import { RestServer } from './rest.js';
 import { installRoutes } from './routes.js';
 import type { CommandJson, EmbedJson, MessageBody } from './validate.js';
@@ -32,7 +39,7 @@ import {
 } from './world.js';
 
 export { Intents } from './gateway.js';
-export type { StoredMessage, Pings } from './messages.js';
+export type { StoredAttachment, StoredMessage, Pings } from './messages.js';
 
 export interface StoredCommand {
   guildId: string;
@@ -347,6 +354,7 @@ export class FakeDiscord {
     replyTo?: string | undefined;
     interactionId?: string;
     quiet?: boolean;
+    attachments?: StoredAttachment[];
   }): StoredMessage {
     const { body } = input;
     const flags = body.flags ?? 0;
@@ -358,6 +366,7 @@ export class FakeDiscord {
       ...(input.author ? { member: input.author } : {}),
       content: body.content ?? '',
       embeds: body.embeds ?? [],
+      attachments: input.attachments ?? [],
       flags,
       ...(body.nonce !== undefined ? { nonce: body.nonce } : {}),
       ...(body.allowed_mentions !== undefined ? { allowedMentions: body.allowed_mentions } : {}),

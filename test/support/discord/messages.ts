@@ -2,8 +2,39 @@
  * Messages in the fake Discord: what is stored, their JSON shape, and who a message would ping by
  * Discord's rules (only the content pings, never embeds; `allowed_mentions` decides what may).
  */
-import type { EmbedJson, MessageBody } from './validate.js';
-import { type FakeMember, type FakeUser, memberJson, userJson } from './world.js';
+import type { FilePart } from './multipart.js';
+import { attachedNames, type EmbedJson, type MessageBody } from './validate.js';
+import { type FakeMember, type FakeUser, memberJson, snowflake, userJson } from './world.js';
+
+/** A file the bot sent with a message, as Discord keeps it on its CDN. */
+export interface StoredAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  description?: string;
+  data: Buffer;
+}
+
+/** The files of a (valid) request, under the names `attachments` gives them. */
+export function attachmentsOf(body: MessageBody, files: readonly FilePart[]): StoredAttachment[] {
+  const names = attachedNames(body, files);
+  return files.map((f, i) => {
+    const description = body.attachments?.find((a) => String(a.id) === String(f.index))?.description;
+    return {
+      id: snowflake(),
+      filename: names[i] ?? f.filename,
+      contentType: f.contentType,
+      ...(description !== undefined ? { description } : {}),
+      data: f.data,
+    };
+  });
+}
+
+const CDN = 'https://cdn.discordapp.test';
+
+function attachmentUrl(m: { channelId: string }, a: StoredAttachment): string {
+  return `${CDN}/attachments/${m.channelId}/${a.id}/${encodeURIComponent(a.filename)}`;
+}
 
 export interface StoredMessage {
   id: string;
@@ -14,6 +45,8 @@ export interface StoredMessage {
   member?: FakeMember;
   content: string;
   embeds: EmbedJson[];
+  /** Files sent with it (multipart); embeds refer to them as `attachment://<filename>`. */
+  attachments: StoredAttachment[];
   flags: number;
   nonce?: string | number;
   /** As sent; undefined when the request had none (then Discord's default: everything may ping). */
@@ -45,8 +78,21 @@ export function messageJson(m: StoredMessage, applicationId: string) {
     mention_everyone: false,
     mentions: [],
     mention_roles: [],
-    attachments: [],
-    embeds: m.embeds,
+    attachments: m.attachments.map((a) => ({
+      id: a.id,
+      filename: a.filename,
+      size: a.data.length,
+      url: attachmentUrl(m, a),
+      proxy_url: attachmentUrl(m, a),
+      content_type: a.contentType,
+      ...(a.description !== undefined ? { description: a.description } : {}),
+    })),
+    // Discord answers with the attachment's own URL where the embed said attachment://.
+    embeds: m.embeds.map((e) => {
+      const name = /^attachment:\/\/(.+)$/.exec(e.image?.url ?? '')?.[1];
+      const file = name === undefined ? undefined : m.attachments.find((a) => a.filename === name);
+      return file ? { ...e, image: { url: attachmentUrl(m, file), proxy_url: attachmentUrl(m, file) } } : e;
+    }),
     pinned: false,
     type: m.replyTo ? 19 : m.interactionId ? 20 : 0,
     flags: m.flags,

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type FilePart, MultipartError, parseMultipart } from './multipart.js';
 
 export interface RestRequest {
   method: string;
@@ -14,6 +15,8 @@ export interface RestRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The `files[n]` parts of a multipart request (none for JSON). */
+  files: FilePart[];
 }
 
 export interface RestResponse {
@@ -32,6 +35,10 @@ export interface RequestRecord {
   /** Whether it carried the bot's `Authorization: Bot <token>`. */
   authorized: boolean;
   body: unknown;
+  /** The files of a multipart request, by part: name, type and size. */
+  files?: Array<{ index: number; filename: string; contentType: string; size: number }>;
+  /** The request's Content-Type. */
+  contentType?: string | undefined;
   status: number;
   at: number;
 }
@@ -90,20 +97,39 @@ export class RestServer extends EventEmitter {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     const raw = await readBody(req);
-    const body = parseBody(raw, req.headers['content-type']);
+    const contentType = req.headers['content-type'];
+    let body: unknown;
+    let files: FilePart[] = [];
+    let malformed: string | undefined;
+    try {
+      ({ body, files } = parseBody(raw, contentType));
+    } catch (err) {
+      if (!(err instanceof MultipartError)) throw err;
+      malformed = err.message;
+    }
     const pathname = url.pathname.split('/').map(decodeURIComponent).join('/'); // discord.js sends %40original
     const path = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : pathname;
     const authorized = req.headers.authorization === `Bot ${this.token}`;
-    const answer = this.answer(
-      { method, path, query: url.searchParams, headers: req.headers, body },
-      authorized,
-    );
+    const answer = malformed
+      ? { status: 400, body: { code: 50035, message: 'Invalid Form Body', errors: { _errors: [{ code: 'MULTIPART_INVALID', message: malformed }] } } }
+      : this.answer({ method, path, query: url.searchParams, headers: req.headers, body, files }, authorized);
     const record: RequestRecord = {
       method,
       path,
       query: url.search,
       authorized,
       body,
+      ...(files.length > 0
+        ? {
+            files: files.map((f) => ({
+              index: f.index,
+              filename: f.filename,
+              contentType: f.contentType,
+              size: f.data.length,
+            })),
+          }
+        : {}),
+      contentType,
       status: answer.status,
       at: Date.now(),
     };
@@ -181,25 +207,29 @@ function notFound(): RestResponse {
   return { status: 404, body: { message: '404: Not Found', code: 0 } };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-/** JSON, or the `payload_json` part of a multipart body (what discord.js sends when files are attached). */
-function parseBody(raw: string, contentType: string | undefined): unknown {
-  if (!raw) return undefined;
+/**
+ * JSON, or a multipart body (what discord.js sends when files are attached): `payload_json` is the
+ * body, `files[n]` the files. A malformed multipart body throws MultipartError.
+ */
+function parseBody(raw: Buffer, contentType: string | undefined): { body: unknown; files: FilePart[] } {
+  if (raw.length === 0) return { body: undefined, files: [] };
   if (contentType?.startsWith('multipart/form-data')) {
-    const part = /name="payload_json"\r?\n(?:[^\r\n]+\r?\n)*\r?\n([\s\S]*?)\r?\n--/.exec(raw);
-    return part?.[1] ? JSON.parse(part[1]) : undefined;
+    const form = parseMultipart(raw, contentType);
+    return { body: form.payload, files: form.files };
   }
+  const text = raw.toString('utf8');
   try {
-    return JSON.parse(raw);
+    return { body: JSON.parse(text), files: [] };
   } catch {
-    return raw;
+    return { body: text, files: [] };
   }
 }

@@ -3,12 +3,14 @@
  * channel messages, guild application commands, interaction callbacks and their webhooks.
  */
 import type { FakeDiscord, StoredInteraction } from './fake-discord.js';
-import { EPHEMERAL, messageJson, type StoredMessage } from './messages.js';
+import { attachmentsOf, EPHEMERAL, messageJson, type StoredMessage } from './messages.js';
+import type { FilePart } from './multipart.js';
 import type { RestResponse, RestServer } from './rest.js';
 import {
   choiceProblems,
   type CommandJson,
   commandProblems,
+  MAX_FILE_BYTES,
   type MessageBody,
   messageProblems,
 } from './validate.js';
@@ -30,6 +32,13 @@ function invalid(problems: string[]): RestResponse {
 
 function error(status: number, code: number, message: string): RestResponse {
   return { status, body: { code, message } };
+}
+
+/** A message body and its files, checked as Discord checks them: the refusal, or undefined. */
+function refusal(body: MessageBody, files: readonly FilePart[], edit = false): RestResponse | undefined {
+  if (files.some((f) => f.data.length > MAX_FILE_BYTES)) return error(413, 40005, 'Request entity too large');
+  const problems = messageProblems(body, { edit, files });
+  return problems.length > 0 ? invalid(problems) : undefined;
 }
 
 export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
@@ -55,8 +64,8 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
     const found = fake.channel(channel);
     if (!found) return error(404, 10003, 'Unknown Channel');
     const body = (req.body ?? {}) as MessageBody;
-    const problems = messageProblems(body);
-    if (problems.length > 0) return invalid(problems);
+    const refused = refusal(body, req.files);
+    if (refused) return refused;
     // enforce_nonce: the same nonce from the same author within minutes returns the first message.
     if (body.enforce_nonce && body.nonce !== undefined) {
       const earlier = fake.posts(channel).find((m) => m.nonce === body.nonce);
@@ -71,6 +80,7 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
       guildId: found.guild.id,
       body,
       replyTo: ref && fake.messageById(ref) ? ref : undefined,
+      attachments: attachmentsOf(body, req.files),
     });
     return json(messageJson(message, app));
   });
@@ -132,7 +142,14 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
         return error(400, 40060, 'Interaction has already been acknowledged.');
       }
       const { type, data } = (req.body ?? {}) as { type?: number; data?: Record<string, unknown> };
-      return callback(fake, interaction, type ?? 0, data ?? {}, req.query.get('with_response') === 'true');
+      return callback(
+        fake,
+        interaction,
+        type ?? 0,
+        data ?? {},
+        req.query.get('with_response') === 'true',
+        req.files,
+      );
     },
     { auth: false },
   );
@@ -146,13 +163,14 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
         return error(404, 10015, 'Unknown Webhook');
       }
       const body = (req.body ?? {}) as MessageBody;
-      const problems = messageProblems(body);
-      if (problems.length > 0) return invalid(problems);
+      const refused = refusal(body, req.files);
+      if (refused) return refused;
       const message = fake.store({
         channelId: interaction.channelId,
         guildId: interaction.guildId,
         body,
         interactionId: interaction.id,
+        attachments: attachmentsOf(body, req.files),
       });
       interaction.followUps.push(message);
       fake.changed();
@@ -183,9 +201,12 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
       if (!found || found[0].originalDeleted || !found[1]) return error(404, 10008, 'Unknown Message');
       const [interaction, message] = found;
       const body = (req.body ?? {}) as MessageBody;
-      const problems = messageProblems(body, { edit: true });
-      if (problems.length > 0) return invalid(problems);
+      const refused = refusal(body, req.files, true);
+      if (refused) return refused;
       if (body.content !== undefined) message.content = body.content;
+      // An edit with `attachments` keeps only what it lists: here, the files it brings.
+      if (body.attachments !== undefined || req.files.length > 0)
+        message.attachments = attachmentsOf(body, req.files);
       if (body.embeds !== undefined) message.embeds = body.embeds;
       if (body.allowed_mentions !== undefined) message.allowedMentions = body.allowed_mentions;
       message.edits++;
@@ -216,6 +237,7 @@ function callback(
   type: number,
   data: Record<string, unknown>,
   withResponse: boolean,
+  files: readonly FilePart[],
 ): RestResponse {
   interaction.callbacks.push({ type, data, at: Date.now() });
   if (interaction.type === 4) {
@@ -230,8 +252,8 @@ function callback(
   }
   const flags = Number(data.flags ?? 0);
   if (type === 4) {
-    const problems = messageProblems(data as MessageBody);
-    if (problems.length > 0) return invalid(problems);
+    const refused = refusal(data as MessageBody, files);
+    if (refused) return refused;
     interaction.state = 'replied';
   } else if (type === 5) {
     interaction.state = 'deferred';
@@ -244,6 +266,7 @@ function callback(
     guildId: interaction.guildId,
     body: type === 4 ? (data as MessageBody) : { flags },
     interactionId: interaction.id,
+    attachments: type === 4 ? attachmentsOf(data as MessageBody, files) : [],
     // A deferral shows "bbwatch is thinking…" until the reply is edited in; not a message yet.
     quiet: type === 5,
   });

@@ -1,3 +1,5 @@
+import type { FilePart } from './multipart.js';
+
 /**
  * The checks Discord makes on what a bot sends (message and embed limits, command definitions,
  * autocomplete choices). A request that breaks one is answered 400 "Invalid Form Body" as Discord
@@ -13,6 +15,14 @@ export interface EmbedJson {
   footer?: { text?: string };
   author?: { name?: string };
   timestamp?: string;
+  image?: { url?: string };
+}
+
+/** What `attachments` in a message body says of a file (`id` is n of the `files[n]` part). */
+export interface AttachmentJson {
+  id?: number | string;
+  filename?: string;
+  description?: string;
 }
 
 export interface MessageBody {
@@ -23,7 +33,12 @@ export interface MessageBody {
   enforce_nonce?: boolean;
   allowed_mentions?: { parse?: string[]; users?: string[]; roles?: string[]; replied_user?: boolean };
   message_reference?: { message_id?: string; channel_id?: string; fail_if_not_exists?: boolean };
+  attachments?: AttachmentJson[];
 }
+
+/** A bot's upload limit per file (without boosts), and files per message. */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+export const MAX_FILES = 10;
 
 const len = (s: string | undefined) => (s === undefined ? 0 : Array.from(s).length);
 
@@ -38,12 +53,17 @@ export function embedLength(embed: EmbedJson): number {
 }
 
 /** Problems with a message body (create, edit, interaction reply, follow-up); empty when Discord takes it. */
-export function messageProblems(body: MessageBody, { edit = false } = {}): string[] {
+export function messageProblems(
+  body: MessageBody,
+  { edit = false, files = [] as readonly FilePart[] } = {},
+): string[] {
   const problems: string[] = [];
   if (body.content !== undefined && len(body.content) > 2000) problems.push('content: longer than 2000');
   const embeds = body.embeds ?? [];
   if (embeds.length > 10) problems.push('embeds: more than 10');
-  if (!edit && !body.content && embeds.length === 0) problems.push('Cannot send an empty message');
+  if (!edit && !body.content && embeds.length === 0 && files.length === 0)
+    problems.push('Cannot send an empty message');
+  problems.push(...fileProblems(body, files));
   let total = 0;
   embeds.forEach((e, i) => {
     const at = `embeds[${i}]`;
@@ -57,6 +77,15 @@ export function messageProblems(body: MessageBody, { edit = false } = {}): strin
       if (!f.value || len(f.value) > 1024) problems.push(`${at}.fields[${j}].value: must be 1-1024 long`);
     });
     if (e.url !== undefined && !/^https?:\/\/\S+$/.test(e.url)) problems.push(`${at}.url: not a URL`);
+    const image = e.image?.url;
+    if (image !== undefined) {
+      const ref = /^attachment:\/\/(.+)$/.exec(image)?.[1];
+      // Stricter than Discord, which would show the embed without the picture: a test should notice.
+      if (ref !== undefined && !attachedNames(body, files).includes(ref))
+        problems.push(`${at}.image.url: no attachment named '${ref}' in this message`);
+      if (ref === undefined && !/^https?:\/\/\S+$/.test(image))
+        problems.push(`${at}.image.url: Scheme must be one of ('http', 'https', 'attachment')`);
+    }
     if (e.color !== undefined && !(Number.isInteger(e.color) && e.color >= 0 && e.color <= 0xffffff))
       problems.push(`${at}.color: not a colour`);
     total += embedLength(e);
@@ -66,6 +95,33 @@ export function messageProblems(body: MessageBody, { edit = false } = {}): strin
   for (const p of body.allowed_mentions?.parse ?? []) {
     if (!['roles', 'users', 'everyone'].includes(p)) problems.push(`allowed_mentions.parse: '${p}'`);
   }
+  return problems;
+}
+
+/** The names files go by in a message: `attachments[].filename` where given, else the part's filename. */
+export function attachedNames(body: MessageBody, files: readonly FilePart[]): string[] {
+  return files.map(
+    (f) => body.attachments?.find((a) => String(a.id) === String(f.index))?.filename ?? f.filename,
+  );
+}
+
+/** Problems with the files of a message and the `attachments` that describe them. */
+export function fileProblems(body: MessageBody, files: readonly FilePart[]): string[] {
+  const problems: string[] = [];
+  if (files.length > MAX_FILES) problems.push(`files: more than ${MAX_FILES}`);
+  for (const f of files) {
+    if (f.data.length === 0) problems.push(`files[${f.index}]: empty file`);
+    if (!/^[^/\\\u0000-\u001f]{1,255}$/.test(f.filename)) problems.push(`files[${f.index}]: bad filename`);
+  }
+  (body.attachments ?? []).forEach((a, i) => {
+    const at = `attachments[${i}]`;
+    if (a.id === undefined || !/^\d+$/.test(String(a.id))) problems.push(`${at}.id: not a number`);
+    else if (!files.some((f) => f.index === Number(a.id)))
+      problems.push(`${at}.id: no files[${String(a.id)}] part in this request`);
+    if (a.filename !== undefined && !/^[^/\\\u0000-\u001f]{1,255}$/.test(a.filename))
+      problems.push(`${at}.filename: bad filename`);
+    if (len(a.description) > 1024) problems.push(`${at}.description: longer than 1024`);
+  });
   return problems;
 }
 
