@@ -279,8 +279,6 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     ready,
     async reload(next, makeAdapter) {
       const plan = planReload(live, next);
-      // Chat first: a platform that cannot start keeps nothing half-done (the old one is gone,
-      // its announcements wait in the outbox until a later reload or restart brings it back).
       for (const platform of plan.adapters) {
         const index = adapters.findIndex((a) => a.platform === platform);
         const old = index >= 0 ? adapters.splice(index, 1)[0] : undefined;
@@ -289,8 +287,14 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
           .catch((err: unknown) => log.warn({ platform, err: errorMessage(err) }, 'adapter stop failed'));
         const fresh = await makeAdapter(platform, next);
         if (!fresh) continue;
-        adapters.push(fresh);
-        await startAdapter(fresh);
+        try {
+          await startAdapter(fresh);
+          adapters.push(fresh);
+        } catch (err) {
+          // Its announcements wait in the outbox until a later reload or a restart brings it back.
+          log.error({ platform, err: errorMessage(err) }, 'adapter did not start with the reloaded config');
+          await fresh.stop().catch(() => undefined);
+        }
       }
       const applied = { ...live };
       if (plan.live.length > 0 || plan.adapters.length > 0) {
