@@ -106,7 +106,9 @@ export class DiscordAdapter implements Adapter {
       const pending = this.pending.get(target.interactionId);
       const payload: BaseMessageOptions = {
         embeds: [embed],
-        ...(file ? { files: [{ attachment: file.data, name: file.name, description: file.description }] } : {}),
+        ...(file
+          ? { files: [{ attachment: file.data, name: file.name, description: file.description }] }
+          : {}),
         ...(ping ? { content: ping.content } : {}),
         allowedMentions: ping ? { parse: [], users: [ping.userId] } : NO_MENTIONS,
       };

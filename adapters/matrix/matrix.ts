@@ -24,9 +24,9 @@ import type { Adapter, AdapterServices, IncomingMessage, Sender } from '../../sr
 import { cleanText, type Message } from '../../src/chat/render-kit.js';
 import { parseDestination, replyDestination } from './destination.js';
 import { readCommand } from './incoming.js';
-import { OutgoingQueue, type OutgoingOptions, transactionId } from './outgoing.js';
+import { OutgoingQueue, type OutgoingOptions, type QueuedEvent, transactionId } from './outgoing.js';
 import { grantsFor, powerLevelOf, type PowerThresholds } from './power.js';
-import { fitMessage, renderMatrix } from './render.js';
+import { fitMessage, imageContent, renderMatrix } from './render.js';
 import { describe, RoomKeeper } from './rooms.js';
 import { AuthError, forgetSession, openSession } from './session.js';
 import { clientLogger, routeSdkLogs } from './sdk-log.js';
@@ -67,6 +67,8 @@ interface Asked {
 /** Bytes an event's body and formatted_body may take together (the whole event may have 65 536). */
 const MAX_CONTENT_BYTES = 60_000;
 const SEND_TIMEOUT_MS = 20_000;
+/** Larger pictures are not uploaded (the digest's chart is a few kilobytes). */
+const MAX_UPLOAD_BYTES = 1_000_000;
 const RETRY_MIN_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
 
@@ -169,7 +171,30 @@ export class MatrixAdapter implements Adapter {
       throw new Error(`cannot post to ${room}: ${keeper.refusal(roomId) ?? 'encrypted'}`);
     }
     const txnId = transactionId(roomId, message, replyTo);
-    await queue.send(roomId, txnId, this.content(message, replyTo));
+    const events: QueuedEvent[] = [{ txnId, content: this.content(message, replyTo) }];
+    const image = message.image;
+    if (image) {
+      // The picture follows the text: uploaded when its turn comes, then posted as m.image.
+      events.push({
+        txnId: `${txnId}.img`,
+        content: async () => imageContent(image, await this.upload(client, image), this.threadOf(replyTo)),
+      });
+    }
+    await queue.sendAll(roomId, events);
+  }
+
+  /** POST /_matrix/media/v3/upload: the picture's mxc:// URI. */
+  private async upload(client: MatrixClient, image: NonNullable<Message['image']>): Promise<string> {
+    const data = Buffer.from(image.data, 'base64');
+    if (data.length > MAX_UPLOAD_BYTES) throw new Error(`the image is too large (${data.length} bytes)`);
+    const { content_uri: uri } = await client.uploadContent(data, { name: image.name, type: image.mime });
+    if (!uri.startsWith('mxc://')) throw new Error(`the homeserver answered the upload with '${uri}'`);
+    return uri;
+  }
+
+  /** The thread a command was in, so that everything answering it goes there. */
+  private threadOf(replyTo: string | undefined): string | undefined {
+    return replyTo ? this.asked.get(replyTo)?.thread : undefined;
   }
 
   /** The m.room.message content: an HTML notice, as a reply (in the thread) when it answers a command. */

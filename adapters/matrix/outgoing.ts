@@ -13,6 +13,14 @@ import type { Message } from '../../src/chat/render-kit.js';
 /** PUT /rooms/{roomId}/send/m.room.message/{txnId}; resolves with the event id. */
 export type PutEvent = (roomId: string, txnId: string, content: Record<string, unknown>) => Promise<string>;
 
+type Content = Record<string, unknown>;
+
+/** One event of a series: its content, or how to make it when its turn comes (after an upload, say). */
+export interface QueuedEvent {
+  txnId: string;
+  content: Content | (() => Promise<Content>);
+}
+
 export interface OutgoingOptions {
   /** Consecutive 429 answers to one event before send() gives up (the outbox tries again later). */
   maxRateLimited?: number;
@@ -50,7 +58,23 @@ export class OutgoingQueue {
   }
 
   send(roomId: string, txnId: string, content: Record<string, unknown>): Promise<string> {
-    const run = this.tail.then(() => this.deliver(roomId, txnId, content));
+    return this.sendAll(roomId, [{ txnId, content }]).then((ids) => ids[0] as string);
+  }
+
+  /**
+   * Events sent one after the other with nothing else between them; a content made by a function
+   * (an upload first) is made in turn, and rate limits apply to it as to the sends.
+   */
+  sendAll(roomId: string, events: readonly QueuedEvent[]): Promise<string[]> {
+    const run = this.tail.then(async () => {
+      const ids: string[] = [];
+      for (const event of events) {
+        const make = event.content;
+        const content = typeof make === 'function' ? await this.deliver(roomId, event.txnId, make) : make;
+        ids.push(await this.deliver(roomId, event.txnId, () => this.put(roomId, event.txnId, content)));
+      }
+      return ids;
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -61,7 +85,7 @@ export class OutgoingQueue {
     for (const wake of this.waits) wake();
   }
 
-  private async deliver(roomId: string, txnId: string, content: Record<string, unknown>): Promise<string> {
+  private async deliver<T>(roomId: string, txnId: string, step: () => Promise<T>): Promise<T> {
     for (let limited = 0; ;) {
       const wait = this.notBefore - Date.now();
       if (wait > this.maxWaitMs) {
@@ -72,7 +96,7 @@ export class OutgoingQueue {
       if (wait > 0) await this.sleep(wait);
       if (this.closed) throw new Error('the Matrix adapter is stopping');
       try {
-        return await this.put(roomId, txnId, content);
+        return await step();
       } catch (err) {
         if (!(err instanceof MatrixError) || !err.isRateLimitError()) throw err;
         limited++;

@@ -198,3 +198,27 @@ function shortenLine(line: Line, max: number): Line {
   const text = plainLine(line);
   return [text.length <= max ? text : `${text.slice(0, max - 1)}…`];
 }
+
+/**
+ * An m.image event for a message's picture, uploaded as `uri`: the alt text as its body (what
+ * clients show in its place), in the command's thread when there was one, pinging no one.
+ */
+export function imageContent(
+  image: NonNullable<Message['image']>,
+  uri: string,
+  thread?: string,
+): Record<string, unknown> {
+  return {
+    msgtype: 'm.image',
+    body: clean(image.alt),
+    url: uri,
+    info: {
+      mimetype: image.mime,
+      size: Buffer.from(image.data, 'base64').length,
+      w: image.width,
+      h: image.height,
+    },
+    'm.mentions': {},
+    ...(thread ? { 'm.relates_to': { rel_type: 'm.thread', event_id: thread } } : {}),
+  };
+}

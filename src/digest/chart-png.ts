@@ -50,8 +50,7 @@ export function chartRaster(values: readonly number[]): Raster {
   const { width, height, margin, baseline } = CHART;
   const rgba = new Uint8Array(width * height * 4);
   const fill = (x0: number, x1: number, y0: number, y1: number, colour: Rgba) => {
-    for (let y = y0; y < y1; y++)
-      for (let x = x0; x < x1; x++) rgba.set(colour, (y * width + x) * 4);
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) rgba.set(colour, (y * width + x) * 4);
   };
   fill(0, width, 0, height, CHART.background);
   const bars = barLayout(values);

@@ -152,6 +152,8 @@ describe('digest from a seeded history', () => {
     const { store, meta } = seeded();
     const text = render(new Reports(store, fleet, meta, false, () => NOW).report(7));
     expect(text[0]).toBe('Digest, last 7 days: 10 builds on 4 builders, 5 red (50%)');
+    // `!report` carries the chart as a picture too (the text keeps its sparkline).
+    expect(new Reports(store, fleet, meta, false, () => NOW).report(7).image?.mime).toBe('image/png');
     expect(text).toEqual([
       'Digest, last 7 days: 10 builds on 4 builders, 5 red (50%)',
       'Red builders per day: ▅██▅▅▅█ (oldest first; at most 2)',
@@ -200,6 +202,11 @@ describe('scheduled digests', () => {
       ['console', Math.floor(noon.getTime() / 60_000) * 60],
     ]);
     expect(sent[0]?.message.kind).toBe('announcement');
+    // The chart goes too, as a picture for the platforms that show one, its numbers as alt text.
+    expect(sent[0]?.message.image?.alt).toMatch(
+      /^Red builders per day over the last 7 days, oldest first: (\d, ){6}\d$/,
+    );
+    expect(JSON.parse(JSON.stringify(sent[0]?.message))).toEqual(sent[0]?.message);
     expect(meta.get('digest:last:console')).toBe(String(Math.floor(now / 1000)));
     scheduler.tick(new Date(noon.getTime() + 60_000));
     expect(sent).toHaveLength(1);

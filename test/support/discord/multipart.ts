@@ -25,7 +25,8 @@ export function parseMultipart(raw: Buffer, contentType: string): Form {
   const name = boundary?.[1] ?? boundary?.[2];
   if (!name) throw new MultipartError('multipart body without a boundary');
   const delimiter = Buffer.from(`--${name}`);
-  if (raw.indexOf(delimiter) !== 0) throw new MultipartError('multipart body does not start with its boundary');
+  if (raw.indexOf(delimiter) !== 0)
+    throw new MultipartError('multipart body does not start with its boundary');
   const next = Buffer.from(`\r\n--${name}`);
   const form: Form = { payload: undefined, files: [] };
   let at = delimiter.length;

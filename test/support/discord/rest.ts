@@ -111,7 +111,14 @@ export class RestServer extends EventEmitter {
     const path = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : pathname;
     const authorized = req.headers.authorization === `Bot ${this.token}`;
     const answer = malformed
-      ? { status: 400, body: { code: 50035, message: 'Invalid Form Body', errors: { _errors: [{ code: 'MULTIPART_INVALID', message: malformed }] } } }
+      ? {
+          status: 400,
+          body: {
+            code: 50035,
+            message: 'Invalid Form Body',
+            errors: { _errors: [{ code: 'MULTIPART_INVALID', message: malformed }] },
+          },
+        }
       : this.answer({ method, path, query: url.searchParams, headers: req.headers, body, files }, authorized);
     const record: RequestRecord = {
       method,

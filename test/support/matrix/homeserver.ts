@@ -1,7 +1,8 @@
 /**
  * A stand-in Matrix homeserver on 127.0.0.1 for tests: the client-server API paths matrix-js-sdk
  * 37.5 uses (versions, login, whoami, capabilities, push rules, filters, long-polling /sync with
- * `since` tokens, join, leave, room state, members, aliases, send with idempotent transaction ids),
+ * `since` tokens, join, leave, room state, members, aliases, send with idempotent transaction ids,
+ * media upload and authenticated download with a size limit),
  * plus what a test drives directly: users, rooms, messages from people, invites, kicks, power
  * levels, encryption, M_LIMIT_EXCEEDED on demand, and going down and coming back on the same port.
  *
@@ -32,6 +33,16 @@ export interface RecordedRequest {
   status: number;
   at: number;
   body?: unknown;
+}
+
+/** A file in the content repository. */
+export interface StoredMedia {
+  /** `mxc://hs.test/<id>`. */
+  uri: string;
+  uploader: string;
+  filename: string | undefined;
+  contentType: string;
+  data: Buffer;
 }
 
 interface Session {
@@ -70,11 +81,21 @@ class MatrixError extends Error {
 
 type Handler = (ctx: RequestContext) => Promise<unknown> | unknown;
 
+/** What a media download answers: bytes, not JSON. */
+class Download {
+  constructor(
+    readonly data: Buffer,
+    readonly contentType: string,
+  ) {}
+}
+
 interface RequestContext {
   req: IncomingMessage;
   params: string[];
   query: Record<string, string>;
   body: Json;
+  /** The bytes as sent (media uploads; `body` is then empty). */
+  raw: Buffer;
   /** Set for authenticated routes. */
   session: Session;
   signal: AbortSignal;
@@ -86,6 +107,8 @@ interface Route {
   method: string;
   pattern: RegExp;
   auth: boolean;
+  /** The body is bytes, not JSON (media uploads). */
+  raw: boolean;
   handler: Handler;
 }
 
@@ -99,6 +122,10 @@ export class Homeserver {
   /** Sends that came back before the Retry-After the stand-in gave had passed. */
   readonly tooEarly: Array<{ txnId: string; at: number; allowedAt: number }> = [];
   readonly logins: Array<{ userId: string; device: string }> = [];
+  /** The content repository, by media id. */
+  readonly media = new Map<string, StoredMedia>();
+  /** Larger uploads are refused 413 M_TOO_LARGE (`m.upload.size` in the media config). */
+  maxUploadBytes = 1_000_000;
 
   private readonly rooms = new Map<string, Room>();
   private readonly aliases = new Map<string, string>();
@@ -417,19 +444,19 @@ export class Homeserver {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     try {
       const raw = await readBody(req);
+      const found = this.route(req.method ?? 'GET', url.pathname);
       let body: Json = {};
-      if (raw) {
+      if (raw.length > 0 && !found?.route.raw) {
         try {
-          body = JSON.parse(raw) as Json;
+          body = JSON.parse(raw.toString('utf8')) as Json;
         } catch {
           throw new MatrixError(400, 'M_NOT_JSON', 'Content not JSON.');
         }
       }
-      record.body = body;
+      record.body = found?.route.raw ? { bytes: raw.length } : body;
       if (req.method === 'OPTIONS') {
         payload = {};
       } else {
-        const found = this.route(req.method ?? 'GET', url.pathname);
         if (!found) {
           this.unknownRequests.push(record);
           throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
@@ -441,10 +468,20 @@ export class Homeserver {
           params: found.params,
           query,
           body,
+          raw,
           session,
           signal: abort.signal,
           reply,
         });
+        if (payload instanceof Download) {
+          // The file itself, not JSON.
+          record.status = 200;
+          this.requests.push(record);
+          this.changed();
+          res.writeHead(200, { 'content-type': payload.contentType });
+          res.end(payload.data);
+          return;
+        }
       }
     } catch (err) {
       if (err instanceof MatrixError) {
@@ -490,12 +527,12 @@ export class Homeserver {
     return session;
   }
 
-  private on(method: string, path: string, handler: Handler, auth = true): void {
+  private on(method: string, path: string, handler: Handler, auth = true, raw = false): void {
     // `{x}` is one path segment; `{x*}` the rest of the path.
     const pattern = new RegExp(
       `^${path.replace(/\{[a-z]+\*\}/g, '(.*)').replace(/\{[a-z]+\}/g, '([^/]+)')}$`,
     );
-    this.routes.push({ method, pattern, auth, handler });
+    this.routes.push({ method, pattern, auth, raw, handler });
   }
 
   private defineRoutes(): void {
@@ -601,6 +638,7 @@ export class Homeserver {
       }
       return answer;
     });
+    this.defineMediaRoutes();
     this.on(
       'GET',
       `${c}/profile/{user}`,
@@ -611,6 +649,57 @@ export class Homeserver {
       },
       false,
     );
+  }
+
+  /**
+   * The content repository: upload (v3, authenticated, at most `maxUploadBytes`), its config, and
+   * download (the authenticated v1 client path; the old unauthenticated v3 one is gone, as on
+   * homeservers that froze unauthenticated media).
+   */
+  private defineMediaRoutes(): void {
+    const config = () => ({ 'm.upload.size': this.maxUploadBytes });
+    this.on('GET', '/_matrix/media/v3/config', config);
+    this.on('GET', '/_matrix/client/v1/media/config', config);
+    this.on(
+      'POST',
+      '/_matrix/media/v3/upload',
+      ({ req, raw, query, session }) => {
+        const declared = Number(req.headers['content-length'] ?? raw.length);
+        if (raw.length > this.maxUploadBytes || declared > this.maxUploadBytes)
+          throw new MatrixError(413, 'M_TOO_LARGE', 'Cannot upload files larger than the limit');
+        if (raw.length === 0) throw new MatrixError(400, 'M_INVALID_PARAM', 'Empty upload');
+        const id = randomBytes(12).toString('hex');
+        const uri = `mxc://${SERVER_NAME}/${id}`;
+        this.media.set(id, {
+          uri,
+          uploader: session.userId,
+          filename: query.filename,
+          contentType: String(req.headers['content-type'] ?? 'application/octet-stream'),
+          data: raw,
+        });
+        return { content_uri: uri };
+      },
+      true,
+      true,
+    );
+    this.on('GET', '/_matrix/client/v1/media/download/{server}/{id}', ({ params }) =>
+      this.download(params[0], params[1]),
+    );
+    this.on('GET', '/_matrix/client/v1/media/download/{server}/{id}/{name}', ({ params }) =>
+      this.download(params[0], params[1]),
+    );
+  }
+
+  private download(server: string | undefined, id: string | undefined): Download {
+    const media = server === SERVER_NAME ? this.media.get(id ?? '') : undefined;
+    if (!media) throw new MatrixError(404, 'M_NOT_FOUND', 'Not found');
+    return new Download(media.data, media.contentType);
+  }
+
+  /** A file of the content repository by its mxc:// URI. */
+  mediaAt(uri: string): StoredMedia | undefined {
+    const m = /^mxc:\/\/([^/]+)\/([^/]+)$/.exec(uri);
+    return m && m[1] === SERVER_NAME ? this.media.get(m[2] ?? '') : undefined;
   }
 
   private login(body: Json): Json {
@@ -748,12 +837,11 @@ export function inReplyTo(e: StoredEvent): string | undefined {
   return relates?.['m.in_reply_to']?.event_id;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (data += chunk));
-    req.on('end', () => resolve(data));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
