@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { type Db, openDb } from './db.js';
 
 /** Where the store is: a SQLite file, or a PostgreSQL database (which then wins). */
@@ -12,6 +13,15 @@ export interface StoreLocation {
  */
 export async function openStore(where: StoreLocation): Promise<Db> {
   if (!where.postgres) return openDb(where.storage);
-  const { openPostgres } = await import('./pg.js');
-  return openPostgres(where.postgres);
+  let driver: typeof import('./pg.js');
+  try {
+    driver = await import('./pg.js');
+  } catch (err) {
+    // pg-native is an optional dependency: `npm ci` skips it where libpq-dev is missing.
+    throw new Error(
+      `PostgreSQL needs the pg-native driver, built against libpq (${errorMessage(err)}): ` +
+        'apt-get install libpq-dev, then npm install pg-native',
+    );
+  }
+  return driver.openPostgres(where.postgres);
 }
