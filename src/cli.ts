@@ -12,6 +12,7 @@ import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { awaitLeadership } from './replica/standby.js';
+import { postgresDriver } from './store/open.js';
 import { analyzeCommand } from './tools/analyze.js';
 import { backfillCommand } from './tools/backfill.js';
 import { VERSION } from './version.js';
@@ -135,6 +136,8 @@ async function main(argv: string[]): Promise<number> {
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two replicas").
+    // The driver first: a machine without it should hear so before it waits to lead.
+    if (config.postgres) await postgresDriver();
     await awaitLeadership(config, log);
     bot = await startBot({ config, adapters, commands: COMMANDS, log });
   } catch (err) {

@@ -13,9 +13,14 @@ export interface StoreLocation {
  */
 export async function openStore(where: StoreLocation): Promise<Db> {
   if (!where.postgres) return openDb(where.storage);
-  let driver: typeof import('./pg.js');
+  const driver = await postgresDriver();
+  return driver.openPostgres(where.postgres);
+}
+
+/** The PostgreSQL store's module; a clear error where its native driver is not installed. */
+export async function postgresDriver(): Promise<typeof import('./pg.js')> {
   try {
-    driver = await import('./pg.js');
+    return await import('./pg.js');
   } catch (err) {
     // pg-native is an optional dependency: `npm ci` skips it where libpq-dev is missing.
     throw new Error(
@@ -23,5 +28,4 @@ export async function openStore(where: StoreLocation): Promise<Db> {
         'apt-get install libpq-dev, then npm install pg-native',
     );
   }
-  return driver.openPostgres(where.postgres);
 }
