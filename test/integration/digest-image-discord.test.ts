@@ -7,32 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../adapters/discord/discord.js';
 import type { CommandInfo } from '../../src/chat/command.js';
-import type { Digest } from '../../src/digest/digest.js';
-import { renderDigest } from '../../src/digest/render.js';
 import type { Message } from '../../src/messages/message.js';
+import { digestMessage } from '../support/digest.js';
 import { type FakeDiscord, type StoredMessage, startFakeDiscord } from '../support/discord/fake-discord.js';
 import { testServices } from '../support/matrix/services.js';
 
 let discord: FakeDiscord;
 let adapter: DiscordAdapter;
-
-const digest: Digest = {
-  days: 7,
-  from: 0,
-  until: 7 * 86_400,
-  totals: { builders: 4, builds: 40, red: 6 },
-  rates: [],
-  streaks: [],
-  flaky: [],
-  newSince: 0,
-  newFailures: [],
-  redPerDay: [0, 1, 3, 2, 0, 0, 1],
-  newlyRed: [],
-};
-
-function digestMessage(kind: Message['kind']): Message {
-  return { ...renderDigest(digest, { buildUrl: () => 'http://ci/b', showMaster: false }), kind };
-}
 
 const report: CommandInfo = { name: 'report', summary: 'the digest', usage: '', permission: 'read' };
 /** Answered after Discord's deferral: the picture comes with the edit of the deferred reply. */

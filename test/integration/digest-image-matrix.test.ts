@@ -5,9 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MatrixAdapter } from '../../adapters/matrix/matrix.js';
-import type { Digest } from '../../src/digest/digest.js';
-import { renderDigest } from '../../src/digest/render.js';
 import type { Message } from '../../src/messages/message.js';
+import { digestMessage } from '../support/digest.js';
 import { type Homeserver, inReplyTo, startHomeserver } from '../support/matrix/homeserver.js';
 import { testServices } from '../support/matrix/services.js';
 
@@ -17,24 +16,6 @@ let bot: string;
 let alice: string;
 let room: string;
 let adapter: MatrixAdapter | undefined;
-
-const digest: Digest = {
-  days: 7,
-  from: 0,
-  until: 7 * 86_400,
-  totals: { builders: 4, builds: 40, red: 6 },
-  rates: [],
-  streaks: [],
-  flaky: [],
-  newSince: 0,
-  newFailures: [],
-  redPerDay: [0, 1, 3, 2, 0, 0, 1],
-  newlyRed: [],
-};
-
-function digestMessage(kind: Message['kind']): Message {
-  return { ...renderDigest(digest, { buildUrl: () => 'http://ci/b', showMaster: false }), kind };
-}
 
 const png = (m: Message) => Buffer.from(m.image?.data ?? '', 'base64');
 
