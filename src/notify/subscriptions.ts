@@ -1,5 +1,5 @@
 import type { SubscriptionFilters } from '../config/rule-args.js';
-import type { NotifyEvent, NotifyRule } from '../config/schema.js';
+import { NOTIFY_EVENTS, type NotifyEvent, type NotifyRule } from '../config/schema.js';
 import type { Subscription, SubscriptionStore } from '../store/subscriptions.js';
 
 export type { SubscriptionFilters } from '../config/rule-args.js';
@@ -54,7 +54,12 @@ export function describeFilters(rule: {
   return parts.join('; ');
 }
 
-/** What `!notify list` shows for one room: config rules and runtime subscriptions, with their source. */
+/**
+ * What `!notify list` shows for one room: config rules and runtime subscriptions, with their source.
+ * The order is stable and documented (README, `!notify`): the config's events first, in the
+ * config's order, then the runtime ones in the order of {@link NOTIFY_EVENTS}, never by when they
+ * were set (two rules set within the same clock tick would otherwise swap places run to run).
+ */
 export function describeRoom(
   room: string,
   config: readonly NotifyRule[],
@@ -76,8 +81,10 @@ export function describeRoom(
       });
     }
   }
-  for (const s of mine) {
-    if (!s.enabled) continue;
+  const runtimeOn = mine
+    .filter((s) => s.enabled)
+    .sort((a, b) => NOTIFY_EVENTS.indexOf(a.event) - NOTIFY_EVENTS.indexOf(b.event));
+  for (const s of runtimeOn) {
     lines.push({
       event: s.event,
       source: 'runtime',

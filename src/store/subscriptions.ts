@@ -49,7 +49,7 @@ export class SubscriptionStore {
 
   subscriptions(): Subscription[] {
     return this.db
-      .prepare<[], SubRow>('SELECT * FROM subscriptions ORDER BY room, set_at, event')
+      .prepare<[], SubRow>('SELECT * FROM subscriptions ORDER BY room, event')
       .all()
       .map((r) => ({
         room: r.room,

@@ -63,7 +63,7 @@ export class TestStore {
   pending(limit = 50): StoredAnalysis[] {
     return this.db
       .prepare<[number], AnalysisRow>(
-        `SELECT * FROM analyses WHERE status = 'pending' ORDER BY created_at, buildid LIMIT ?`,
+        `SELECT * FROM analyses WHERE status = 'pending' ORDER BY created_at, master, buildid LIMIT ?`,
       )
       .all(limit)
       .map(fromRow);

@@ -15,7 +15,7 @@ import type { NotifyRule } from '../../src/config/schema.js';
 import { lineText, type Message } from '../../src/messages/message.js';
 import { holdingMute, type Mute, MuteService, muteLength } from '../../src/notify/mute.js';
 import { destinationsFor } from '../../src/notify/rules.js';
-import { mergeRules, Subscriptions } from '../../src/notify/subscriptions.js';
+import { describeRoom, mergeRules, Subscriptions } from '../../src/notify/subscriptions.js';
 import { openDb } from '../../src/store/db.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { WorkerAlerts } from '../../src/workers/alerts.js';
@@ -64,6 +64,25 @@ describe('rule merge', () => {
       'console',
     ]);
     expect(destinationsFor(merged, subject('AMD64 Debian root 3.x', ['3.x'], 'recovery'))).toEqual([]);
+  });
+
+  it('!notify list has one order whatever the clock: config first, then runtime events in event order', () => {
+    const lines = (setAts: number[]) =>
+      describeRoom('console', config, [
+        { room: 'console', event: 'worker', enabled: true, setAt: setAts[0] ?? 0 },
+        { room: 'console', event: 'flaky', enabled: true, setAt: setAts[1] ?? 0 },
+        { room: 'console', event: 'exception', enabled: true, setAt: setAts[2] ?? 0 },
+      ]).map((l) => `${l.source}:${l.event}`);
+    const expected = [
+      'config:failure',
+      'config:recovery',
+      'runtime:exception',
+      'runtime:flaky',
+      'runtime:worker',
+    ];
+    expect(lines([1, 2, 3])).toEqual(expected);
+    expect(lines([3, 2, 1])).toEqual(expected);
+    expect(lines([5, 5, 5])).toEqual(expected);
   });
 
   it('off for every event of a config rule drops the rule', () => {
@@ -325,8 +344,9 @@ describe('commands', () => {
     expect(await askAll('!notify list', 'test:nobody')).toEqual([
       'test is notified of:',
       'failure — config: every builder — turned off here by test:op',
-      'worker — runtime: every builder',
+      // Runtime events in the documented event order, whatever order they were set in.
       'recovery — runtime: branches 3.x; tags stable; builders /Debian/ (set by test:op)',
+      'worker — runtime: every builder',
     ]);
     expect((await ask('!notify on bogus'))[0]).toMatch(/^'bogus' is not an event .* Usage: !notify /);
   });
