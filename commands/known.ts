@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/chat/command.js';
 import { PermissionError, UsageError } from '../src/errors.js';
-import { regexProblem } from '../src/config/regex.js';
+import { patternProblem } from '../src/config/pattern.js';
 import { normalizeIssue, normalizeTestName } from '../src/logs/known.js';
 import { reply } from '../src/messages/message.js';
 
@@ -45,8 +45,9 @@ export const known = defineCommand({
     const test = normalizeTestName(testArg);
     const issue = normalizeIssue(issueArg);
     const builders = rest.length > 0 ? rest.join(' ') : null;
-    if (builders !== null && regexProblem(builders) !== undefined) {
-      throw new UsageError(`'${builders.slice(0, 40)}' is not a valid regular expression`);
+    const problem = builders !== null ? patternProblem(builders) : undefined;
+    if (builders !== null && problem !== undefined) {
+      throw new UsageError(`'${builders.slice(0, 40)}' is not a valid regular expression: ${problem}`);
     }
     const added = ctx.tests.addKnown(test, issue, builders, ctx.sender.identity ?? null);
     return reply([

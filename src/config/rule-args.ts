@@ -1,5 +1,5 @@
 import { NOTIFY_EVENTS, type NotifyEvent } from './schema.js';
-import { regexProblem } from './regex.js';
+import { patternProblem } from './pattern.js';
 
 /** Notify rules as typed in chat (`!notify on failure,recovery 3.x tag:stable Debian`). */
 
@@ -44,8 +44,9 @@ export function parseFilters(words: readonly string[]): SubscriptionFilters {
     else rest.push(w);
   }
   const builders = rest.length > 0 ? rest.join(' ') : undefined;
-  if (builders !== undefined && regexProblem(builders) !== undefined) {
-    throw new Error(`'${builders.slice(0, 40)}' is not a valid regular expression`);
+  const problem = builders !== undefined ? patternProblem(builders) : undefined;
+  if (builders !== undefined && problem !== undefined) {
+    throw new Error(`'${builders.slice(0, 40)}' is not a valid regular expression: ${problem}`);
   }
   return {
     ...(branches.length ? { branches } : {}),

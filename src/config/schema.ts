@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { parseCron } from '../digest/cron.js';
 import { chatSchema } from './chat.js';
-import { regexProblem } from './regex.js';
+import { patternProblem } from './pattern.js';
 
 /** A duration written `30s`, `15m`, `2h` or `1d`, parsed to milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -15,7 +15,7 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 });
 
 const regex = z.string().superRefine((value, ctx) => {
-  const problem = regexProblem(value);
+  const problem = patternProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${problem}` });
 });
 

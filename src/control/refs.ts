@@ -1,3 +1,4 @@
+import { patternMatches } from '../config/pattern.js';
 import { UsageError } from '../errors.js';
 
 /** Anything a repository path or a branch must never contain: control characters, white space. */
@@ -24,7 +25,7 @@ export function resolveRepository(path: string, base: string | undefined, patter
   if (segments.some((s) => s === '')) throw new UsageError('the repository path has an empty segment');
   if (segments.some((s) => s === '.' || s === '..'))
     throw new UsageError('the repository path may not contain . or .. segments');
-  if (!new RegExp(pattern).test(path))
+  if (!patternMatches(pattern, path, { ignoreCase: false }))
     throw new UsageError(`'${path}' is not an allowed repository path on this master`);
   const resolved = new URL(path, base.endsWith('/') ? base : `${base}/`);
   const root = new URL(base.endsWith('/') ? base : `${base}/`);

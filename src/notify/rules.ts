@@ -1,4 +1,5 @@
 import type { NotifyEvent, NotifyRule } from '../config/schema.js';
+import { patternMatches } from '../config/pattern.js';
 import { onBranch } from '../state/branches.js';
 
 /** What a rule is matched against. */
@@ -22,7 +23,7 @@ export function destinationsFor(rules: readonly NotifyRule[], subject: NotifySub
     if (rule.masters && !rule.masters.includes(subject.master)) continue;
     if (rule.branches && !rule.branches.some((b) => onBranch(subject.builderName, subject.tags, b))) continue;
     if (rule.tags && !rule.tags.some((t) => subject.tags.includes(t))) continue;
-    if (rule.builders && !new RegExp(rule.builders, 'i').test(subject.builderName)) continue;
+    if (rule.builders && !patternMatches(rule.builders, subject.builderName)) continue;
     if (!out.includes(rule.to)) out.push(rule.to);
   }
   return out;

@@ -1,3 +1,4 @@
+import { patternMatches } from '../config/pattern.js';
 import type { RegrtestAnalysis, TestOutcome } from '../logs/regrtest.js';
 import type { Db } from './db.js';
 
@@ -216,16 +217,8 @@ export class TestStore {
   /** The known issues that apply to `test` on `builder`. */
   knownFor(test: string, builder: string): KnownIssue[] {
     return this.knownIssues().filter(
-      (k) => k.test === test && (k.builders === null || safeTest(k.builders, builder)),
+      (k) => k.test === test && (k.builders === null || patternMatches(k.builders, builder)),
     );
-  }
-}
-
-function safeTest(pattern: string, text: string): boolean {
-  try {
-    return new RegExp(pattern, 'i').test(text);
-  } catch {
-    return false;
   }
 }
 

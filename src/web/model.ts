@@ -1,3 +1,4 @@
+import { patternMatches } from '../config/pattern.js';
 import { formatDuration } from '../duration.js';
 import type { TestOutcome } from '../logs/regrtest.js';
 
@@ -76,9 +77,5 @@ export function issueUrl(issue: string): string | undefined {
 /** Whether a known issue's builder pattern (a case-insensitive regex, or none) covers `builder`. */
 export function knownCovers(pattern: string | null, builder: string): boolean {
   if (pattern === null) return true;
-  try {
-    return new RegExp(pattern, 'i').test(builder);
-  } catch {
-    return false;
-  }
+  return patternMatches(pattern, builder);
 }

@@ -351,6 +351,40 @@ describe('commands', () => {
     expect((await ask('!notify on bogus'))[0]).toMatch(/^'bogus' is not an event .* Usage: !notify /);
   });
 
+  it('patterns from chat that stall a backtracking engine are accepted and matched in linear time', async () => {
+    // `(.*.*)*!` took 26-37 s against this 16-character name with JavaScript's RegExp.
+    const name = 'AMD64 Ubuntu 3.x';
+    // Each with whether it matches 5,000 a's (case-insensitive, like every builder filter).
+    const evil: Array<[string, boolean]> = [
+      ['(.*.*)*!', false],
+      ['(a+)+$', true],
+      ['(a|aa)+$', true],
+      ['(x+x+)+y', false],
+      ['^(([a-z])+.)+[A-Z]([a-z])+$', true],
+    ];
+    for (const [pattern, matchesAs] of evil) {
+      expect(await ask(`!notify on flaky ${pattern}`)).toEqual([
+        `test will be notified of flaky (builders /${pattern}/).`,
+      ]);
+      expect(destinationsFor(subscriptions.rules(), subject(name, ['3.x'], 'flaky'))).toEqual([]);
+      expect(destinationsFor(subscriptions.rules(), subject('a'.repeat(5000), [], 'flaky'))).toEqual(
+        matchesAs ? ['test'] : [],
+      );
+      expect(await ask(`!known test_os gh-1 ${pattern}`)).toEqual([
+        `test_os is now known as gh-1 on builders matching /${pattern}/.`,
+      ]);
+      expect(tests.knownFor('test_os', `${name} ${'x'.repeat(5000)}`)).toEqual([]);
+      expect(await ask('!unknown test_os')).toHaveLength(1);
+    }
+    expect((await ask('!notify on flaky (?=Debian)'))[0]).toMatch(
+      /^'\(\?=Debian\)' is not a valid regular expression: .*\(lookarounds and backreferences are not supported: patterns use RE2 syntax\)\. Usage: !notify /,
+    );
+    expect((await ask(`!known test_os gh-1 ${'a'.repeat(301)}`))[0]).toMatch(
+      /is not a valid regular expression: the pattern is too long \(301 characters, at most 300\)/,
+    );
+    await ask('!notify off flaky');
+  });
+
   it('!mute, !unmute and !snooze', async () => {
     expect(await ask('!mute 2h', 'test:nobody')).toEqual(["Muting needs the 'operate' permission."]);
     expect((await ask('!mute 30d'))[0]).toMatch(/^test is muted for 1 d \(capped at 1 d\), until .* UTC\./);
