@@ -218,22 +218,26 @@ export class Notifier {
         }
         batch = pending.filter((p) => p.destination === entry.destination && p.event === 'failure');
         for (const b of batch) grouped.add(b.id);
-        // A grouped message names each builder's failing tests itself: their details are not sent.
-        const covered = new Set(batch.length > 1 ? batch.map((b) => `${b.master}:${b.buildid}`) : []);
-        for (const p of pending) {
-          if (
-            p.destination === entry.destination &&
-            p.event === detailsEvent('failure') &&
-            covered.has(`${p.master}:${p.buildid}`)
-          ) {
-            batch.push(p);
-            grouped.add(p.id);
-          }
-        }
       }
       try {
-        const heads = batch.filter((b) => !b.event.endsWith(':details'));
-        message ??= heads.length > 1 ? await this.composeBurst(heads) : await this.compose(entry);
+        if (batch.length > 1) {
+          const burst = await this.composeBurst(batch);
+          message = burst.message;
+          // A grouped message names each builder's failing tests itself: those builders' details
+          // are not sent. A builder whose tests were not known yet keeps its details follow-up,
+          // so a group never carries fewer facts than the single announcements would have.
+          for (const p of pending) {
+            if (
+              p.destination === entry.destination &&
+              p.event === detailsEvent('failure') &&
+              burst.named.has(`${p.master}:${p.buildid}`)
+            ) {
+              batch.push(p);
+              grouped.add(p.id);
+            }
+          }
+        }
+        message ??= await this.compose(entry);
         await this.opts.deliver(entry.destination, message);
         for (const b of batch) {
           this.opts.outbox.markSent(b.id, this.now());
@@ -295,17 +299,29 @@ export class Notifier {
     this.burstTimer.unref();
   }
 
-  /** One message for several builders that turned red in one burst. */
-  private async composeBurst(batch: readonly OutboxEntry[]): Promise<Message> {
+  /**
+   * One message for several builders that turned red in one burst, and the builds (`master:buildid`)
+   * whose failing tests it names.
+   */
+  private async composeBurst(
+    batch: readonly OutboxEntry[],
+  ): Promise<{ message: Message; named: Set<string> }> {
     const parts: BurstPart[] = [];
+    const named = new Set<string>();
     for (const entry of batch) {
       const stored = JSON.parse(entry.message) as Stored;
       const t = stored.transition;
       if (!t) continue;
       const changes = await this.changesOf(t).catch(() => [] as ChangeSummary[]);
-      const tests = this.opts.tests
-        ? await withTimeout(this.opts.tests(t), TEST_WAIT_MS).catch(() => undefined)
-        : undefined;
+      // Answered (even "nothing to say") versus not known yet (timed out, or the lookup failed).
+      const answer = this.opts.tests
+        ? await withTimeout(
+            this.opts.tests(t).then((facts) => ({ facts })),
+            TEST_WAIT_MS,
+          ).catch(() => undefined)
+        : { facts: undefined };
+      if (answer) named.add(`${t.master}:${t.build.buildid}`);
+      const tests = answer?.facts;
       parts.push({
         transition: t,
         newestRevision: changes[0]?.revision ?? undefined,
@@ -313,7 +329,7 @@ export class Notifier {
         buildUrl: this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
       });
     }
-    return buildBurstAnnouncement(parts, this.opts.showMaster);
+    return { message: buildBurstAnnouncement(parts, this.opts.showMaster), named };
   }
 
   private scheduleRetry(): void {

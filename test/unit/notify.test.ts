@@ -311,6 +311,90 @@ describe('details as a follow-up', () => {
   });
 });
 
+describe('held reds', () => {
+  const facts = (failed: string[]): LogFacts => ({
+    failed: failed.map((name) => ({ name, flakyRecently: 0, known: [] })),
+    flaky: [],
+    envChanged: [],
+    partial: false,
+    logUrl: undefined,
+    flakyDays: 7,
+  });
+
+  for (const details of ['followup', 'inline'] as const) {
+    it(`a red held by the burst window and sent alone carries its failing tests (${details})`, async () => {
+      let now = 1_000_000;
+      const sent: string[] = [];
+      const { finish, notifier, outbox } = core(
+        openDb(':memory:'),
+        async (d, m) => void (d === 'console' && sent.push(text(m))),
+        {
+          details,
+          burstWindowMs: 120_000,
+          now: () => now,
+          tests: async (t) => facts([`test_b${t.builder.builderid}`]),
+        },
+      );
+      for (const id of [1, 2]) finish(build(id, 1, 0, 900), 'history');
+      finish(build(1, 2, 2, 60));
+      await notifier.flush();
+      await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+      now += 5_000;
+      finish(build(2, 2, 2, 50), 'backfill'); // held: 5 s after the last red to the console
+      await notifier.flush();
+      expect(sent.join('\n')).not.toMatch(/PPC64LE/);
+      now += 120_000;
+      await notifier.flush();
+      await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+      await notifier.stop();
+      const ppc = sent.filter((l) => l.startsWith('PPC64LE'));
+      expect(ppc.join(' | ')).toMatch(/PPC64LE RHEL8 3\.x #2 turned red: failed test \(failure\)/);
+      expect(ppc.join(' | ')).toMatch(/Failed: test_b2 \| Had been passing/);
+      expect(ppc).toHaveLength(details === 'followup' ? 2 : 1);
+    });
+  }
+
+  it('a grouped builder whose tests were not known yet keeps its details follow-up', async () => {
+    let now = 1_000_000;
+    const sent: string[] = [];
+    let ppcReads = 0;
+    const { finish, notifier, outbox } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(text(m))),
+      {
+        details: 'followup',
+        burstWindowMs: 120_000,
+        now: () => now,
+        tests: async (t) => {
+          if (t.builder.builderid !== 2) return facts(['test_ssl']);
+          // The first read (for the group) fails: the master is restarting; the next one works.
+          if (ppcReads++ === 0) throw new Error('master restarting');
+          return facts(['test_os']);
+        },
+      },
+    );
+    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+    now += 5_000;
+    finish(build(2, 2, 2, 50));
+    finish(build(3, 2, 2, 40));
+    now += 120_000;
+    await notifier.flush();
+    expect(sent[2]).toMatch(
+      /^2 builders turned red on 3\.x after abcdef1234 \| PPC64LE RHEL8 3\.x #2 http\S+ \| ARM64 macOS 3\.x #2: test_ssl http/,
+    );
+    await notifier.flush();
+    await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+    await notifier.stop();
+    // PPC64LE's details follow (macOS's do not: the group named its failing test).
+    expect(sent.slice(3)).toEqual([
+      expect.stringMatching(/^PPC64LE RHEL8 3\.x #2: 1 failed test \| Failed: test_os/),
+    ]);
+  });
+});
+
 describe('shutdown', () => {
   it('delivers a waiting burst before it stops', async () => {
     let now = 1_000_000;
