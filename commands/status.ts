@@ -1,4 +1,4 @@
-import { dashboardLine, defineCommand } from '../src/chat/command.js';
+import { dashboardLine, defineCommand, unreachableLines } from '../src/chat/command.js';
 import { formatDuration } from '../src/duration.js';
 import { UserError } from '../src/errors.js';
 import { type Line, reply, type Span, type Tone } from '../src/messages/message.js';
@@ -38,8 +38,11 @@ export const status = defineCommand({
       else if (arg.toLowerCase() !== 'all') words.push(arg);
     }
     let pool = ctx.fleet.builders();
-    if (pool.length === 0)
+    if (pool.length === 0) {
+      const down = unreachableLines(ctx);
+      if (down.length > 0) return reply([...down, ['No builders known yet: they load once it answers.']]);
       return reply(['No builders known yet: the bot is still loading them from the master.']);
+    }
     let master: { name: string; url: string } | undefined;
     const masters = ctx.fleet.masters();
     let query = words.join(' ');
@@ -96,6 +99,8 @@ export const status = defineCommand({
       lines.push([`… and ${troubled.length - room} more: ${viewUrl}`]);
     }
     if (dashboard) lines.push(dashboard);
+    // Said last, and never cut: the counts above may be out of date.
+    lines.push(...unreachableLines(ctx, [...new Set(pool.map((b) => b.master))]));
     return reply(lines, {
       title,
       tone: troubled.length > 0 ? 'failure' : 'success',

@@ -1,3 +1,4 @@
+import { MasterHealth } from './state/masters.js';
 import { MasterWatcher } from './buildbot/watcher.js';
 import { Bus, Events } from './bus.js';
 import type { Adapter, AdapterServices, IncomingMessage } from './chat/adapter.js';
@@ -71,6 +72,8 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
   const bus = new Bus();
   const fleet = new Fleet(builds, config.masters);
   const watchers = new Map(config.masters.map((m) => [m.name, new MasterWatcher(m, { bus, meta, log })]));
+  // Before the watchers start: it must hear their first state.
+  const masterHealth = new MasterHealth(config.masters, bus, log);
 
   const testStore = new TestStore(db);
   const analyzer = new Analyzer({
@@ -94,6 +97,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     adapters,
     outboxPending: () => outbox.count('pending'),
     analysisPending: () => reportStore.analysisPending(),
+    links: () => masterHealth.links(),
     ...(config.postgres ? { role: 'leader' as const } : {}),
   });
 
@@ -213,6 +217,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
   let digests = newDigests(config.digest);
   const dispatcher = new Dispatcher({
     commands,
+    masters: masterHealth,
     fleet,
     tests,
     control,

@@ -18,13 +18,29 @@ export const Events = {
 
 export type WatcherStatus = 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped';
 
+/** What a master's watcher is doing; `src/state/masters.ts` turns changes into one line each. */
+export interface WatcherState {
+  master: string;
+  status: WatcherStatus;
+  /** `ws`, `sse` (while connecting or streaming). */
+  transport?: string;
+  /** The full error, for logs and /healthz. */
+  detail?: string;
+  /** Why, in a few words ("DNS lookup failed", "HTTP 503 Service Unavailable"), when down. */
+  reason?: string;
+  /** When down: how long until the next try. */
+  retryInMs?: number;
+  /** Builders known, once loaded. */
+  builders?: number;
+}
+
 export interface BotEvents {
   [Events.BuildersLoaded]: [{ master: string; builders: BuildbotBuilder[] }];
   [Events.BuildFinished]: [{ master: string; build: BuildbotBuild; origin: BuildOrigin; receivedAt: number }];
   /** A finished build seen for the first time, inside the transaction that records it. */
   [Events.BuildRecorded]: [{ master: string; build: BuildRecord; origin: BuildOrigin }];
   [Events.BuilderTransition]: [Transition];
-  [Events.WatcherState]: [{ master: string; status: WatcherStatus; transport?: string; detail?: string }];
+  [Events.WatcherState]: [WatcherState];
   /** A worker connected, disconnected or went missing (live, from the event stream). */
   /** A build's test log was read and what it says stored (the test history changed). */
   [Events.AnalysisStored]: [{ master: string; buildid: number }];

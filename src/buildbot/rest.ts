@@ -199,7 +199,8 @@ export class BuildbotRest {
       }
       if (attempt < this.maxAttempts) {
         const delay = retryAfterMs ?? backoff(this.backoffMs, attempt);
-        this.opts.log.warn(
+        // Debug: a master that stays away is reported once per change of state, not per request.
+        this.opts.log.debug(
           { url, attempt, delayMs: delay, err: lastError.message },
           'request failed, retrying',
         );

@@ -4,6 +4,7 @@ import type { MasterConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { MetaStore } from '../store/meta.js';
 import { RequestBudget } from './budget.js';
+import { masterFailureReason } from './failure.js';
 import { BuildbotRest, backoff, sleep } from './rest.js';
 import type { StreamHandle, StreamOptions } from './stream.js';
 import { openSseStream } from './stream-sse.js';
@@ -14,6 +15,8 @@ import type { BuildbotBuild } from './types.js';
 const CURSOR_SLACK_S = 120;
 const PAGE = 200;
 const MAX_RECONNECT_DELAY_MS = 60_000;
+/** A master that cannot be loaded at all is asked again after 2 s, 4 s … up to every 5 min. */
+const MAX_LOAD_RETRY_MS = 300_000;
 /** A stream that lived this long resets the reconnect back-off. */
 const HEALTHY_STREAM_MS = 60_000;
 
@@ -75,12 +78,13 @@ export class MasterWatcher {
         break;
       } catch (err) {
         if (signal.aborted) return;
-        const delay = backoff(2000, attempt, MAX_RECONNECT_DELAY_MS);
-        this.deps.log.error(
+        const delay = backoff(2000, attempt, MAX_LOAD_RETRY_MS);
+        // Debug only: the operator's line comes from the state change (src/state/masters.ts).
+        this.deps.log.debug(
           { master: this.master.name, err: errorMessage(err), retryInMs: delay },
           'cannot load the master; retrying',
         );
-        this.status('down', undefined, errorMessage(err));
+        this.status('down', undefined, err, delay);
         await sleep(delay, signal).catch(() => undefined);
         if (signal.aborted) return;
       }
@@ -233,7 +237,7 @@ export class MasterWatcher {
           });
           break;
         } catch (err) {
-          this.deps.log.warn(
+          this.deps.log.info(
             { master: this.master.name, transport, err: errorMessage(err) },
             'stream unavailable',
           );
@@ -243,6 +247,10 @@ export class MasterWatcher {
         handle?.close();
         return;
       }
+      const delayAfter = (failed: number) =>
+        this.transports().length === 0
+          ? this.master.poll_interval
+          : backoff(1000, failed, MAX_RECONNECT_DELAY_MS);
       if (handle) {
         this.stream = handle;
         this.status('streaming', handle.transport);
@@ -257,22 +265,23 @@ export class MasterWatcher {
         const reason = await this.waitForEnd(handle);
         this.stream = undefined;
         if (signal.aborted) return;
-        this.deps.log.warn({ master: this.master.name, transport: handle.transport, reason }, 'stream ended');
+        this.deps.log.info({ master: this.master.name, transport: handle.transport, reason }, 'stream ended');
         failures = this.now() - openedAt > HEALTHY_STREAM_MS ? 1 : failures + 1;
       } else {
         // No stream: poll until it is time to try streaming again.
-        this.status('polling');
-        // Polling that fails is no feed at all.
-        await this.backfill('poll').catch((err) => this.status('down', undefined, errorMessage(err)));
-        ready();
         failures += 1;
         if (this.transports().length === 0) failures = 0;
+        const delay = delayAfter(failures);
+        // Polling counts as a feed once a poll worked; polling that fails is no feed at all.
+        await this.backfill('poll').then(
+          () => this.status('polling'),
+          (err: unknown) => this.status('down', undefined, err, delay),
+        );
+        ready();
+        await sleep(delay, signal).catch(() => undefined);
+        continue;
       }
-      const delay =
-        this.transports().length === 0
-          ? this.master.poll_interval
-          : backoff(1000, failures, MAX_RECONNECT_DELAY_MS);
-      await sleep(delay, signal).catch(() => undefined);
+      await sleep(delayAfter(failures), signal).catch(() => undefined);
     }
   }
 
@@ -295,13 +304,16 @@ export class MasterWatcher {
   private status(
     status: 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped',
     transport?: string,
-    detail?: string,
+    err?: unknown,
+    retryInMs?: number,
   ) {
     this.deps.bus.emit(Events.WatcherState, {
       master: this.master.name,
       status,
       ...(transport ? { transport } : {}),
-      ...(detail ? { detail } : {}),
+      ...(err !== undefined ? { detail: errorMessage(err), reason: masterFailureReason(err) } : {}),
+      ...(retryInMs !== undefined ? { retryInMs } : {}),
+      ...(status === 'streaming' || status === 'polling' ? { builders: this.builderIds.size } : {}),
     });
   }
 }

@@ -2,6 +2,7 @@ import type { ControlView } from '../control/service.js';
 import type { TestHistoryView } from '../logs/history.js';
 import type { Line, Message } from '../messages/message.js';
 import type { FleetView } from '../state/fleet.js';
+import { type MastersView, unreachableNote } from '../state/masters.js';
 import type { MuteView } from '../notify/mute.js';
 import type { SubscriptionsView } from '../notify/subscriptions.js';
 import type { WorkersView } from '../workers/monitor.js';
@@ -37,6 +38,8 @@ export interface CommandViews {
   workers?: WorkersView;
   /** Digests of the stored history (`!report`). */
   reports?: ReportsView;
+  /** The bot's link to each master (following, or unreachable since when and why). */
+  masters?: MastersView;
   /** Links to the web dashboard's pages; absent unless `http.public_url` is configured. */
   dashboard?: DashboardLinks;
 }
@@ -97,4 +100,16 @@ export function defineCommand(command: Command): Command {
 /** The last line of a reply that has a dashboard page: `Dashboard: <url>`. */
 export function dashboardLine(url: string): Line {
   return ['Dashboard: ', { text: url, href: url }];
+}
+
+/**
+ * A line per master the bot cannot reach now ("cpython has been unreachable since 14:02 UTC
+ * (12 min): DNS lookup failed"), for replies built from the bot's state: what they show may be
+ * out of date. Only the masters named, when given.
+ */
+export function unreachableLines(ctx: Pick<CommandContext, 'masters'>, only?: readonly string[]): Line[] {
+  const now = Date.now();
+  return (ctx.masters?.links() ?? [])
+    .filter((l) => l.state === 'unreachable' && (!only || only.includes(l.master)))
+    .map((l) => [{ text: unreachableNote(l, now), tone: 'warnings' }]);
 }

@@ -101,6 +101,7 @@ export class Dispatcher {
       ...(this.opts.subscriptions ? { subscriptions: this.opts.subscriptions } : {}),
       ...(this.opts.mutes ? { mutes: this.opts.mutes } : {}),
       ...(this.opts.workers ? { workers: this.opts.workers } : {}),
+      ...(this.opts.masters ? { masters: this.opts.masters } : {}),
       ...(this.opts.reports ? { reports: this.opts.reports } : {}),
       ...(this.opts.dashboard ? { dashboard: this.opts.dashboard } : {}),
       commands: this.opts.commands,

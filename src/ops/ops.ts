@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RequestBudget } from '../buildbot/budget.js';
 import { type Bus, Events, type WatcherStatus } from '../bus.js';
 import type { Adapter } from '../chat/adapter.js';
+import type { MasterLink } from '../state/masters.js';
 import { type Counter, Registry } from './metrics.js';
 
 /** What the operations view reads: the bus, each master's request budget, adapters, queue sizes. */
@@ -13,13 +14,26 @@ export interface OpsSources {
   adapters: readonly Adapter[];
   outboxPending(): number;
   analysisPending(): number;
+  /** Each master's link as the operator sees it (since when, why): src/state/masters.ts. */
+  links?: () => MasterLink[];
   /** With two replicas on PostgreSQL: this process leads (a standby runs no bot, see src/replica/). */
   role?: 'leader';
 }
 
 export interface Health {
   ok: boolean;
-  masters: Record<string, { status: WatcherStatus | 'starting'; transport?: string; detail?: string }>;
+  masters: Record<
+    string,
+    {
+      status: WatcherStatus | 'starting';
+      transport?: string;
+      detail?: string;
+      /** Why it is not followed, in a few words, and since when (ISO time). */
+      reason?: string;
+      since?: string;
+      nextTry?: string;
+    }
+  >;
   adapters: Record<string, { connected: boolean }>;
   /** What is not up, one sentence each (empty when ok). */
   problems: string[];
@@ -67,6 +81,10 @@ export class Ops {
     );
     const up = r.gauge('bbwatch_master_up', "1 while the master's event stream is open or polling works.");
     const adapterUp = r.gauge('bbwatch_adapter_connected', '1 while the chat adapter is connected.');
+    const downFor = r.gauge(
+      'bbwatch_master_unreachable_seconds',
+      'How long the master has been unreachable (0 while it is followed).',
+    );
     if (src.role) {
       r.gauge('bbwatch_leader', '1 while this process leads (holds the PostgreSQL leader lock).').set({}, 1);
     }
@@ -115,6 +133,11 @@ export class Ops {
         transport.set({ master: m.name, transport: feed }, 1);
         up.set({ master: m.name }, UP.has(s?.status ?? '') ? 1 : 0);
       }
+      downFor.reset();
+      for (const l of src.links?.() ?? []) {
+        const seconds = l.state === 'unreachable' ? Math.round((Date.now() - l.since) / 1000) : 0;
+        downFor.set({ master: l.master }, seconds);
+      }
       adapterUp.reset();
       for (const a of src.adapters) adapterUp.set({ platform: a.platform }, isConnected(a) ? 1 : 0);
     });
@@ -128,11 +151,23 @@ export class Ops {
   health(): Health {
     const problems: string[] = [];
     const masters: Health['masters'] = {};
+    const links = new Map((this.src.links?.() ?? []).map((l) => [l.master, l]));
     for (const m of this.src.masters) {
       const s = this.state.get(m.name) ?? { status: 'starting' as const };
-      masters[m.name] = s;
-      if (!UP.has(s.status))
-        problems.push(`master ${m.name} is ${s.status}${s.detail ? `: ${s.detail}` : ''}`);
+      const link = links.get(m.name);
+      const down = link?.state === 'unreachable';
+      masters[m.name] = {
+        ...s,
+        ...(down && link.reason ? { reason: link.reason } : {}),
+        ...(link ? { since: new Date(link.since).toISOString() } : {}),
+        ...(down && link.nextTryAt ? { nextTry: new Date(link.nextTryAt).toISOString() } : {}),
+      };
+      if (UP.has(s.status)) continue;
+      if (down)
+        problems.push(
+          `master ${m.name} has been unreachable since ${new Date(link.since).toISOString()}: ${link.reason ?? s.detail ?? 'unknown error'}`,
+        );
+      else problems.push(`master ${m.name} is ${s.status}${s.detail ? `: ${s.detail}` : ''}`);
     }
     const adapters: Health['adapters'] = {};
     for (const a of this.src.adapters) {

@@ -77,8 +77,28 @@ describe('masters that misbehave', () => {
     });
     const failure = await bot.waitForLog('cannot load the master; retrying');
     expect(String(failure.err)).toContain('could not be reached: ECONNREFUSED');
+    // The operator hears it once, in words, with the next try; not once per attempt.
+    const said = new RegExp(
+      `^lab: cannot reach http://127\\.0\\.0\\.1:${port}/ \\(connection refused\\); retrying, next try in \\d+ s$`,
+    );
+    const line = await bot.until('the unreachable line', () =>
+      bot.logs.find((l) => said.test(String(l.msg))),
+    );
+    expect(line.level).toBe(40); // warn
+    await bot.until('three attempts', () =>
+      bot.logs.filter((l) => l.msg === 'cannot load the master; retrying').length >= 3 ? true : undefined,
+    );
+    expect(bot.logs.filter((l) => /cannot reach/.test(String(l.msg)))).toHaveLength(1);
+    // Each retry waits longer: 2 s, 4 s, 8 s … (with jitter, at least half of that).
+    const delays = bot.logs
+      .filter((l) => l.msg === 'cannot load the master; retrying')
+      .map((l) => Number(l.retryInMs));
+    expect(delays[2]).toBeGreaterThanOrEqual(4000);
+    // Per-request retries are debug lines, not warnings.
+    expect(bot.logs.filter((l) => Number(l.level) >= 40 && l !== line)).toEqual([]);
     bot.send('!status');
-    await bot.waitForLine(/^No builders known yet: the bot is still loading them from the master\.$/);
+    await bot.waitForLine(/^lab has been unreachable since \d\d:\d\d UTC \(\d+ s\): connection refused$/);
+    await bot.waitForLine(/^No builders known yet: they load once it answers\.$/);
     expect(await bot.stop()).toBe(0);
   });
 
@@ -88,9 +108,57 @@ describe('masters that misbehave', () => {
     expect(String(failure.err)).toBe(
       `${garbageUrl}api/v2/builders answered with something that is not JSON ("<h1>Welcome to nginx!</h1>")`,
     );
+    await bot.until('the unreachable line', () =>
+      bot.logs.find((l) =>
+        String(l.msg).startsWith(
+          `lab: cannot reach ${garbageUrl} (not Buildbot's API); retrying, next try in `,
+        ),
+      ),
+    );
     bot.send('!help');
     await bot.waitForLine(/^bbwatch commands:$/);
     expect(await bot.stop()).toBe(0);
     expect(bot.stderrText.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('says what a master answering 500 says, in /healthz and !status too', async () => {
+    const broken = createServer((_req, res) =>
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error": "database is locked"}'),
+    );
+    await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/`;
+    try {
+      const bot = await startBot(
+        writeConfig(labConfig(url, 'auto', 'http:\n  listen: 127.0.0.1\n  port: 0\n')),
+        { waitReady: false },
+      );
+      const listening = await bot.waitForLog('http listening');
+      await bot.until('the unreachable line', () =>
+        bot.logs.find((l) =>
+          String(l.msg).startsWith(
+            `lab: cannot reach ${url} (HTTP 500 Internal Server Error: database is locked); retrying, next try in `,
+          ),
+        ),
+      );
+      const res = await fetch(`http://127.0.0.1:${String(listening.port)}/healthz`);
+      expect(res.status).toBe(503);
+      const health = (await res.json()) as { problems: string[]; masters: Record<string, unknown> };
+      expect(health.problems).toEqual([
+        expect.stringMatching(
+          /^master lab has been unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z: HTTP 500 Internal Server Error: database is locked$/,
+        ),
+      ]);
+      expect(health.masters.lab).toMatchObject({
+        status: 'down',
+        reason: 'HTTP 500 Internal Server Error: database is locked',
+      });
+      bot.send('!status');
+      await bot.waitForLine(
+        /^lab has been unreachable since .*: HTTP 500 Internal Server Error: database is locked$/,
+      );
+      expect(await bot.stop()).toBe(0);
+    } finally {
+      await new Promise<void>((r) => broken.close(() => r()));
+    }
   });
 });

@@ -157,7 +157,22 @@ describe('operations endpoint and digests', () => {
     });
     const body = JSON.parse(down.body) as { status: string; problems: string[] };
     expect(body.status).toBe('unavailable');
-    expect(body.problems.join('\n')).toMatch(/^master lab is (connecting|down)/);
+    expect(body.problems.join('\n')).toMatch(/^master lab (is connecting|has been unreachable since)/);
+    // The operator's lines: the outage once (per reason), in words, then the return.
+    const outage = await bot.until('the unreachable line', () =>
+      bot.logs.find((l) =>
+        /^lab: cannot reach http:\/\/127\.0\.0\.1:\d+\/ \(.+\); retrying/.test(String(l.msg)),
+      ),
+    );
+    expect(outage.level).toBe(40);
+    const downNow = await eventually('healthz says why', async () => {
+      const h = JSON.parse((await get('/healthz')).body) as { problems: string[] };
+      return h.problems.find((p) => p.startsWith('master lab has been unreachable since'));
+    });
+    expect(downNow).toMatch(/: connection (refused|reset|closed by the server)$/);
+    expect(
+      sampleValue(await metrics(), 'bbwatch_master_unreachable_seconds', { master: 'lab' }),
+    ).toBeGreaterThanOrEqual(0);
     await lab.startMaster();
     await eventually(
       'healthz 200 again',
@@ -167,6 +182,19 @@ describe('operations endpoint and digests', () => {
     expect(
       sampleValue(await metrics(), 'bbwatch_stream_reconnects_total', { master: 'lab' }),
     ).toBeGreaterThanOrEqual(1);
+    await bot.until('the return line', () =>
+      bot.logs.find((l) =>
+        /^lab: connected again after .+, \d+ builders?, following (over WebSocket|by polling)$/.test(
+          String(l.msg),
+        ),
+      ),
+    );
+    expect(sampleValue(await metrics(), 'bbwatch_master_unreachable_seconds', { master: 'lab' })).toBe(0);
+    const said = bot.logs
+      .filter((l) => /^lab: (cannot reach|connected)/.test(String(l.msg)))
+      .map((l) => String(l.msg));
+    // No line says the same thing twice in a row.
+    expect(said.filter((m, i) => i > 0 && m === said[i - 1])).toEqual([]);
   }, 120_000);
 
   it('sends the scheduled digest to its destination', async () => {
