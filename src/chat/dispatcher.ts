@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { BbwatchError, PermissionError, UsageError } from '../errors.js';
+import { BbwatchError, HttpError, MasterError, PermissionError, UsageError } from '../errors.js';
 import { type Message, reply } from '../messages/message.js';
 import type { FleetView } from '../state/fleet.js';
 import type { IncomingMessage } from './adapter.js';
-import type { Command, CommandContext, CommandViews } from './command.js';
+import { type Command, type CommandContext, type CommandViews, unreachableLines } from './command.js';
 import { isAllowed, type Permission, type PermissionGrants } from './permissions.js';
 import { tokenize } from './tokenize.js';
 
@@ -116,6 +116,17 @@ export class Dispatcher {
       }
       if (err instanceof PermissionError) return reply([err.message], { private: true });
       if (err instanceof BbwatchError && err.forUser) return reply([err.message]);
+      if (err instanceof MasterError || err instanceof HttpError) {
+        // The master did not answer as needed: say so plainly, and since when when it is away.
+        this.opts.log.warn({ command: command.name, args, err: err.message }, 'command needed the master');
+        const down = unreachableLines(ctx);
+        const ask = `${this.prefix}${command.name}`;
+        return reply(
+          down.length > 0
+            ? [...down, [`${ask} needs the master: try again once it answers.`]]
+            : [`Sorry, ${ask} could not get an answer from the master; the details are in the bot's log.`],
+        );
+      }
       this.opts.log.error(
         { command: command.name, args, err: err instanceof Error ? err.stack : String(err) },
         'command failed',

@@ -4,7 +4,8 @@ import type { IncomingMessage } from '../../src/chat/adapter.js';
 import { defineCommand } from '../../src/chat/command.js';
 import { Dispatcher } from '../../src/chat/dispatcher.js';
 import { tokenize } from '../../src/chat/tokenize.js';
-import { UserError } from '../../src/errors.js';
+import { MasterError, UserError } from '../../src/errors.js';
+import type { MasterLink } from '../../src/state/masters.js';
 import { lineText, type Message, reply } from '../../src/messages/message.js';
 import { fleetWith, historyWith, controlWith, silentLog } from '../support/fleet.js';
 import { openDb } from '../../src/store/db.js';
@@ -95,6 +96,43 @@ describe('dispatcher', () => {
     const answer = text(await dispatcher.handle(message('!boom'), 10));
     expect(answer).toBe("Sorry, !boom failed; the details are in the bot's log.");
     expect(answer).not.toContain('passwd');
+  });
+
+  it('a command that needed the master says so, and since when the master is away', async () => {
+    const askMaster = defineCommand({
+      name: 'askmaster',
+      summary: 'needs the master',
+      usage: '',
+      permission: 'read',
+      run() {
+        throw new MasterError('http://127.0.0.1:9/api/v2/workers could not be reached: ECONNREFUSED');
+      },
+    });
+    const since = Date.now() - 5 * 60_000;
+    const links: MasterLink[] = [];
+    const withMasters = new Dispatcher({
+      commands: [askMaster],
+      fleet: emptyFleet,
+      tests: historyWith(emptyDb, emptyFleet).tests,
+      control: controlWith(emptyDb, emptyFleet),
+      masters: { links: () => links },
+      grants: { operate: [], force: [] },
+      log: silentLog,
+    });
+    expect(text(await withMasters.handle(message('!askmaster'), 10))).toBe(
+      "Sorry, !askmaster could not get an answer from the master; the details are in the bot's log.",
+    );
+    links.push({
+      master: 'lab',
+      url: 'http://127.0.0.1:9/',
+      state: 'unreachable',
+      since,
+      reason: 'connection refused',
+      everFollowed: true,
+    });
+    expect(text(await withMasters.handle(message('!askmaster'), 10))).toBe(
+      `lab has been unreachable since ${new Date(since).toISOString().slice(11, 16)} UTC (5 min): connection refused\n!askmaster needs the master: try again once it answers.`,
+    );
   });
 
   it('checks permissions by identity, never by name', async () => {
