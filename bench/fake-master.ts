@@ -88,6 +88,8 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
         const results = number % 2 === 1 ? 2 : 0;
         if (results === 2) reds++;
         const b = build(nextBuildId++, builderid, number, results, now());
+        // Like a real master, a finished build is also in REST's answers from now on (back-fill).
+        history.push(b);
         const frame = `event: event\ndata: ${JSON.stringify({ key: ['builders', String(builderid), 'builds', String(number), 'finished'], message: b })}\n\n`;
         sentAt.set(`${builderid}:${number}`, Date.now());
         for (const s of streams) s.write(frame);

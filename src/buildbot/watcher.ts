@@ -17,6 +17,8 @@ const PAGE = 200;
 const MAX_RECONNECT_DELAY_MS = 60_000;
 /** A master that cannot be loaded at all is asked again after 2 s, 4 s … up to every 5 min. */
 const MAX_LOAD_RETRY_MS = 300_000;
+/** After a live event could not be processed, a back-fill this much later brings it again. */
+const CATCH_UP_MS = 2000;
 /** A stream that lived this long resets the reconnect back-off. */
 const HEALTHY_STREAM_MS = 60_000;
 
@@ -47,6 +49,8 @@ export class MasterWatcher {
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private loop: Promise<void> | undefined;
+  /** A back-fill planned after a live event failed (one at a time). */
+  private catchUp: NodeJS.Timeout | undefined;
 
   constructor(
     readonly master: MasterConfig,
@@ -97,6 +101,7 @@ export class MasterWatcher {
 
   async stop(): Promise<void> {
     this.abort.abort(new Error('stopped'));
+    clearTimeout(this.catchUp);
     this.stream?.close();
     await this.loop?.catch(() => undefined);
     await this.chain;
@@ -162,13 +167,37 @@ export class MasterWatcher {
     }
     if (!this.builderIds.has(build.builderid)) {
       // A builder added since start: learn its name first, then process in order.
-      void this.serialized(async () => {
+      // A failure is logged by `serialized`; the next back-fill brings the build again.
+      this.serialized(async () => {
         await this.refreshBuilders(false);
         this.emitAll([build], 'stream');
-      });
+      }).catch(() => undefined);
       return;
     }
     this.emitAll([build], 'stream');
+  }
+
+  /**
+   * Runs a stream handler's work so that nothing it throws (a store that lost its database, a
+   * listener's bug) escapes into the stream's socket callbacks, where it would end the process.
+   * The build is not lost: the cursor only moves past builds that were processed, so a back-fill
+   * soon after brings it again.
+   */
+  private guarded(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.deps.log.error(
+        { master: this.master.name, err: errorMessage(err) },
+        'a live event could not be processed; back-filling to catch up',
+      );
+      if (this.abort.signal.aborted || this.catchUp) return;
+      this.catchUp = setTimeout(() => {
+        this.catchUp = undefined;
+        this.backfill('backfill').catch(() => undefined);
+      }, CATCH_UP_MS);
+      this.catchUp.unref();
+    }
   }
 
   private emitAll(builds: readonly BuildbotBuild[], origin: BuildOrigin): void {
@@ -231,8 +260,11 @@ export class MasterWatcher {
             baseUrl: this.master.url,
             connectTimeoutMs: this.master.timeout,
             silenceLimitMs: this.master.stream_silence,
-            onBuild: (b) => this.onLiveBuild(b),
-            onWorker: (w) => this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),
+            onBuild: (b) => this.guarded(() => this.onLiveBuild(b)),
+            onWorker: (w) =>
+              this.guarded(() =>
+                this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),
+              ),
             log: this.deps.log,
           });
           break;

@@ -152,7 +152,14 @@ export class Notifier {
       try {
         do {
           this.again = false;
-          await this.deliverPending();
+          try {
+            await this.deliverPending();
+          } catch (err) {
+            // The outbox could not be read or written (a store that is away): nothing was lost,
+            // the entries stay pending; try again on the retry schedule, not at some later event.
+            this.opts.log.warn({ err: errorMessage(err) }, 'delivery pass failed; retrying');
+            this.scheduleRetry();
+          }
         } while (this.again && !this.stopped);
       } finally {
         // Cleared in the same tick as the last check of `again`: a flush asked for after that

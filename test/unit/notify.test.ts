@@ -395,6 +395,33 @@ describe('held reds', () => {
   });
 });
 
+describe('a store that fails', () => {
+  it('an outbox that cannot be read delays delivery to the next retry, not to some later event', async () => {
+    vi.useFakeTimers();
+    try {
+      const sent: string[] = [];
+      const { finish, notifier, outbox } = core(openDb(':memory:'), async (d, m) => {
+        if (d === 'console') sent.push(lineText(m.title ?? []));
+      });
+      const pending = outbox.pending.bind(outbox);
+      let failures = 1;
+      outbox.pending = () => {
+        if (failures-- > 0) throw new Error('SQLITE_IOERR: disk I/O error');
+        return pending();
+      };
+      for (const id of [1, 2]) finish(build(id, 1, 0, 900), 'history');
+      finish(build(1, 2, 2, 60));
+      await notifier.flush(); // resolves: the failure is handled, not thrown at the caller
+      expect(sent).toEqual([]);
+      await vi.advanceTimersByTimeAsync(2_100);
+      expect(sent).toEqual(['AMD64 Debian root 3.x #2 turned red: failed test (failure)']);
+      await notifier.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('delivers a waiting burst before it stops', async () => {
     let now = 1_000_000;

@@ -1,0 +1,47 @@
+/**
+ * The watcher against a small synthetic master (bench/fake-master.ts): what a stream handler
+ * throws never reaches the socket's callbacks (it would end the process), and the build it was
+ * processing is brought again by a back-fill.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type FakeMaster, startFakeMaster } from '../../bench/fake-master.js';
+import { MasterWatcher } from '../../src/buildbot/watcher.js';
+import { Bus, Events } from '../../src/bus.js';
+import { parseConfig } from '../../src/config/load.js';
+import { openDb } from '../../src/store/db.js';
+import { MetaStore } from '../../src/store/meta.js';
+import { silentLog } from '../support/fleet.js';
+
+let master: FakeMaster;
+beforeAll(async () => {
+  master = await startFakeMaster(2);
+});
+afterAll(() => master.close());
+
+describe('watcher', () => {
+  it('survives a listener that throws on a live build, and brings the build again', async () => {
+    const bus = new Bus();
+    const config = parseConfig(`masters:\n  - name: fake\n    url: ${master.url}\n    stream: sse\n`, 'test');
+    const [m] = config.masters;
+    if (!m) throw new Error('no master');
+    let failNext = 0;
+    const processed: Array<[number, string]> = [];
+    // The history is 2 builds a builder; the replayed build is the first after it.
+    const replayed = 5;
+    bus.on(Events.BuildFinished, (e) => {
+      if (e.build.buildid !== replayed) return;
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('Connection terminated unexpectedly'); // what pg says when the database goes
+      }
+      processed.push([e.build.buildid, e.origin]);
+    });
+    const watcher = new MasterWatcher(m, { bus, meta: new MetaStore(openDb(':memory:')), log: silentLog });
+    await watcher.start();
+    failNext = 1;
+    await master.replay(1, 100);
+    await vi.waitFor(() => expect(processed).toHaveLength(1), { timeout: 15_000, interval: 100 });
+    expect(processed).toEqual([[replayed, 'backfill']]);
+    await watcher.stop();
+  }, 30_000);
+});
