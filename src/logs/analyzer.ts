@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type BuildOrigin, type Bus, Events } from '../bus.js';
+import { readFailureEvidence } from '../buildbot/failing-step.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
 import { errorMessage } from '../errors.js';
 import { builderBranch } from '../state/branches.js';
@@ -8,7 +9,8 @@ import { previousVerdict } from '../state/transitions.js';
 import type { BuildRecord } from '../store/builds.js';
 import type { StoredAnalysis, TestStore } from '../store/tests.js';
 import { testEvents } from './events.js';
-import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+import { classifyFailure } from './failure-kind.js';
+import { analyzeBuildLog, type BuildLogAnalysis, type LogSource, NoTestLogError } from './reader.js';
 
 export interface AnalyzerOptions {
   store: TestStore;
@@ -21,8 +23,13 @@ export interface AnalyzerOptions {
   now?: () => number;
 }
 
-/** Results whose test log says something: orange (maybe flaky) and red. */
-const WORTH_READING = new Set([1, 2]);
+/** Results worth reading: orange (maybe flaky) and red for their test log, red and purple for why they failed. */
+const WORTH_READING = new Set([1, 2, 4]);
+/**
+ * Results whose failure is classified from the build's steps (src/logs/failure-kind.ts): red and
+ * purple; and RETRY, the result of a build whose worker went away, when `!why` asks about one.
+ */
+const CLASSIFIED: ReadonlySet<number | null> = new Set([2, 4, 5]);
 const MAX_ATTEMPTS = 3;
 const RETRY_MS = 30_000;
 
@@ -159,30 +166,55 @@ export class Analyzer {
   ): Promise<void> {
     const source = this.opts.masters.get(master);
     if (!source) throw new Error(`unknown master ${master}`);
-    const result = await analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks });
-    const builder = this.opts.fleet.builder(master, build.builderid);
     const record = this.opts.fleet.recent(master, build.builderid).find((b) => b.buildid === build.buildid);
+    // Why it failed: the steps and the end of the failing one's log (known already when re-read for tracebacks).
+    let cause = this.opts.store.get(master, build.buildid)?.cause;
+    const evidence =
+      !cause && record && CLASSIFIED.has(record.results)
+        ? await readFailureEvidence(source.rest, build)
+        : undefined;
+    // The test log, unless the build never got to its test step (a compile failure).
+    let result: BuildLogAnalysis | undefined;
+    if (!evidence || evidence.steps.some((s) => s.name === source.logs.step)) {
+      try {
+        result = await analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks });
+      } catch (err) {
+        if (!(err instanceof NoTestLogError) || !(evidence || cause)) throw err;
+      }
+    }
+    if (evidence && record) {
+      cause = classifyFailure({
+        build: { results: record.results, stateString: record.stateString },
+        evidence,
+        testStep: source.logs.step,
+        ...(result ? { running: result.analysis.running } : {}),
+      });
+    }
+    if (!result && !cause) throw new NoTestLogError(`this build has no step '${source.logs.step}'`);
+    const builder = this.opts.fleet.builder(master, build.builderid);
     this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
-      result.analysis,
-      result.logUrl,
+      result?.analysis,
+      result?.logUrl ?? cause?.logUrl,
       {
         name: builder?.name ?? `builder ${build.builderid}`,
         branch: builder ? (builderBranch(builder.name, builder.tags) ?? null) : null,
       },
       record?.completeAt ?? Math.floor(this.now() / 1000),
       this.now(),
+      cause,
     );
     this.opts.bus.emit(Events.AnalysisStored, { master, buildid: build.buildid });
     this.opts.log.info(
       {
         master,
         buildid: build.buildid,
-        result: result.analysis.result,
-        failed: result.analysis.failed,
-        flaky: result.analysis.flaky,
-        linesRead: result.linesRead,
-        totalLines: result.totalLines,
+        result: result?.analysis.result,
+        failed: result?.analysis.failed,
+        flaky: result?.analysis.flaky,
+        cause: cause?.kind,
+        linesRead: result?.linesRead,
+        totalLines: result?.totalLines,
       },
       'log analysed',
     );
