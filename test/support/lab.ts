@@ -31,7 +31,8 @@ export { Results } from '../../src/buildbot/types.js';
  * `failtail:N` → 2 with N lines after regrtest's summary, `slow:S` → 0 after S seconds (a line every
  * 5 s), `hang` → 2 (a test never returns; Buildbot kills the step after LAB_SILENCE_TIMEOUT s without
  * output, default 20), `compile` → 2 (the compile step fails with a C compiler error, no test step),
- * `disk` → 2 (the compile step runs out of disk space). See test/support/lab/README.md.
+ * `disk` → 2 (the compile step runs out of disk space), `checkout` → 2 (the git step cannot clone).
+ * See test/support/lab/README.md.
  */
 export type Scenario =
   | 'pass'
@@ -42,6 +43,7 @@ export type Scenario =
   | 'hang'
   | 'compile'
   | 'disk'
+  | 'checkout'
   | `big:${number}`
   | `failtail:${number}`
   | `slow:${number}`;
