@@ -28,8 +28,13 @@ beforeAll(async () => {
   });
   for (const b of [A, B]) await lab.runBuild(b, 'pass'); // history, imported silently
   const config = labConfig(lab.url, 'ws');
+  // The inline bot may also force builds (its follow-ups say what broke too).
+  const forcing = `${config.replace(
+    '    poll_interval: 2s\n',
+    '    poll_interval: 2s\n    auth: { username: bot, password: "botpass" }\n',
+  )}permissions:\n  force: [console]\n`;
   [inline, followup] = await Promise.all([
-    startBot(writeConfig(config)),
+    startBot(writeConfig(forcing)),
     startBot(writeConfig(config.replace(/ {2}details: inline.*\n/, ''))),
   ]);
 });
@@ -122,6 +127,19 @@ describe('failures that are not test failures', () => {
         `^\\d\\d:\\d\\d:\\d\\d ${A} #${purple.number} stopped with an exception: exception in test: builtins\\.RuntimeError: lab scenario 'exception': the test step raised on the master$`,
       ),
     );
+  });
+
+  it("a forced build's follow-up says what broke", async () => {
+    await lab.setScenario('compile', B);
+    const from = inline.stdout.length;
+    inline.send(`!force ${B}`);
+    const done = await inline.waitForLine(
+      new RegExp(`^console: ${B} #\\d+ finished: red \\(failed compile \\(failure\\)\\)$`),
+      from,
+      60_000,
+    );
+    const next = inline.stdout[inline.stdout.indexOf(done) + 1]?.text;
+    expect(next).toBe(`  failed compile: ${COMPILE_ERROR}`);
   });
 
   it('a test failure still says what it said before', async () => {
