@@ -95,7 +95,10 @@ export class FollowUps {
     const tone = toneOf(build.results);
     const lines: Line[] = [];
     if (build.results === 1 || build.results === 2 || build.results === 4) {
-      const stored = await this.opts.tests.analysis(f.master, build, false).catch(() => undefined);
+      // The bot may not have recorded the build yet: say how it ended.
+      const stored = await this.opts.tests
+        .analysis(f.master, { ...build, stateString: build.state_string }, false)
+        .catch(() => undefined);
       const analysis = stored?.analysis;
       // A failure that is not a test failure says what broke ("failed compile: ...").
       const said = stored?.cause ? causeHeadline(stored.cause) : undefined;

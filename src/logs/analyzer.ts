@@ -10,7 +10,19 @@ import type { BuildRecord } from '../store/builds.js';
 import type { StoredAnalysis, TestStore } from '../store/tests.js';
 import { testEvents } from './events.js';
 import { classifyFailure } from './failure-kind.js';
-import { analyzeBuildLog, type BuildLogAnalysis, type LogSource, NoTestLogError } from './reader.js';
+import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+
+/**
+ * A build to analyse: which one, and how it ended when the caller knows (a follow-up that saw it
+ * finish before the bot recorded it); otherwise the bot's own record says.
+ */
+export interface BuildToRead {
+  buildid: number;
+  builderid: number;
+  number: number;
+  results?: number | null;
+  stateString?: string;
+}
 
 export interface AnalyzerOptions {
   store: TestStore;
@@ -94,7 +106,7 @@ export class Analyzer {
    */
   async analysisOf(
     master: string,
-    build: { buildid: number; builderid: number; number: number },
+    build: BuildToRead,
     wantTracebacks = false,
   ): Promise<StoredAnalysis | undefined> {
     const stored = this.opts.store.get(master, build.buildid);
@@ -117,7 +129,7 @@ export class Analyzer {
 
   private analyseNow(
     master: string,
-    build: { buildid: number; builderid: number; number: number },
+    build: BuildToRead,
     wantTracebacks: boolean,
   ): Promise<StoredAnalysis | undefined> {
     const key = `${master}:${build.buildid}${wantTracebacks ? ':tb' : ''}`;
@@ -159,38 +171,38 @@ export class Analyzer {
     return true;
   }
 
-  private async read(
-    master: string,
-    build: { buildid: number; builderid: number; number: number },
-    wantTracebacks: boolean,
-  ): Promise<void> {
+  private async read(master: string, build: BuildToRead, wantTracebacks: boolean): Promise<void> {
     const source = this.opts.masters.get(master);
     if (!source) throw new Error(`unknown master ${master}`);
     const record = this.opts.fleet.recent(master, build.builderid).find((b) => b.buildid === build.buildid);
-    // Why it failed: the steps and the end of the failing one's log (known already when re-read for tracebacks).
+    const ended =
+      record ??
+      (build.results !== undefined
+        ? { results: build.results, stateString: build.stateString ?? '' }
+        : undefined);
+    // Why it failed (the steps and the end of the failing one's log; known already when the log is
+    // read again for tracebacks), and the test log, side by side: a build that never got to its
+    // test step (a compile failure) has none, which costs one request.
     let cause = this.opts.store.get(master, build.buildid)?.cause;
-    const evidence =
-      !cause && record && CLASSIFIED.has(record.results)
-        ? await readFailureEvidence(source.rest, build)
-        : undefined;
-    // The test log, unless the build never got to its test step (a compile failure).
-    let result: BuildLogAnalysis | undefined;
-    if (!evidence || evidence.steps.some((s) => s.name === source.logs.step)) {
-      try {
-        result = await analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks });
-      } catch (err) {
-        if (!(err instanceof NoTestLogError) || !(evidence || cause)) throw err;
-      }
-    }
-    if (evidence && record) {
+    const [evidence, read] = await Promise.all([
+      !cause && ended && CLASSIFIED.has(ended.results)
+        ? readFailureEvidence(source.rest, build)
+        : Promise.resolve(undefined),
+      analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks }).catch((err: unknown) => {
+        if (err instanceof NoTestLogError) return err;
+        throw err;
+      }),
+    ]);
+    if (read instanceof NoTestLogError && !evidence && !cause) throw read;
+    const result = read instanceof NoTestLogError ? undefined : read;
+    if (evidence && ended) {
       cause = classifyFailure({
-        build: { results: record.results, stateString: record.stateString },
+        build: { results: ended.results, stateString: ended.stateString },
         evidence,
         testStep: source.logs.step,
         ...(result ? { running: result.analysis.running } : {}),
       });
     }
-    if (!result && !cause) throw new NoTestLogError(`this build has no step '${source.logs.step}'`);
     const builder = this.opts.fleet.builder(master, build.builderid);
     this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
