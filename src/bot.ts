@@ -357,29 +357,34 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 /** Days of history behind "flaky N× recently" in announcements. */
 const FLAKY_DAYS = 7;
 
-/** The test-log facts of an announcement: failing and flaky tests with their recent history. */
+/**
+ * The test-log facts of an announcement: failing and flaky tests with their recent history, and
+ * why the build failed when that is known.
+ */
 async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Promise<LogFacts | undefined> {
   const stored = await tests.analysis(t.master, t.build, false);
   const a = stored?.analysis;
-  if (!a) return undefined;
+  const cause = stored?.cause;
+  if (!a && !cause) return undefined;
   const since = Math.floor(Date.now() / 1000) - FLAKY_DAYS * 86_400;
-  const counts = store.flakyCounts([...a.failed, ...a.flaky], since);
+  const counts = store.flakyCounts([...(a?.failed ?? []), ...(a?.flaky ?? [])], since);
   const mention = (name: string) => ({
     name,
     // This build's own flaky outcome is not "recent history".
-    flakyRecently: Math.max(0, (counts.get(name) ?? 0) - (a.flaky.includes(name) ? 1 : 0)),
+    flakyRecently: Math.max(0, (counts.get(name) ?? 0) - (a?.flaky.includes(name) ? 1 : 0)),
     known: tests.knownFor(name, t.builder.name).map((k) => k.issue),
   });
   // Tests without a known issue first: they are the news.
   const byNews = (x: { known: string[] }, y: { known: string[] }) =>
     Number(x.known.length > 0) - Number(y.known.length > 0);
   return {
-    failed: a.failed.map(mention).sort(byNews),
-    flaky: a.flaky.map(mention).sort(byNews),
-    envChanged: a.envChanged,
-    partial: a.partial,
+    failed: (a?.failed ?? []).map(mention).sort(byNews),
+    flaky: (a?.flaky ?? []).map(mention).sort(byNews),
+    envChanged: a?.envChanged ?? [],
+    partial: a?.partial ?? false,
     logUrl: stored?.logUrl,
     flakyDays: FLAKY_DAYS,
+    ...(cause ? { cause } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { HttpError, MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
-import type { BuildbotBuild, BuildbotBuilder, BuildbotChange } from './types.js';
+import type { BuildbotBuild, BuildbotBuilder, BuildbotChange, BuildbotLog, BuildbotStep } from './types.js';
 
 export type Query = Record<string, string | number | boolean | ReadonlyArray<string | number>>;
 
@@ -94,6 +94,16 @@ export class BuildbotRest {
 
   buildChanges(buildid: number, signal?: AbortSignal) {
     return this.list<BuildbotChange>(`builds/${buildid}/changes`, 'changes', {}, signal);
+  }
+
+  /** A build's steps, in order. */
+  buildSteps(buildid: number, signal?: AbortSignal) {
+    return this.list<BuildbotStep>(`builds/${buildid}/steps`, 'steps', { order: 'number' }, signal);
+  }
+
+  /** A step's logs (stdio, and what the step added: warnings, err.text, ...). */
+  stepLogs(stepid: number, signal?: AbortSignal) {
+    return this.list<BuildbotLog>(`steps/${stepid}/logs`, 'logs', {}, signal);
   }
 
   /** Counts requests and bytes, when a caller wants to know what an operation cost. */

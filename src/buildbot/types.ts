@@ -44,6 +44,33 @@ export interface BuildbotBuild {
   properties?: Record<string, [unknown, string]>;
 }
 
+/** A build's step (`/builds/<id>/steps`). */
+export interface BuildbotStep {
+  stepid: number;
+  number: number;
+  name: string;
+  buildid: number;
+  /** null while running; see {@link Results}. */
+  results: number | null;
+  state_string: string;
+  complete: boolean;
+  hidden?: boolean;
+  started_at?: number | null;
+  complete_at?: number | null;
+}
+
+/** A step's log (`/steps/<id>/logs`). */
+export interface BuildbotLog {
+  logid: number;
+  name: string;
+  slug: string;
+  stepid: number;
+  /** `s`: stdio, each line tagged with its stream (`o`, `e`, `h` for Buildbot's own header); `t`: text; `h`: HTML. */
+  type: string;
+  num_lines: number;
+  complete: boolean;
+}
+
 export interface BuildbotChange {
   changeid: number;
   author: string;

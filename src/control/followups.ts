@@ -3,6 +3,7 @@ import { type Bus, Events } from '../bus.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
 import type { BuildbotBuild } from '../buildbot/types.js';
 import { errorMessage } from '../errors.js';
+import { causeHeadline } from '../logs/failure-kind.js';
 import type { TestHistoryView } from '../logs/history.js';
 import { type Line, type Message, TONE_COLOUR, toneOf } from '../messages/message.js';
 import type { Fleet } from '../state/fleet.js';
@@ -93,9 +94,15 @@ export class FollowUps {
     const name = builder?.name ?? `builder ${build.builderid}`;
     const tone = toneOf(build.results);
     const lines: Line[] = [];
-    if (build.results === 1 || build.results === 2) {
-      const analysis = (await this.opts.tests.analysis(f.master, build, false).catch(() => undefined))
-        ?.analysis;
+    if (build.results === 1 || build.results === 2 || build.results === 4) {
+      // The bot may not have recorded the build yet: say how it ended.
+      const stored = await this.opts.tests
+        .analysis(f.master, { ...build, stateString: build.state_string }, false)
+        .catch(() => undefined);
+      const analysis = stored?.analysis;
+      // A failure that is not a test failure says what broke ("failed compile: ...").
+      const said = stored?.cause ? causeHeadline(stored.cause) : undefined;
+      if (said) lines.push([said]);
       if (analysis && analysis.failed.length > 0)
         lines.push([`Failed: ${analysis.failed.slice(0, 8).join(', ')}`]);
       if (analysis && analysis.flaky.length > 0)

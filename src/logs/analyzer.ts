@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type BuildOrigin, type Bus, Events } from '../bus.js';
+import { readFailureEvidence } from '../buildbot/failing-step.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
 import { errorMessage } from '../errors.js';
 import { builderBranch } from '../state/branches.js';
@@ -8,7 +9,20 @@ import { previousVerdict } from '../state/transitions.js';
 import type { BuildRecord } from '../store/builds.js';
 import type { StoredAnalysis, TestStore } from '../store/tests.js';
 import { testEvents } from './events.js';
+import { classifyFailure } from './failure-kind.js';
 import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+
+/**
+ * A build to analyse: which one, and how it ended when the caller knows (a follow-up that saw it
+ * finish before the bot recorded it); otherwise the bot's own record says.
+ */
+export interface BuildToRead {
+  buildid: number;
+  builderid: number;
+  number: number;
+  results?: number | null;
+  stateString?: string;
+}
 
 export interface AnalyzerOptions {
   store: TestStore;
@@ -21,8 +35,13 @@ export interface AnalyzerOptions {
   now?: () => number;
 }
 
-/** Results whose test log says something: orange (maybe flaky) and red. */
-const WORTH_READING = new Set([1, 2]);
+/** Results worth reading: orange (maybe flaky) and red for their test log, red and purple for why they failed. */
+const WORTH_READING = new Set([1, 2, 4]);
+/**
+ * Results whose failure is classified from the build's steps (src/logs/failure-kind.ts): red and
+ * purple; and RETRY, the result of a build whose worker went away, when `!why` asks about one.
+ */
+const CLASSIFIED: ReadonlySet<number | null> = new Set([2, 4, 5]);
 const MAX_ATTEMPTS = 3;
 const RETRY_MS = 30_000;
 
@@ -87,7 +106,7 @@ export class Analyzer {
    */
   async analysisOf(
     master: string,
-    build: { buildid: number; builderid: number; number: number },
+    build: BuildToRead,
     wantTracebacks = false,
   ): Promise<StoredAnalysis | undefined> {
     const stored = this.opts.store.get(master, build.buildid);
@@ -110,7 +129,7 @@ export class Analyzer {
 
   private analyseNow(
     master: string,
-    build: { buildid: number; builderid: number; number: number },
+    build: BuildToRead,
     wantTracebacks: boolean,
   ): Promise<StoredAnalysis | undefined> {
     const key = `${master}:${build.buildid}${wantTracebacks ? ':tb' : ''}`;
@@ -152,37 +171,62 @@ export class Analyzer {
     return true;
   }
 
-  private async read(
-    master: string,
-    build: { buildid: number; builderid: number; number: number },
-    wantTracebacks: boolean,
-  ): Promise<void> {
+  private async read(master: string, build: BuildToRead, wantTracebacks: boolean): Promise<void> {
     const source = this.opts.masters.get(master);
     if (!source) throw new Error(`unknown master ${master}`);
-    const result = await analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks });
-    const builder = this.opts.fleet.builder(master, build.builderid);
     const record = this.opts.fleet.recent(master, build.builderid).find((b) => b.buildid === build.buildid);
+    const ended =
+      record ??
+      (build.results !== undefined
+        ? { results: build.results, stateString: build.stateString ?? '' }
+        : undefined);
+    // Why it failed (the steps and the end of the failing one's log; known already when the log is
+    // read again for tracebacks), and the test log, side by side: a build that never got to its
+    // test step (a compile failure) has none, which costs one request.
+    let cause = this.opts.store.get(master, build.buildid)?.cause;
+    const [evidence, read] = await Promise.all([
+      !cause && ended && CLASSIFIED.has(ended.results)
+        ? readFailureEvidence(source.rest, build)
+        : Promise.resolve(undefined),
+      analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks }).catch((err: unknown) => {
+        if (err instanceof NoTestLogError) return err;
+        throw err;
+      }),
+    ]);
+    if (read instanceof NoTestLogError && !evidence && !cause) throw read;
+    const result = read instanceof NoTestLogError ? undefined : read;
+    if (evidence && ended) {
+      cause = classifyFailure({
+        build: { results: ended.results, stateString: ended.stateString },
+        evidence,
+        testStep: source.logs.step,
+        ...(result ? { running: result.analysis.running } : {}),
+      });
+    }
+    const builder = this.opts.fleet.builder(master, build.builderid);
     this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
-      result.analysis,
-      result.logUrl,
+      result?.analysis,
+      result?.logUrl ?? cause?.logUrl,
       {
         name: builder?.name ?? `builder ${build.builderid}`,
         branch: builder ? (builderBranch(builder.name, builder.tags) ?? null) : null,
       },
       record?.completeAt ?? Math.floor(this.now() / 1000),
       this.now(),
+      cause,
     );
     this.opts.bus.emit(Events.AnalysisStored, { master, buildid: build.buildid });
     this.opts.log.info(
       {
         master,
         buildid: build.buildid,
-        result: result.analysis.result,
-        failed: result.analysis.failed,
-        flaky: result.analysis.flaky,
-        linesRead: result.linesRead,
-        totalLines: result.totalLines,
+        result: result?.analysis.result,
+        failed: result?.analysis.failed,
+        flaky: result?.analysis.flaky,
+        cause: cause?.kind,
+        linesRead: result?.linesRead,
+        totalLines: result?.totalLines,
       },
       'log analysed',
     );

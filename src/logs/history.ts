@@ -1,5 +1,5 @@
 import type { KnownIssue, StoredAnalysis, TestStats, TestStore } from '../store/tests.js';
-import type { Analyzer } from './analyzer.js';
+import type { Analyzer, BuildToRead } from './analyzer.js';
 
 export type { KnownIssue, StoredAnalysis, TestStats };
 
@@ -10,11 +10,7 @@ export interface TestHistoryView {
   stats(test: string, days: number): TestStats | undefined;
   flakiest(days: number, limit: number): TestStats[];
   /** A build's analysis, reading the log now if nobody did yet. */
-  analysis(
-    master: string,
-    build: { buildid: number; builderid: number; number: number },
-    wantTracebacks: boolean,
-  ): Promise<StoredAnalysis | undefined>;
+  analysis(master: string, build: BuildToRead, wantTracebacks: boolean): Promise<StoredAnalysis | undefined>;
   knownIssues(): KnownIssue[];
   knownFor(test: string, builder: string): KnownIssue[];
   addKnown(test: string, issue: string, builders: string | null, addedBy: string | null): boolean;
@@ -40,11 +36,7 @@ export class TestHistory implements TestHistoryView {
     return this.store.flakiest(this.since(days), limit);
   }
 
-  analysis(
-    master: string,
-    build: { buildid: number; builderid: number; number: number },
-    wantTracebacks: boolean,
-  ) {
+  analysis(master: string, build: BuildToRead, wantTracebacks: boolean) {
     return this.analyzer.analysisOf(master, build, wantTracebacks);
   }
 

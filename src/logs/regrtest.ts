@@ -38,6 +38,10 @@ export interface RegrtestAnalysis {
   leaks: Record<string, string>;
   duration: string | undefined;
   counts: Record<string, string>;
+  /** Tests still running when the log ended (a killed or hung run). */
+  running: string[];
+  /** Per test, how it ended when that is more than "failed": a signal, an exit code, a timeout. */
+  details: Record<string, string>;
 }
 
 const TIMESTAMP = /^(?:\d+:\d\d:\d\d )?(?:load avg: \d+\.\d+ )?/;
@@ -244,6 +248,9 @@ export class RegrtestParser {
       leaks: Object.fromEntries(this.leaks),
       duration: this.duration,
       counts: this.counts,
+      // A sequential run names a test before running it: with no result after, it was still running.
+      running: partial && this.current ? [this.current] : [],
+      details: {},
     };
   }
 

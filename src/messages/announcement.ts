@@ -1,4 +1,5 @@
 import { formatDuration } from '../duration.js';
+import { causeHeadline, type FailureCause } from '../logs/failure-kind.js';
 import type { Transition } from '../state/fleet.js';
 import { cleanText, type Line, type Message, shorten, toneOf } from './message.js';
 
@@ -27,7 +28,17 @@ export interface LogFacts {
   partial: boolean;
   logUrl: string | undefined;
   flakyDays: number;
+  /** Why the build failed, when it is red or purple and its steps could be read. */
+  cause?: FailureCause | undefined;
 }
+
+/** The words for a failure that is not a test failure ("failed compile: ..."); undefined otherwise. */
+function causeWords(facts: LogFacts | undefined): string | undefined {
+  return facts?.cause ? causeHeadline(facts.cause) : undefined;
+}
+
+/** Causes that cut the test log short themselves: the log ending early is no news then. */
+const CUTS_THE_LOG: ReadonlySet<FailureCause['kind']> = new Set(['timeout', 'worker-lost', 'disk-full']);
 
 export interface AnnouncementInput {
   transition: Transition;
@@ -49,6 +60,8 @@ export interface AnnouncementInput {
 
 const MAX_CHANGES = 4;
 const MAX_TESTS = 8;
+/** A cause in a title: long enough for a compiler's error line, short enough for one IRC line. */
+const MAX_CAUSE = 160;
 
 const HEADLINE: Record<Transition['event'], (tone: string) => string> = {
   failure: () => 'turned red',
@@ -81,9 +94,10 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
   };
   list(t.event === 'flaky' ? 'Passed on re-run' : 'Failed', t.event === 'flaky' ? facts.flaky : facts.failed);
   if (t.event !== 'flaky') list('Flaky (passed on re-run)', facts.flaky);
-  if (facts.partial)
+  const explained = causeWords(facts) !== undefined;
+  if (facts.partial && !(facts.cause && CUTS_THE_LOG.has(facts.cause.kind)))
     lines.push(['The test log ends early (killed or timed out?): the list may be incomplete.']);
-  else if (facts.failed.length === 0 && t.event === 'failure')
+  else if (!facts.partial && !explained && facts.failed.length === 0 && t.event === 'failure')
     lines.push(['No failing test in the log summary.']);
   if (facts.logUrl && t.event !== 'recovery') lines.push(['Log: ', facts.logUrl]);
   return lines;
@@ -101,8 +115,13 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
     ` #${t.build.number} `,
     { ...what, bold: true },
   ];
+  // Buildbot's state string ("failed test (failure)"), unless the failure is known to be something
+  // else ("failed compile: ...", "test killed after 1200 s without output while running test_x");
+  // the head goes out before the steps are read, so it always has the state string.
+  const said = head ? undefined : causeWords(input.tests);
   const state = cleanText(t.build.stateString);
-  if (state) title.push(`: ${shorten(state, 80)}`);
+  if (said) title.push(`: ${shorten(cleanText(said), MAX_CAUSE)}`);
+  else if (state) title.push(`: ${shorten(state, 80)}`);
 
   if (head) {
     // One line, as fast and as short as a page: the rest follows in the details message.
@@ -155,7 +174,10 @@ export function buildDetails(input: AnnouncementInput): Message {
   const { transition: t, tests } = input;
   const tone = toneOf(t.build.results);
   let summary: string;
-  if (!tests) summary = t.event === 'exception' ? 'changes' : 'no test summary could be read';
+  const said = causeWords(tests);
+  if (said) summary = shorten(cleanText(said), MAX_CAUSE);
+  else if (t.event === 'exception') summary = 'changes';
+  else if (!tests) summary = 'no test summary could be read';
   else if (tests.partial) summary = 'the test log ends early';
   else {
     const parts = [`${tests.failed.length} failed test${tests.failed.length === 1 ? '' : 's'}`];

@@ -8,6 +8,8 @@ export interface BurstPart {
   /** The newest change in the build, when known: the likely culprit. */
   newestRevision: string | undefined;
   failed: string[];
+  /** Why it failed, when that is not a test failure ("failed compile: ..."). */
+  cause?: string | undefined;
   buildUrl: string;
 }
 
@@ -36,7 +38,11 @@ export function buildBurstAnnouncement(parts: readonly BurstPart[], showMaster: 
     .map((p) => [
       { text: p.transition.builder.name, bold: true },
       ` #${p.transition.build.number}`,
-      p.failed.length > 0 ? `: ${shorten(p.failed.map(cleanText).join(', '), 80)}` : '',
+      p.failed.length > 0
+        ? `: ${shorten(p.failed.map(cleanText).join(', '), 80)}`
+        : p.cause
+          ? `: ${shorten(cleanText(p.cause), 80)}`
+          : '',
       ' ',
       p.buildUrl,
     ]);

@@ -8,6 +8,7 @@ import {
   type LogFacts,
   SPLIT_EVENTS,
 } from '../messages/announcement.js';
+import { causeHeadline } from '../logs/failure-kind.js';
 import { type BurstPart, buildBurstAnnouncement } from '../messages/burst.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
@@ -333,6 +334,7 @@ export class Notifier {
         transition: t,
         newestRevision: changes[0]?.revision ?? undefined,
         failed: tests?.failed.map((m) => m.name) ?? [],
+        cause: tests?.cause ? causeHeadline(tests.cause) : undefined,
         buildUrl: this.opts.fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
       });
     }
@@ -419,8 +421,9 @@ export class Notifier {
             );
             return undefined;
           });
+    // A purple build's steps say why it failed, as a red one's do.
     const testsLookup: Promise<LogFacts | undefined> =
-      this.opts.tests && t.event !== 'recovery' && t.event !== 'exception'
+      this.opts.tests && t.event !== 'recovery'
         ? withTimeout(this.opts.tests(t), TEST_WAIT_MS).catch((err: unknown) => {
             this.opts.log.warn(
               { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },

@@ -25,10 +25,17 @@ export function findBuilder(builders: readonly BuilderStatus[], text: string): B
   );
 }
 
-/** `<builder> [build]` as !why and !repro take it: the named build, or the builder's latest red one. */
+/** Results a build lookup may default to, and how to say them. */
+const COLOURS: Record<number, string> = { 2: 'red', 4: 'purple', 1: 'orange' };
+
+/**
+ * `<builder> [build]` as !why and !repro take it: the named build, or the builder's latest build
+ * whose result is one of `defaults` (red or orange unless said otherwise).
+ */
 export function pickBuild(
   builders: readonly BuilderStatus[],
   words: readonly string[],
+  defaults: readonly number[] = [2, 1],
 ): {
   builder: BuilderStatus;
   build: { buildid: number; builderid: number; number: number; results: number | null };
@@ -38,12 +45,14 @@ export function pickBuild(
   const builder = findBuilder(builders, args.join(' '));
   const build =
     number === undefined
-      ? builder.recent.find((b) => b.results === 2 || b.results === 1)
+      ? builder.recent.find((b) => b.results !== null && defaults.includes(b.results))
       : builder.recent.find((b) => b.number === number);
   if (!build) {
+    const colours = defaults.map((r) => COLOURS[r] ?? String(r));
+    const said = colours.length > 1 ? `${colours.slice(0, -1).join(', ')} or ${colours.at(-1)}` : colours[0];
     throw new UserError(
       number === undefined
-        ? `${builder.name} has no red or orange build in its recent history.`
+        ? `${builder.name} has no ${said} build in its recent history.`
         : `${builder.name} #${number} is not among the builds the bot knows (the last ${builder.recent.length}).`,
     );
   }

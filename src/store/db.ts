@@ -197,6 +197,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX test_outcomes_by_outcome ON test_outcomes (outcome, complete_at, test);
   CREATE INDEX test_outcomes_counts ON test_outcomes (test, complete_at, outcome, builder);
   `,
+  // 6: why a red or purple build failed (src/logs/failure-kind.ts), as JSON.
+  `
+  ALTER TABLE analyses ADD COLUMN cause TEXT;
+  `,
 ];
 
 /** Opens (creating if needed) the SQLite file and brings its schema up to date. */

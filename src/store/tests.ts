@@ -1,4 +1,5 @@
 import { patternMatches } from '../config/pattern.js';
+import type { FailureCause } from '../logs/failure-kind.js';
 import type { RegrtestAnalysis, TestOutcome } from '../logs/regrtest.js';
 import type { Db } from './db.js';
 
@@ -9,8 +10,11 @@ export interface StoredAnalysis {
   builderid: number;
   number: number;
   status: 'pending' | 'done' | 'failed';
+  /** The test log's analysis; undefined when the build has no test log (it failed before its tests). */
   analysis: RegrtestAnalysis | undefined;
   logUrl: string | undefined;
+  /** Why a red or purple build failed; undefined for other builds and for analyses older than it. */
+  cause: FailureCause | undefined;
   error: string | undefined;
   /** Whether the derived events (newfailure, flaky) of this build may be announced. */
   announce: boolean;
@@ -77,20 +81,25 @@ export class TestStore {
     return row ? fromRow(row) : undefined;
   }
 
-  /** Stores a finished analysis and the outcomes of its notable tests, in one transaction. */
+  /**
+   * Stores a finished analysis (the test log's, when the build has one; why it failed, when it is
+   * red or purple) and the outcomes of its notable tests, in one transaction.
+   */
   saveDone(
     key: { master: string; buildid: number; builderid: number; number: number },
-    analysis: RegrtestAnalysis,
-    logUrl: string,
+    analysis: RegrtestAnalysis | undefined,
+    logUrl: string | undefined,
     builder: { name: string; branch: string | null },
     completeAt: number,
     now = Date.now(),
+    cause?: FailureCause,
   ): void {
     const upsert = this.db.prepare(
-      `INSERT INTO analyses (master, buildid, builderid, number, status, result, partial, data, log_url, created_at, analysed_at, attempts, announce)
-       VALUES (@master, @buildid, @builderid, @number, 'done', @result, @partial, @data, @log_url, @now, @now, 1, 0)
+      `INSERT INTO analyses (master, buildid, builderid, number, status, result, partial, data, log_url, cause, created_at, analysed_at, attempts, announce)
+       VALUES (@master, @buildid, @builderid, @number, 'done', @result, @partial, @data, @log_url, @cause, @now, @now, 1, 0)
        ON CONFLICT (master, buildid) DO UPDATE SET status = 'done', result = excluded.result, partial = excluded.partial,
-         data = excluded.data, log_url = excluded.log_url, analysed_at = excluded.analysed_at, attempts = analyses.attempts + 1, error = NULL`,
+         data = excluded.data, log_url = excluded.log_url, cause = excluded.cause, analysed_at = excluded.analysed_at,
+         attempts = analyses.attempts + 1, error = NULL`,
     );
     const outcome = this.db.prepare(
       `INSERT INTO test_outcomes (master, buildid, builderid, number, builder, branch, test, outcome, complete_at)
@@ -99,12 +108,14 @@ export class TestStore {
     this.db.transaction(() => {
       upsert.run({
         ...key,
-        result: analysis.result ?? null,
-        partial: analysis.partial ? 1 : 0,
-        data: JSON.stringify(analysis),
-        log_url: logUrl,
+        result: analysis?.result ?? null,
+        partial: analysis?.partial ? 1 : 0,
+        data: analysis ? JSON.stringify(analysis) : null,
+        log_url: logUrl ?? null,
+        cause: cause ? JSON.stringify(cause) : null,
         now,
       });
+      if (!analysis) return;
       for (const kind of OUTCOMES) {
         for (const test of analysis[kind]) {
           outcome.run(
@@ -230,6 +241,7 @@ interface AnalysisRow {
   status: 'pending' | 'done' | 'failed';
   data: string | null;
   log_url: string | null;
+  cause: string | null;
   error: string | null;
   announce: number;
   attempts: number;
@@ -266,6 +278,7 @@ function fromRow(row: AnalysisRow): StoredAnalysis {
     status: row.status,
     analysis: row.data ? (JSON.parse(row.data) as RegrtestAnalysis) : undefined,
     logUrl: row.log_url ?? undefined,
+    cause: row.cause ? (JSON.parse(row.cause) as FailureCause) : undefined,
     error: row.error ?? undefined,
     announce: row.announce === 1,
     attempts: row.attempts,

@@ -28,6 +28,8 @@ export function analysis(extra: Partial<RegrtestAnalysis> = {}): RegrtestAnalysi
     leaks: {},
     duration: undefined,
     counts: {},
+    running: [],
+    details: {},
     ...extra,
   };
 }

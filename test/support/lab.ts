@@ -27,9 +27,26 @@ export { Results } from '../../src/buildbot/types.js';
 
 /**
  * What the next builds do. `pass` → 0, `warn` → 1 (env changed), `flaky` → 1 (fails, passes on
- * re-run), `fail` → 2, `exception` → 4 (the step raises on the master), `big:N` → 0 after N MiB of log.
+ * re-run), `fail` → 2, `exception` → 4 (the step raises on the master), `big:N` → 0 after N MiB of log,
+ * `failtail:N` → 2 with N lines after regrtest's summary, `slow:S` → 0 after S seconds (a line every
+ * 5 s), `hang` → 2 (a test never returns; Buildbot kills the step after LAB_SILENCE_TIMEOUT s without
+ * output, default 20), `compile` → 2 (the compile step fails with a C compiler error, no test step),
+ * `disk` → 2 (the compile step runs out of disk space), `checkout` → 2 (the git step cannot clone).
+ * See test/support/lab/README.md.
  */
-export type Scenario = 'pass' | 'warn' | 'flaky' | 'fail' | 'exception' | `big:${number}` | `slow:${number}`;
+export type Scenario =
+  | 'pass'
+  | 'warn'
+  | 'flaky'
+  | 'fail'
+  | 'exception'
+  | 'hang'
+  | 'compile'
+  | 'disk'
+  | 'checkout'
+  | `big:${number}`
+  | `failtail:${number}`
+  | `slow:${number}`;
 
 /** A build as /api/v2/builds returns it. */
 export interface BuildJson {

@@ -45,7 +45,7 @@ const fleet = fleetWith(
   'lab',
   db,
 );
-const { tests } = historyWith(db, fleet);
+const { tests, store } = historyWith(db, fleet);
 
 function ask(text: string, lineLimit = 10): Promise<Message | undefined> {
   const dispatcher = new Dispatcher({
@@ -133,5 +133,56 @@ describe('!last', () => {
 
   it('says when a builder has no builds yet', async () => {
     expect(lines(await ask('!last windows11'))[0]).toBe('AMD64 Windows11 3.x: no finished builds known yet.');
+  });
+});
+
+describe('!why on failures that are not test failures', () => {
+  const key = (builderid: number, number: number) => {
+    const b = fleet.recent('lab', builderid).find((r) => r.number === number);
+    if (!b) throw new Error(`no build ${builderid}#${number}`);
+    return { master: 'lab', buildid: b.buildid, builderid, number };
+  };
+  const who = { name: 'x', branch: '3.x' };
+  // As the classifier gives them for the lab's recorded builds (test/unit/failure-kind.test.ts).
+  store.saveDone(key(4, 1), undefined, undefined, who, 1, 1, {
+    kind: 'compile',
+    step: 'compile',
+    detail: "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
+    logUrl: 'http://master.invalid/#/builders/4/builds/1/steps/1/logs/stdio',
+    excerpt: [
+      "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
+      ' 2561 |     if (SSL_read_ex(self->ssl, mem, len, &count) <= 0) {',
+      '      |         ^~~~~~~~~~~',
+    ],
+  });
+  store.saveDone(key(5, 2), undefined, undefined, who, 1, 1, {
+    kind: 'other',
+    step: 'test',
+    exception: true,
+    detail: "builtins.RuntimeError: lab scenario 'exception': the test step raised on the master",
+    excerpt: ["builtins.RuntimeError: lab scenario 'exception': the test step raised on the master"],
+  });
+
+  it('leads with what broke and the log lines that show it', async () => {
+    expect(lines(await ask('!why AMD64 Debian root 3.14'))).toEqual([
+      "AMD64 Debian root 3.14 #1: failed compile: ./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
+      "  ./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
+      '   2561 |     if (SSL_read_ex(self->ssl, mem, len, &count) <= 0) {',
+      '        |         ^~~~~~~~~~~',
+      'http://master.invalid/#/builders/4/builds/1/steps/1/logs/stdio',
+    ]);
+  });
+
+  it('takes the latest purple build by default, too', async () => {
+    const out = lines(await ask('!why ARM64 macOS 3.x'));
+    expect(out[0]).toBe(
+      "ARM64 macOS 3.x #2: exception in test: builtins.RuntimeError: lab scenario 'exception': the test step raised on the master",
+    );
+  });
+
+  it('still says when a build has nothing to explain', async () => {
+    expect(lines(await ask('!why AMD64 Fedora Stable 3.x'))).toEqual([
+      'AMD64 Fedora Stable 3.x has no red, purple or orange build in its recent history.',
+    ]);
   });
 });

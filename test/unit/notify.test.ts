@@ -6,6 +6,7 @@ import { Bus, Events } from '../../src/bus.js';
 import type { NotifyRule } from '../../src/config/schema.js';
 import { lineText, type Message } from '../../src/messages/message.js';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.js';
+import type { FailureCause } from '../../src/logs/failure-kind.js';
 import type { LogFacts } from '../../src/messages/announcement.js';
 import { destinationsFor } from '../../src/notify/rules.js';
 import { Fleet, type Transition } from '../../src/state/fleet.js';
@@ -210,6 +211,9 @@ function slowTests() {
   return {
     tests: (t: Transition) =>
       new Promise<LogFacts | undefined>((r) => waiting.push([t.builder.builderid, r])),
+    answerWith(builderid: number, facts: LogFacts) {
+      for (const [id, answer] of waiting) if (id === builderid) answer(facts);
+    },
     answer(builderid: number, failed: string[]) {
       for (const [id, answer] of waiting) {
         if (id !== builderid) continue;
@@ -444,6 +448,104 @@ describe('shutdown', () => {
       expect.stringMatching(/turned red/),
       '2 builders turned red on 3.x after abcdef1234',
     ]);
+  });
+});
+
+describe('failures that are not test failures', () => {
+  // Causes as the classifier gives them for the lab's recorded builds (test/unit/failure-kind.test.ts).
+  const compile: FailureCause = {
+    kind: 'compile',
+    step: 'compile',
+    detail:
+      "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'; did you mean 'SSL_read'? [-Werror=implicit-function-declaration]",
+    logUrl: 'http://master.invalid/#/builders/1/builds/2/steps/1/logs/stdio',
+    excerpt: [],
+  };
+  const hang: FailureCause = {
+    kind: 'timeout',
+    step: 'test',
+    timeout: { seconds: 1200, reason: 'silence' },
+    running: ['test_concurrent_futures.test_deadlock'],
+    logUrl: 'http://master.invalid/#/builders/1/builds/2/steps/2/logs/stdio',
+    excerpt: [],
+  };
+  const facts = (cause: FailureCause, partial: boolean): LogFacts => ({
+    failed: [],
+    flaky: [],
+    envChanged: [],
+    partial,
+    logUrl: cause.logUrl,
+    flakyDays: 7,
+    cause,
+  });
+
+  it("inline: the title says the compile error instead of Buildbot's state string", async () => {
+    const sent: Message[] = [];
+    const { finish, notifier } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(m)),
+      {
+        tests: async () => facts(compile, false),
+      },
+    );
+    finish(build(1, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60, 'failed compile (failure)'));
+    await notifier.flush();
+    await notifier.stop();
+    expect(sent.map(text)).toEqual([
+      "AMD64 Debian root 3.x #2 turned red: failed compile: ./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'; did you mean 'SSL_read'? [-Werror=implicit-function-declaration] | " +
+        'Log: http://master.invalid/#/builders/1/builds/2/steps/1/logs/stdio | Had been passing for at least 14 min (since #1). | ' +
+        'Changes since #1: |   abcdef1234 Jane Doe: gh-1: Fix',
+    ]);
+  });
+
+  it('follow-up: the headline stays as fast as ever, the details say the step was killed and in which test', async () => {
+    const sent: string[] = [];
+    const slow = slowTests();
+    const { finish, notifier } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(text(m))),
+      { details: 'followup', tests: slow.tests },
+    );
+    finish(build(1, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    expect(sent).toEqual(['AMD64 Debian root 3.x #2 turned red: failed test (failure)']);
+    slow.answerWith(1, facts(hang, true));
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    await notifier.stop();
+    // The killed step explains the short log: no "ends early" guess.
+    expect(sent[1]).toBe(
+      'AMD64 Debian root 3.x #2: test killed after 1200 s without output while running test_concurrent_futures.test_deadlock | ' +
+        'Log: http://master.invalid/#/builders/1/builds/2/steps/2/logs/stdio | Had been passing for at least 14 min (since #1). | ' +
+        'Changes since #1: |   abcdef1234 Jane Doe: gh-1: Fix',
+    );
+  });
+
+  it('a burst names what broke for a builder without failing tests', async () => {
+    let now = 1_000_000;
+    const sent: string[] = [];
+    const { finish, notifier } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(text(m))),
+      {
+        burstWindowMs: 120_000,
+        now: () => now,
+        tests: async (t) => (t.builder.builderid === 2 ? facts(compile, false) : undefined),
+      },
+    );
+    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
+    finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    now += 5_000;
+    finish(build(2, 2, 2, 50, 'failed compile (failure)'));
+    finish(build(3, 2, 2, 40));
+    now += 120_000;
+    await notifier.flush();
+    await notifier.stop();
+    expect(sent[1]).toMatch(
+      /^2 builders turned red on 3\.x after abcdef1234 \| PPC64LE RHEL8 3\.x #2: failed compile: \.\/Modules\/_ssl\.c:2561:9: error: implicit declaration of functio… http\S+ \| ARM64 macOS 3\.x #2 http\S+$/,
+    );
   });
 });
 

@@ -18,6 +18,7 @@ import { PG_MIGRATIONS } from '../../src/store/pg-migrations.js';
 import { ReportStore } from '../../src/store/reports.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { TestStore } from '../../src/store/tests.js';
+import type { FailureCause } from '../../src/logs/failure-kind.js';
 import { type Postgres, startPostgres } from '../support/postgres.js';
 
 let server: Postgres | undefined;
@@ -146,6 +147,56 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
     meta.set("it's", 'quoted ? and @name stay text');
     expect(meta.get('cursor')).toBe('2');
     expect(meta.get("it's")).toBe('quoted ? and @name stay text');
+  });
+
+  it('tests: why a build failed is kept with its analysis, also for a build without a test log', () => {
+    const store = new TestStore(fresh());
+    const cause: FailureCause = {
+      kind: 'timeout',
+      step: 'test',
+      timeout: { seconds: 1200, reason: 'silence' },
+      running: ['test_concurrent_futures.test_deadlock'],
+      logUrl: 'http://lab/#/builders/7/builds/3/steps/2/logs/stdio',
+      excerpt: ['0:00:00 load avg: 1.54 [1/4] test_concurrent_futures.test_deadlock \u2018quoted\u2019'],
+    };
+    const hung = analysis({
+      result: undefined,
+      partial: true,
+      running: ['test_concurrent_futures.test_deadlock'],
+    });
+    const key = { master: 'lab', buildid: 5, builderid: 7, number: 3 };
+    store.saveDone(
+      key,
+      hung,
+      'http://lab/log',
+      { name: 'AMD64 3.x', branch: '3.x' },
+      1_700_000_000,
+      5_000,
+      cause,
+    );
+    expect(store.get('lab', 5)).toEqual(expect.objectContaining({ status: 'done', analysis: hung, cause }));
+    // A compile failure: no test log, only the cause.
+    const compile: FailureCause = {
+      kind: 'compile',
+      step: 'compile',
+      detail: 'x.c:1:1: error: no',
+      excerpt: [],
+    };
+    store.saveDone(
+      { ...key, buildid: 6, number: 4 },
+      undefined,
+      undefined,
+      { name: 'AMD64 3.x', branch: '3.x' },
+      1_700_000_100,
+      6_000,
+      compile,
+    );
+    expect(store.get('lab', 6)).toEqual(
+      expect.objectContaining({ status: 'done', analysis: undefined, logUrl: undefined, cause: compile }),
+    );
+    // saveDone replaces the row: the analyzer passes the cause it has when it reads a log again.
+    store.saveDone(key, hung, 'http://lab/log', { name: 'AMD64 3.x', branch: '3.x' }, 1_700_000_000, 7_000);
+    expect(store.get('lab', 5)?.cause).toBeUndefined();
   });
 
   it('tests: the analysis queue, outcomes, history and known issues', () => {

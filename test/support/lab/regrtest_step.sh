@@ -1,7 +1,12 @@
 #!/bin/sh
 # The lab builders' test step: CPython's own regrtest (python3 -m test) over the lab tests.
 # Scenario from $LAB_DIR/scenario/<builder> or $LAB_DIR/scenario/default:
-#   pass | warn (env changed) | fail (test_ssl_lab fails twice) | flaky (fails, passes on re-run) | big:<MiB> (long log) | slow:<seconds> (sleeps, then passes)
+#   pass | warn (env changed) | fail (test_ssl_lab fails twice) | flaky (fails, passes on re-run) | big:<MiB> (long log)
+#   | failtail:<N> (fail, then N more lines after regrtest's summary: a reader must go past a tail window)
+#   | slow:<S> (S seconds of a line every 5 s, then pass: a build to stop)
+#   | hang (regrtest starts, then one test, test_threading_lab, never returns until Buildbot's
+#     silence timeout, LAB_SILENCE_TIMEOUT in master.cfg, kills the step)
+#   | compile (the compile step fails before this one: see compile_step.sh)
 #   (exception is handled on the master, in master.cfg; should it reach this script it runs as pass)
 B=$(printf %s "$1" | tr -c 'A-Za-z0-9._-' '_')
 S=$(cat "$LAB_DIR/scenario/$B" 2>/dev/null || cat "$LAB_DIR/scenario/default" 2>/dev/null || echo pass)
@@ -11,16 +16,31 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PY=${LAB_PYTHON:-python3}
 [ -z "${LAB_PYTHON:-}" ] && [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
+TAIL=
 case $S in
   big:*) MB=${S#big:}; "$PY" -c "
 import sys
 line = 'x' * (2*1024*1024) + '\n'
 for i in range(int('$MB') // 2): sys.stdout.write(line)"; S=pass;;
+  failtail:*) TAIL=${S#failtail:}; S=fail;;
   exception) S=pass;;
-  slow:*) sleep "${S#slow:}"; S=pass;;
+  # A line every 5 s: the step is never silent long enough for Buildbot's silence timeout.
+  slow:*) i=0; while [ $i -lt "${S#slow:}" ]; do echo "waiting ($i s)"; sleep 5; i=$((i+5)); done; S=pass;;
 esac
 export LAB_SCENARIO=$S
 SEED=${LAB_SEED:-$(( $(date +%s) % 10000000 ))}
 rm -f stray-file-from-test_os_lab
 T=${LAB_TESTS:-$HERE/tests}
+if [ -n "$TAIL" ]; then
+  "$PY" -m test --testdir "$T" -uall -r -w --randseed "$SEED" $(cd "$T" && ls test_*.py | sed "s/\.py$//"); rc=$?
+  "$PY" -c "import sys; [print('trailing line', i) for i in range(int(sys.argv[1]))]" "$TAIL"; exit $rc
+fi
+if [ "$S" = hang ]; then
+  # The lab's tests plus one that never returns, in a scratch copy in the build directory (under
+  # LAB_DIR, so it goes with the lab): regrtest prints its progress, then nothing, until Buildbot's
+  # silence timeout kills the step.
+  H="$PWD/hang-tests"; rm -rf "$H"; mkdir -p "$H"; cp "$T"/test_*.py "$H"/
+  printf 'import time, unittest\nclass HangTests(unittest.TestCase):\n    def test_wait_forever(self):\n        time.sleep(3600)\n' > "$H/test_threading_lab.py"
+  exec "$PY" -m test --testdir "$H" -uall -r -w --randseed "$SEED" $(cd "$H" && ls test_*.py | sed "s/\.py$//")
+fi
 exec "$PY" -m test --testdir "$T" -uall -r -w --randseed "$SEED" $(cd "$T" && ls test_*.py | sed "s/\.py$//")
