@@ -1,4 +1,4 @@
-import type { RegrtestAnalysis, TestOutcome } from '../logs/regrtest.js';
+import { completeAnalysis, type RegrtestAnalysis, type TestOutcome } from '../logs/regrtest.js';
 import type { Db } from './db.js';
 
 /** A build's analysis as stored: the parser's findings plus where the log is. */
@@ -271,7 +271,7 @@ function fromRow(row: AnalysisRow): StoredAnalysis {
     builderid: row.builderid,
     number: row.number,
     status: row.status,
-    analysis: row.data ? (JSON.parse(row.data) as RegrtestAnalysis) : undefined,
+    analysis: row.data ? completeAnalysis(JSON.parse(row.data) as RegrtestAnalysis) : undefined,
     logUrl: row.log_url ?? undefined,
     error: row.error ?? undefined,
     announce: row.announce === 1,

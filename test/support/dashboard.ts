@@ -23,6 +23,8 @@ export function analysis(extra: Partial<RegrtestAnalysis> = {}): RegrtestAnalysi
     timedOut: [],
     leaked: [],
     failedFirstRun: [],
+    running: [],
+    details: {},
     cases: {},
     tracebacks: {},
     leaks: {},
