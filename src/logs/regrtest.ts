@@ -89,11 +89,13 @@ const TEST_NAME = /^test[\w.]*$/;
 const TB_KEEP = 10;
 /** First characters of the lines the parser reads (see `line()`); others are skipped unless a list or traceback is open. */
 const INTERESTING = new Uint8Array(256);
-for (const ch of '[UTR=FEWKAOCl+') INTERESTING[ch.charCodeAt(0)] = 1;
+for (const ch of '[UTR=FEWKAOlr\x1b') INTERESTING[ch.charCodeAt(0)] = 1;
 const MAX_TRACEBACKS = 200;
 const MAX_NAMES = 5000;
 const COMMAND_BYTES = Buffer.from('command timed out: ');
 const PROGRAM_BYTES = Buffer.from('program finished with exit code ');
+const PASSED_BYTES = Buffer.from(' passed');
+const LOAD_BYTES = Buffer.from('load avg: ');
 
 /** What one summary block (`== Tests result: X ==` and the lists after it) says. */
 interface Block {
@@ -188,10 +190,7 @@ export class RegrtestParser {
     let line = raw.includes('\x1b') ? raw.replace(/\x1b\[[0-9;]*m/g, '') : raw;
     const c0 = line.charCodeAt(0);
     let stamped = false;
-    if (
-      (c0 >= 48 && c0 <= 57 && (line.charCodeAt(1) === 58 || line.charCodeAt(2) === 58)) ||
-      line.startsWith('load avg')
-    ) {
+    if ((c0 >= 48 && c0 <= 57) || line.startsWith('load avg')) {
       const prefix = TIMESTAMP.exec(line)?.[0].length ?? 0;
       stamped = prefix > 0;
       line = line.slice(prefix);
@@ -274,27 +273,24 @@ export class RegrtestParser {
         // "test_x leaked [...] ..., sum=N" and a verbose "test_x (...) ... Timeout (0:20:00)!"
         last === 33 ||
         (last >= 48 && last <= 57) ||
-        // A sequential run's last result: "test_x failed (1 error)", "test_x failed", "... in 31.5 sec".
-        (this.current !== undefined && (last === 41 || last === 100 || last === 99))
+        // A sequential run's last result, "test_x failed (1 error)"; chatter has "test_x (...".
+        (this.current !== undefined && wordAfterName(bytes, start, end))
       );
-      // Verbose chatter ("test_x (mod.Class.test_x) ... ok") is what remains.
     } else if (c >= 48 && c <= 57) {
-      // A stamped progress line of a test that passed: "0:12:00 load avg: 1.00 [12/478] test_x passed".
-      skip =
+      // A stamped progress line of a test that passed, "0:12:00 load avg: 1.00 [12/478] test_x passed",
+      // when passing it by changes nothing but the line before the next one.
+      if (
         !this.inRerun &&
         this.running.size === 0 &&
-        bytes[end - 1] === 100 &&
-        bytes[end - 2] === 101 &&
-        bytes[end - 3] === 115 &&
-        bytes[end - 4] === 115 &&
-        bytes[end - 5] === 97 &&
-        bytes[end - 6] === 112 &&
-        bytes[end - 7] === 32 &&
-        (bytes[start + 1] === 58 || bytes[start + 2] === 58);
-      if (skip) {
+        this.current === undefined &&
+        this.lastFailing === undefined &&
+        (this.activitySinceBlock || this.blocks.length === 0) &&
+        isPassedProgress(bytes, start, end)
+      ) {
         this.previous = 'skipped pass';
         return true;
       }
+      return false;
     } else if (c === 99 /* c */) skip = !startsWith(bytes, start, end, COMMAND_BYTES);
     else if (c === 112 /* p */) skip = !startsWith(bytes, start, end, PROGRAM_BYTES);
     else skip = INTERESTING[c] !== 1;
@@ -324,7 +320,6 @@ export class RegrtestParser {
 
     if (final) {
       for (const t of final.lists.get('failed') ?? []) failed.add(t);
-      for (const t of this.failedAgain) failed.add(t);
       for (const t of listed(this.blocks, 'env changed')) if (!failed.has(t)) env.add(t);
       // Re-run tests that did not fail again were flaky, unless all they did first was change the
       // environment (3.12+ re-runs those too): known from an earlier block, or from a first state
@@ -387,8 +382,13 @@ export class RegrtestParser {
     ]);
     const details: Record<string, string> = {};
     for (const [t, d] of this.details) if (shown.has(t)) details[t] = d.text;
-    const blockList = (kind: ListKind, progress: Set<string>) =>
-      sorted(new Set([...listed(this.blocks, kind), ...(final ? [] : progress)]));
+    // ≤3.11.2 lists a resource-denied test as skipped: its progress line says why.
+    const skippedListed = new Set(listed(this.blocks, 'skipped'));
+    const resourceDenied = new Set([
+      ...listed(this.blocks, 'resource denied'),
+      ...[...this.resourceDenied].filter((t) => !final || skippedListed.has(t)),
+    ]);
+    const noTestsRun = new Set([...listed(this.blocks, 'run no tests'), ...(final ? [] : this.noTests)]);
     return {
       result: this.result,
       partial: this.result === undefined,
@@ -406,8 +406,8 @@ export class RegrtestParser {
       failedFirstRun: sorted(firstRun),
       running: sorted(running),
       details,
-      resourceDenied: blockList('resource denied', this.resourceDenied),
-      noTestsRun: blockList('run no tests', this.noTests),
+      resourceDenied: sorted(resourceDenied),
+      noTestsRun: sorted(noTestsRun),
       filtered: this.filtered,
       exitCode: this.exitCode,
       cases: Object.fromEntries([...this.cases].map(([k, v]) => [k, [...v].sort()])),
@@ -544,7 +544,7 @@ export class RegrtestParser {
           // 3.12+: the worker prints this line after the main process printed the re-run's result
           // ("[1/1] test_x passed"), which a log without the "Re-running N failed tests" line
           // (a tail) took for a first-run result.
-          if (previous === 'skipped pass') this.rerunPassed.add(test);
+          if (previous === 'skipped pass' || previous?.status === 'passed') this.rerunResult(test, 'passed');
           else if (previous?.test === test) this.rerunResult(test, previous.status);
         } else {
           this.current = test;
@@ -906,6 +906,73 @@ function seconds(text: string): number | undefined {
     any = true;
   }
   return any ? total : undefined;
+}
+
+/** `0:12:00 load avg: 1.00 [ 12/478] test_x passed` (the time stamp, load and bracket as regrtest prints them). */
+function isPassedProgress(bytes: Uint8Array, start: number, end: number): boolean {
+  if (!endsWith(bytes, start, end, PASSED_BYTES)) return false;
+  let i = start;
+  while (i < end && isDigit(bytes[i])) i++;
+  // H:MM:SS
+  if (
+    i === start ||
+    bytes[i] !== 58 ||
+    !isDigit(bytes[i + 1]) ||
+    !isDigit(bytes[i + 2]) ||
+    bytes[i + 3] !== 58
+  )
+    return false;
+  if (!isDigit(bytes[i + 4]) || !isDigit(bytes[i + 5]) || bytes[i + 6] !== 32) return false;
+  i += 7;
+  if (startsWith(bytes, i, end, LOAD_BYTES)) {
+    i += LOAD_BYTES.length;
+    const digits = i;
+    while (i < end && isDigit(bytes[i])) i++;
+    if (i === digits || bytes[i] !== 46 /* . */) return false;
+    i++;
+    const decimals = i;
+    while (i < end && isDigit(bytes[i])) i++;
+    if (i === decimals || bytes[i] !== 32) return false;
+    i++;
+  }
+  // [ 12/478] or [12/478/3]
+  if (bytes[i] !== 91) return false;
+  i++;
+  while (bytes[i] === 32) i++;
+  for (let part = 0; ; part++) {
+    const digits = i;
+    while (i < end && isDigit(bytes[i])) i++;
+    if (i === digits) return false;
+    if (bytes[i] === 47 /* / */ && part < 2) {
+      i++;
+      continue;
+    }
+    if (part === 0 || bytes[i] !== 93 || bytes[i + 1] !== 32) return false;
+    break;
+  }
+  i += 2;
+  // One word, the test name, then " passed".
+  const name = i;
+  while (i < end && bytes[i] !== 32) i++;
+  return i > name && i === end - PASSED_BYTES.length;
+}
+
+/** Whether the word after the first word is a word ("test_x failed"), not "(" ("test_x (mod.C.test_x) ... ok"). */
+function wordAfterName(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && bytes[i] !== 32) i++;
+  const next = i + 1 < end ? (bytes[i + 1] as number) : 0;
+  return next >= 97 && next <= 122;
+}
+
+function isDigit(b: number | undefined): boolean {
+  return b !== undefined && b >= 48 && b <= 57;
+}
+
+function endsWith(bytes: Uint8Array, start: number, end: number, suffix: Uint8Array): boolean {
+  if (end - start < suffix.length) return false;
+  for (let i = 0; i < suffix.length; i++) if (bytes[end - suffix.length + i] !== suffix[i]) return false;
+  return true;
 }
 
 function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
