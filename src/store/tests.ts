@@ -1,4 +1,10 @@
-import { completeAnalysis, type RegrtestAnalysis, type TestOutcome } from '../logs/regrtest.js';
+import {
+  completeAnalysis,
+  normalize,
+  type RegrtestAnalysis,
+  sameTest,
+  type TestOutcome,
+} from '../logs/regrtest.js';
 import type { Db } from './db.js';
 
 /** A build's analysis as stored: the parser's findings plus where the log is. */
@@ -133,7 +139,7 @@ export class TestStore {
 
   /** Test names that have history, matching `query` with or without `test.` and by unique prefix. */
   resolveTest(query: string): string[] {
-    const wanted = query.trim().replace(/^test\./, '');
+    const wanted = normalize(query.trim());
     const exact = this.db
       .prepare<[string], { test: string }>('SELECT DISTINCT test FROM test_outcomes WHERE test = ?')
       .all(wanted);
@@ -216,7 +222,7 @@ export class TestStore {
   /** The known issues that apply to `test` on `builder`. */
   knownFor(test: string, builder: string): KnownIssue[] {
     return this.knownIssues().filter(
-      (k) => k.test === test && (k.builders === null || safeTest(k.builders, builder)),
+      (k) => sameTest(k.test, test) && (k.builders === null || safeTest(k.builders, builder)),
     );
   }
 }
