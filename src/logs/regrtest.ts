@@ -242,7 +242,7 @@ export class RegrtestParser {
         return this.okCount(line);
       case 79 /* O */:
         if (this.inRerun && this.rerunTest && /^OK(?: \(.*\))?$/.test(line))
-          this.rerunPassed.add(this.rerunTest);
+          add(this.rerunPassed, this.rerunTest);
         return;
       case 99 /* c */: {
         const kill = BUILDBOT_KILL.exec(line);
@@ -324,9 +324,8 @@ export class RegrtestParser {
       // Re-run tests that did not fail again were flaky, unless all they did first was change the
       // environment (3.12+ re-runs those too): known from an earlier block, or from a first state
       // without FAILURE ("ENV CHANGED then SUCCESS").
-      const envOnly = new Set(
-        listed(earlier, 'env changed').filter((t) => !listed(earlier, 'failed').includes(t)),
-      );
+      const failedEarlier = new Set(listed(earlier, 'failed'));
+      const envOnly = new Set(listed(earlier, 'env changed').filter((t) => !failedEarlier.has(t)));
       const firstState = final.state?.includes(' then ') ? final.state.split(' then ')[0] : undefined;
       const noneFailedFirst = firstState !== undefined && !firstState.includes('FAILURE');
       for (const t of final.lists.get('re-run') ?? []) {
@@ -463,35 +462,35 @@ export class RegrtestParser {
       this.detail(test, after ? `timeout ${after}` : 'timed out', true);
     }
     if (status === 'interrupted') {
-      this.interrupted.add(test);
+      add(this.interrupted, test);
       this.detail(test, 'interrupted', false);
     }
     if (this.inRerun) {
-      if (status === 'passed') this.rerunPassed.add(test);
+      if (status === 'passed') add(this.rerunPassed, test);
       else if (status === 'failed' || status === 'refleak' || status === 'crashed' || status === 'timeout')
-        this.rerunFailed.add(test);
-      if (status === 'timeout') this.timedOut.add(test);
-      if (status === 'crashed') this.crashed.add(test);
+        add(this.rerunFailed, test);
+      if (status === 'timeout') add(this.timedOut, test);
+      if (status === 'crashed') add(this.crashed, test);
       return status;
     }
     switch (status) {
       case 'env':
-        this.firstEnv.add(test);
+        add(this.firstEnv, test);
         break;
       case 'refleak':
-        this.refleakFailed.add(test);
-        this.firstFailed.add(test);
+        add(this.refleakFailed, test);
+        add(this.firstFailed, test);
         break;
       case 'failed':
-        this.firstFailed.add(test);
+        add(this.firstFailed, test);
         break;
       case 'crashed':
-        this.crashed.add(test);
-        this.firstFailed.add(test);
+        add(this.crashed, test);
+        add(this.firstFailed, test);
         break;
       case 'timeout':
-        this.timedOut.add(test);
-        this.firstFailed.add(test);
+        add(this.timedOut, test);
+        add(this.firstFailed, test);
         break;
       case 'denied':
         if (this.resourceDenied.size < MAX_NAMES) this.resourceDenied.add(test);
@@ -506,6 +505,7 @@ export class RegrtestParser {
 
   private detail(test: string, text: string, timeout: boolean): void {
     const had = this.details.get(test);
+    if (!had && this.details.size >= MAX_NAMES) return;
     // A timeout explains the exit code that follows it (faulthandler exits with 1); keep the first of each kind.
     if (!had || (timeout && !had.timeout)) this.details.set(test, { text, timeout });
   }
@@ -538,7 +538,7 @@ export class RegrtestParser {
         this.inRerun = true;
         this.endCapture();
         this.rerunTest = test;
-        this.rerunStarted.add(test);
+        add(this.rerunStarted, test);
         if (one[2]) for (const c of one[2].split(',')) this.addCase(test, c.trim());
         if (!stamped) {
           // 3.12+: the worker prints this line after the main process printed the re-run's result
@@ -567,10 +567,10 @@ export class RegrtestParser {
 
   private rerunResult(test: string, status: Status): void {
     if (status === 'passed') {
-      this.rerunPassed.add(test);
+      add(this.rerunPassed, test);
       this.rerunFailed.delete(test);
     } else if (status === 'failed' || status === 'refleak' || status === 'crashed' || status === 'timeout') {
-      this.rerunFailed.add(test);
+      add(this.rerunFailed, test);
     }
   }
 
@@ -594,9 +594,9 @@ export class RegrtestParser {
   private timeoutDump(after: string, line: string, previous: Previous): void {
     const test = this.crashOwner(previous);
     if (!test) return;
-    this.timedOut.add(test);
-    if (!this.inRerun) this.firstFailed.add(test);
-    else this.rerunFailed.add(test);
+    add(this.timedOut, test);
+    if (!this.inRerun) add(this.firstFailed, test);
+    else add(this.rerunFailed, test);
     this.detail(test, `timeout ${after}`, true);
     this.running.delete(test);
     if (this.current === test) this.current = undefined;
@@ -615,7 +615,7 @@ export class RegrtestParser {
     const m = /^== Tests result: (.*) ==$/.exec(line);
     if (m?.[1]) {
       this.endCapture();
-      this.blocks.push({ state: m[1], lists: new Map() });
+      this.pushBlock({ state: m[1], lists: new Map() });
       this.activitySinceBlock = false;
       this.running.clear();
       this.current = undefined;
@@ -640,8 +640,8 @@ export class RegrtestParser {
     const test = this.crashOwner(previous);
     if (!test) return;
     if (!this.inRerun) {
-      this.crashed.add(test);
-      this.firstFailed.add(test);
+      add(this.crashed, test);
+      add(this.firstFailed, test);
     }
     this.running.delete(test);
     this.detail(test, line.length > 120 ? `${line.slice(0, 119)}…` : line, false);
@@ -659,11 +659,11 @@ export class RegrtestParser {
       const test = normalize(tb[1]);
       if (this.tbFailed.size < MAX_NAMES) this.tbFailed.add(test);
       if (tb[3]?.startsWith('Traceback')) this.startCapture(test, tb[3], 'traceback');
-      if (this.inRerun) this.rerunFailed.add(test);
+      if (this.inRerun) add(this.rerunFailed, test);
       return;
     }
     if (this.inRerun && this.rerunTest && line === `test ${this.rerunTest} failed`) {
-      this.rerunFailed.add(this.rerunTest);
+      add(this.rerunFailed, this.rerunTest);
       return;
     }
     const leak = LEAK.exec(line);
@@ -710,14 +710,14 @@ export class RegrtestParser {
     const kind = listKind(h[2] ?? '', h[3] ?? '');
     if (!kind) return;
     if (kind === 'failed again') {
-      this.listSink = (name) => this.failedAgain.add(name);
+      this.listSink = (name) => add(this.failedAgain, name);
       return;
     }
     let block = this.blocks.at(-1);
     if (!block || this.activitySinceBlock) {
       // Lists without their "== Tests result" header (cut off, or an older runner's).
       block = { state: undefined, lists: new Map() };
-      this.blocks.push(block);
+      this.pushBlock(block);
       this.activitySinceBlock = false;
       this.running.clear();
       this.current = undefined;
@@ -727,6 +727,12 @@ export class RegrtestParser {
     this.listSink = (name) => {
       if (names.length < MAX_NAMES) names.push(name);
     };
+  }
+
+  /** A new summary block; a real run has two (first run, re-run): past 16 the oldest but the first go. */
+  private pushBlock(block: Block): void {
+    if (this.blocks.length >= 16) this.blocks.splice(1, 1);
+    this.blocks.push(block);
   }
 
   private programFinished(line: string): void {
@@ -979,6 +985,11 @@ function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8
   if (end - start < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
   return true;
+}
+
+/** Adds a name to one of the per-test sets, up to MAX_NAMES (a log with millions of names stays small). */
+function add(set: Set<string>, name: string): void {
+  if (set.size < MAX_NAMES) set.add(name);
 }
 
 function sorted(set: Iterable<string>): string[] {

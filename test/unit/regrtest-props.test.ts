@@ -182,7 +182,10 @@ describe('regrtest parser properties', () => {
             : ['', header.replace('N', String(tests.length)), `    ${tests.map(print).join(' ')}`];
         const summary = [
           '',
-          ...(withHeader ? ['== Tests result: FAILURE then FAILURE =='] : []),
+          // Without lists, only the header makes it a summary.
+          ...(withHeader || failed.length + env.length + rerun.length === 0
+            ? ['== Tests result: FAILURE then FAILURE ==']
+            : []),
           ...list('N tests altered the execution environment (env changed):', env),
           ...list('N re-run tests:', rerun),
           ...list('N tests failed:', failed),
