@@ -94,7 +94,6 @@ const MAX_TRACEBACKS = 200;
 const MAX_NAMES = 5000;
 const COMMAND_BYTES = Buffer.from('command timed out: ');
 const PROGRAM_BYTES = Buffer.from('program finished with exit code ');
-const PASSED_BYTES = Buffer.from(' passed');
 const LOAD_BYTES = Buffer.from('load avg: ');
 
 /** What one summary block (`== Tests result: X ==` and the lists after it) says. */
@@ -914,53 +913,72 @@ function seconds(text: string): number | undefined {
   return any ? total : undefined;
 }
 
-/** `0:12:00 load avg: 1.00 [ 12/478] test_x passed` (the time stamp, load and bracket as regrtest prints them). */
+/**
+ * `0:12:00 load avg: 1.00 [ 12/478] test_x passed`: the time stamp, load and bracket as regrtest
+ * prints them (what TIMESTAMP and PROGRESS read). Called for most lines of a big log: one pass over
+ * the bytes, nothing read past the line.
+ */
 function isPassedProgress(bytes: Uint8Array, start: number, end: number): boolean {
-  if (!endsWith(bytes, start, end, PASSED_BYTES)) return false;
-  let i = start;
-  while (i < end && isDigit(bytes[i])) i++;
-  // H:MM:SS
+  const tail = end - 7; // where " passed" starts
   if (
-    i === start ||
-    bytes[i] !== 58 ||
-    !isDigit(bytes[i + 1]) ||
-    !isDigit(bytes[i + 2]) ||
-    bytes[i + 3] !== 58
+    tail - start < 12 ||
+    bytes[end - 1] !== 100 ||
+    bytes[end - 2] !== 101 ||
+    bytes[end - 3] !== 115 ||
+    bytes[end - 4] !== 115 ||
+    bytes[end - 5] !== 97 ||
+    bytes[end - 6] !== 112 ||
+    bytes[tail] !== 32
   )
     return false;
-  if (!isDigit(bytes[i + 4]) || !isDigit(bytes[i + 5]) || bytes[i + 6] !== 32) return false;
+  let i = start;
+  let b = bytes[i] as number;
+  // H:MM:SS and a space
+  while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
+  if (i === start || b !== 58 || i + 7 > tail) return false;
+  if (!digit(bytes[i + 1] as number) || !digit(bytes[i + 2] as number) || bytes[i + 3] !== 58) return false;
+  if (!digit(bytes[i + 4] as number) || !digit(bytes[i + 5] as number) || bytes[i + 6] !== 32) return false;
   i += 7;
-  if (startsWith(bytes, i, end, LOAD_BYTES)) {
-    i += LOAD_BYTES.length;
+  // "load avg: 1.00 "
+  if (bytes[i] === 108 /* l */) {
+    if (i + 10 > tail) return false;
+    for (let k = 0; k < 10; k++) if (bytes[i + k] !== (LOAD_BYTES[k] as number)) return false;
+    i += 10;
     const digits = i;
-    while (i < end && isDigit(bytes[i])) i++;
-    if (i === digits || bytes[i] !== 46 /* . */) return false;
-    i++;
-    const decimals = i;
-    while (i < end && isDigit(bytes[i])) i++;
-    if (i === decimals || bytes[i] !== 32) return false;
+    b = bytes[i] as number;
+    while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
+    if (i === digits || b !== 46 /* . */) return false;
+    const decimals = ++i;
+    b = bytes[i] as number;
+    while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
+    if (i === decimals || b !== 32) return false;
     i++;
   }
-  // [ 12/478] or [12/478/3]
-  if (bytes[i] !== 91) return false;
+  // "[ 12/478] " or "[12/478/3] "
+  if (bytes[i] !== 91 /* [ */) return false;
   i++;
-  while (bytes[i] === 32) i++;
+  while (bytes[i] === 32 && i < tail) i++;
   for (let part = 0; ; part++) {
     const digits = i;
-    while (i < end && isDigit(bytes[i])) i++;
-    if (i === digits) return false;
-    if (bytes[i] === 47 /* / */ && part < 2) {
+    b = bytes[i] as number;
+    while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
+    if (i === digits || i >= tail) return false;
+    if (b === 47 /* / */ && part < 2) {
       i++;
       continue;
     }
-    if (part === 0 || bytes[i] !== 93 || bytes[i + 1] !== 32) return false;
+    if (part === 0 || b !== 93 /* ] */ || bytes[i + 1] !== 32) return false;
     break;
   }
   i += 2;
   // One word, the test name, then " passed".
-  const name = i;
-  while (i < end && bytes[i] !== 32) i++;
-  return i > name && i === end - PASSED_BYTES.length;
+  if (i >= tail) return false;
+  while (i < tail) if (bytes[i++] === 32) return false;
+  return true;
+}
+
+function digit(b: number): boolean {
+  return b >= 48 && b <= 57;
 }
 
 /** Whether the word after the first word is a word ("test_x failed"), not "(" ("test_x (mod.C.test_x) ... ok"). */
@@ -969,16 +987,6 @@ function wordAfterName(bytes: Uint8Array, start: number, end: number): boolean {
   while (i < end && bytes[i] !== 32) i++;
   const next = i + 1 < end ? (bytes[i + 1] as number) : 0;
   return next >= 97 && next <= 122;
-}
-
-function isDigit(b: number | undefined): boolean {
-  return b !== undefined && b >= 48 && b <= 57;
-}
-
-function endsWith(bytes: Uint8Array, start: number, end: number, suffix: Uint8Array): boolean {
-  if (end - start < suffix.length) return false;
-  for (let i = 0; i < suffix.length; i++) if (bytes[end - suffix.length + i] !== suffix[i]) return false;
-  return true;
 }
 
 function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
