@@ -1,6 +1,7 @@
 import { formatDistanceStrict } from 'date-fns';
 import { dashboardLine, defineCommand } from '../src/chat/command.js';
 import { UsageError, UserError } from '../src/errors.js';
+import { sameTest } from '../src/logs/regrtest.js';
 import type { TestStats } from '../src/logs/history.js';
 import { type Line, reply } from '../src/messages/message.js';
 
@@ -75,7 +76,7 @@ export const flaky = defineCommand({
         `${stats.latest.builder} #${stats.latest.number} (${OUTCOME_WORDS.find(([k]) => k === stats.latest.outcome)?.[1] ?? stats.latest.outcome}).`,
       ],
     ];
-    const known = ctx.tests.knownIssues().filter((k) => k.test === test);
+    const known = ctx.tests.knownIssues().filter((k) => sameTest(k.test, test));
     if (known.length > 0)
       lines.push([`Known: ${known.map((k) => k.issue + (k.builders ? ` (${k.builders})` : '')).join(', ')}`]);
     if (ctx.dashboard) lines.push(dashboardLine(ctx.dashboard.test(test)));

@@ -9,7 +9,7 @@ export const known = defineCommand({
   summary: 'attach a tracker issue to a test (or list those attached)',
   usage: '[<test> <issue-url-or-id> [builder regex]]',
   args: [
-    { name: 'test', description: 'the test (test_ssl)', kind: 'test' },
+    { name: 'test', description: 'the test (test_ssl or test.test_ssl)', kind: 'test' },
     { name: 'issue', description: 'gh-1234, #1234, or the issue URL', kind: 'text' },
     { name: 'builders', description: 'only on builders matching this regular expression', kind: 'text' },
   ],

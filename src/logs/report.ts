@@ -13,6 +13,8 @@ export function formatReport(a: RegrtestAnalysis): string[] {
     a.workers !== undefined ? (a.workers === 0 ? 'sequential' : `${a.workers} workers`) : undefined,
     a.duration ? `duration ${a.duration}` : undefined,
     a.python ? `Python ${a.python}` : undefined,
+    a.filtered ? 'filtered (only the test cases matching -m ran)' : undefined,
+    a.exitCode !== undefined ? `exit code ${a.exitCode}` : undefined,
   ].filter(Boolean);
   if (facts.length > 0) out.push(facts.join(', '));
   if (a.command) out.push(`Command: ${a.command}`);
@@ -22,7 +24,8 @@ export function formatReport(a: RegrtestAnalysis): string[] {
     for (const t of tests) {
       const cases = withCases ? (a.cases[t] ?? []) : [];
       const leak = a.leaks[t] ? ` — leaked ${a.leaks[t]}` : '';
-      out.push(`  ${t}${cases.length > 0 ? ` — ${cases.join(', ')}` : ''}${leak}`);
+      const detail = a.details?.[t] ? ` — ${a.details[t]}` : '';
+      out.push(`  ${t}${detail}${cases.length > 0 ? ` — ${cases.join(', ')}` : ''}${leak}`);
     }
   };
   list('Failed', a.failed, true);
@@ -31,13 +34,17 @@ export function formatReport(a: RegrtestAnalysis): string[] {
   list('Crashed', a.crashed);
   list('Timed out', a.timedOut);
   list('Leaked', a.leaked);
+  list('Still running when the log ended', a.running ?? []);
+  list('Skipped, resource denied', a.resourceDenied ?? []);
+  list('Ran no tests', a.noTestsRun ?? []);
   if (
     a.failed.length +
       a.flaky.length +
       a.envChanged.length +
       a.crashed.length +
       a.timedOut.length +
-      a.leaked.length ===
+      a.leaked.length +
+      (a.running?.length ?? 0) ===
     0
   ) {
     out.push('No failing, flaky or environment-changing test.');
@@ -68,6 +75,12 @@ export function jsonReport(a: RegrtestAnalysis): Record<string, unknown> {
     crashed: a.crashed,
     timedOut: a.timedOut,
     leaked: a.leaked,
+    running: a.running ?? [],
+    details: a.details ?? {},
+    resourceDenied: a.resourceDenied ?? [],
+    noTestsRun: a.noTestsRun ?? [],
+    filtered: a.filtered ?? false,
+    exitCode: a.exitCode ?? null,
     summaryFound: a.summaryFound,
     command: a.command ?? null,
     python: a.python ?? null,

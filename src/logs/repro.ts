@@ -31,7 +31,10 @@ export function reproCommands(
 
 /** The options worth keeping from the command line the build ran (`make buildbottest TESTOPTS=...` too). */
 function keptOptions(command: string): string[] {
-  const words = command
+  // Python's own options come before "-m test" (`python -u -W default -m test ...`): not regrtest's.
+  const at = command.search(/\s-m\s+test(?:\s|$)/);
+  const regrtest = at === -1 ? command : command.slice(at).replace(/^\s-m\s+test/, '');
+  const words = regrtest
     .replace(/TESTOPTS=(['"])(.*?)\1/, '$2')
     .replace(/TESTOPTS=/, '')
     .split(/\s+/);
@@ -41,7 +44,10 @@ function keptOptions(command: string): string[] {
     const w = words[i] as string;
     const [flag, inline] = w.startsWith('--') ? w.split('=', 2) : [w, undefined];
     if (flag === '--slow-ci' || flag === '--fast-ci') slowCi = true;
-    if (flag && KEEP_WITH_VALUE.has(flag)) {
+    if (/^-[uRM]\S/.test(w)) {
+      // The value glued to a short option: -uall, -R3:3 (Tools/buildbot/test.bat passes -uall).
+      if (!/[`$;&|<>]/.test(w)) kept.push(w.slice(0, 2), w.slice(2));
+    } else if (flag && KEEP_WITH_VALUE.has(flag)) {
       const value = inline ?? words[++i];
       if (value && !/[`$;&|<>]/.test(value)) kept.push(flag, value);
     } else if (flag && KEEP_FLAGS.has(flag)) kept.push(flag);

@@ -1,6 +1,12 @@
 import { patternMatches } from '../config/pattern.js';
 import type { FailureCause } from '../logs/failure-kind.js';
-import type { RegrtestAnalysis, TestOutcome } from '../logs/regrtest.js';
+import {
+  completeAnalysis,
+  normalize,
+  type RegrtestAnalysis,
+  sameTest,
+  type TestOutcome,
+} from '../logs/regrtest.js';
 import type { Db } from './db.js';
 
 /** A build's analysis as stored: the parser's findings plus where the log is. */
@@ -145,7 +151,7 @@ export class TestStore {
 
   /** Test names that have history, matching `query` with or without `test.` and by unique prefix. */
   resolveTest(query: string): string[] {
-    const wanted = query.trim().replace(/^test\./, '');
+    const wanted = normalize(query.trim());
     const exact = this.db
       .prepare<[string], { test: string }>('SELECT DISTINCT test FROM test_outcomes WHERE test = ?')
       .all(wanted);
@@ -228,7 +234,7 @@ export class TestStore {
   /** The known issues that apply to `test` on `builder`. */
   knownFor(test: string, builder: string): KnownIssue[] {
     return this.knownIssues().filter(
-      (k) => k.test === test && (k.builders === null || patternMatches(k.builders, builder)),
+      (k) => sameTest(k.test, test) && (k.builders === null || patternMatches(k.builders, builder)),
     );
   }
 }
@@ -276,7 +282,7 @@ function fromRow(row: AnalysisRow): StoredAnalysis {
     builderid: row.builderid,
     number: row.number,
     status: row.status,
-    analysis: row.data ? (JSON.parse(row.data) as RegrtestAnalysis) : undefined,
+    analysis: row.data ? completeAnalysis(JSON.parse(row.data) as RegrtestAnalysis) : undefined,
     logUrl: row.log_url ?? undefined,
     cause: row.cause ? (JSON.parse(row.cause) as FailureCause) : undefined,
     error: row.error ?? undefined,

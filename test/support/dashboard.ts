@@ -23,13 +23,13 @@ export function analysis(extra: Partial<RegrtestAnalysis> = {}): RegrtestAnalysi
     timedOut: [],
     leaked: [],
     failedFirstRun: [],
+    running: [],
+    details: {},
     cases: {},
     tracebacks: {},
     leaks: {},
     duration: undefined,
     counts: {},
-    running: [],
-    details: {},
     ...extra,
   };
 }
