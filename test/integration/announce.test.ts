@@ -164,6 +164,9 @@ describe('restarts', () => {
     const first = await startBot(dir);
     const green = await lab.runBuild(builder, 'pass');
     await first.waitForLine(new RegExp(`${builder} #${green.number} recovered`));
+    // Killed only once the console's print is marked sent: a kill between the print and the mark is
+    // the one documented duplicate (README, Guarantees), which would make this count 2.
+    await first.waitForLog('announced', { buildid: green.buildid, destination: 'console' });
     await first.stop('SIGKILL');
 
     const red = await lab.runBuild(builder, 'fail'); // while no bot runs
