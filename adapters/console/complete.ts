@@ -37,7 +37,9 @@ export function completeLine(
   const arg = restAt >= 0 && index >= restAt ? args[restAt] : args[index];
   if (!arg) return [[], typed];
   if (arg.choices) return finish([...arg.choices], typed);
-  if (COMPLETED.has(arg.kind)) return finish(complete(arg.kind, typed, LIMIT), typed);
+  // The store knows `test.test_ssl` as `test_ssl`: candidates are matched against that.
+  const bare = arg.kind === 'test' ? typed.replace(/^test\./, '') : typed;
+  if (COMPLETED.has(arg.kind)) return finish(complete(arg.kind, typed, LIMIT), typed, bare);
   return [[], typed];
 }
 
@@ -46,8 +48,8 @@ export function completeLine(
  * replaces it, `amd` → `AMD64 `), or else the one name that contains it. A unique one gets a
  * space after it, ready for the next argument.
  */
-function finish(candidates: readonly string[], typed: string): [string[], string] {
-  const lower = typed.toLowerCase();
+function finish(candidates: readonly string[], typed: string, match = typed): [string[], string] {
+  const lower = match.toLowerCase();
   const starting = candidates.filter((c) => c.toLowerCase().startsWith(lower));
   // Several names that only contain the text have no common start to put in its place.
   const hits = starting.length > 0 ? starting : candidates.length === 1 ? [...candidates] : [];
