@@ -109,12 +109,22 @@ export class Terminal {
   async exited(timeoutMs = 30_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [dead, status] = (
-        await this.tmux(['display-message', '-p', '-t', 'bbwatch', '#{pane_dead} #{pane_dead_status}'])
-      )
-        .trim()
-        .split(' ');
-      if (dead === '1') return Number(status);
+      const [dead, status, signal] = (
+        await this.tmux([
+          'display-message',
+          '-p',
+          '-t',
+          'bbwatch',
+          '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}',
+        ])
+      ).split(' ');
+      // tmux may call the pane dead a moment before it has the status: then ask again.
+      if (dead === '1' && status !== '') return Number(status);
+      if (dead === '1' && signal?.trim()) {
+        throw new Error(
+          `killed by signal ${signal.trim()}; the screen:\n${(await this.screen()).join('\n')}`,
+        );
+      }
       if (Date.now() > deadline) throw new Error('the command in the terminal did not exit');
       await new Promise((r) => setTimeout(r, 50));
     }
