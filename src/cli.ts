@@ -52,13 +52,15 @@ Options:
   -V, --version          show the version
 
 With the console adapter, type commands on stdin (!status 3.x, !last <builder>, !help);
-announcements and replies are printed on stdout. On a terminal it has a prompt, line editing,
-history (~/.local/state/bbwatch/history, or under $XDG_STATE_HOME), Tab completion of commands,
-builders, branches and tests, and colours (not with NO_COLOR set); Ctrl-D or Ctrl-C quits. With http: in the configuration, GET /healthz
+announcements and replies are printed on stdout. With http: in the configuration, GET /healthz
 and /metrics answer (on 127.0.0.1 by default; see README: "Operations"), and the dashboard's
 pages (/, /flaky, /tests/NAME, /builders/MASTER/NAME; README: "Dashboard"); digest: schedules
 digests like !report's (README: "Digests"). With postgres: the state is in PostgreSQL and two
 processes may share it, one leading (README: "Two replicas (PostgreSQL)").
+
+On a terminal the console has a prompt, line editing, history (~/.local/state/bbwatch/history,
+or under $XDG_STATE_HOME), Tab completion of commands, builders, branches and tests, and colours
+(not with NO_COLOR set); Ctrl-C drops a typed line, and on an empty line, like Ctrl-D, quits.
 
 Signals: SIGTERM or SIGINT delivers what is queued (5 s at most), says goodbye on each platform and
 exits 0; SIGHUP reloads the config file: notify rules, permissions, announce, mute, digest and
