@@ -278,8 +278,9 @@ function parse(argv: string[]) {
 }
 
 /**
- * The logger --log-level and --log-format ask for. Readable lines on a terminal show warnings and
- * above unless --log-level is given; JSON lines follow the config's log_level as they always did.
+ * The logger --log-level and --log-format ask for. Readable lines (a terminal's default) show
+ * warnings and above unless --log-level is given; JSON lines follow the config's log_level as
+ * they always did.
  */
 function loggerFor(values: { 'log-level'?: string; 'log-format'?: string }, config: Config): Logger {
   const tty = Boolean(process.stderr.isTTY);
