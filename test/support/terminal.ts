@@ -34,13 +34,18 @@ export class Terminal {
     const term = new Terminal(socket, opts.width ?? 150, opts.height ?? 40);
     // The pane stays after the command exits (its last screen and exit status can be read); no
     // status bar takes a row. Given as several arguments, the command runs without a shell.
-    await term.tmux(
-      ['start-server', ';', 'set-option', '-g', 'remain-on-exit', 'on', ';'],
-      ['set-option', '-g', 'status', 'off', ';'],
-      ['new-session', '-d', '-s', 'bbwatch', '-x', String(term.width), '-y', String(term.height)],
-      ['-c', opts.cwd, ...opts.command],
-      opts.env,
-    );
+    try {
+      await term.tmux(
+        ['start-server', ';', 'set-option', '-g', 'remain-on-exit', 'on', ';'],
+        ['set-option', '-g', 'status', 'off', ';'],
+        ['new-session', '-d', '-s', 'bbwatch', '-x', String(term.width), '-y', String(term.height)],
+        ['-c', opts.cwd, ...opts.command],
+        opts.env,
+      );
+    } catch (err) {
+      await term.tmux(['kill-server']).catch(() => undefined);
+      throw err;
+    }
     return term;
   }
 
