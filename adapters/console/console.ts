@@ -151,7 +151,12 @@ export class ConsoleAdapter implements Adapter {
       this.prompting = false;
       this.interrupt();
     });
-    this.opts.logs?.divert((text) => void this.print(text));
+    // A write that fails (the terminal went away) must not become a log line about itself.
+    this.opts.logs?.divert((text) => {
+      this.print(text).catch(() => undefined);
+    });
+    // A terminal that goes away (EIO) ends the session as Ctrl-D would.
+    this.input.on('error', () => rl.close());
     this.output.write(`${WELCOME}\n`);
     this.prompting = true;
     rl.prompt();
