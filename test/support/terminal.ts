@@ -4,7 +4,7 @@
  * after every cursor movement and erase the program asked for — comes out with capture-pane.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -113,6 +113,7 @@ export class Terminal {
   /** Waits for the command to exit; its exit status. */
   async exited(timeoutMs = 30_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
+    const pid = await this.pid();
     for (;;) {
       const [dead, status, signal] = (
         await this.tmux([
@@ -123,16 +124,24 @@ export class Terminal {
           '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}',
         ])
       ).split(' ');
-      // tmux may call the pane dead a moment before it has the status: then ask again.
       if (dead === '1' && status !== '') return Number(status);
-      if (dead === '1' && signal?.trim()) {
-        throw new Error(
-          `killed by signal ${signal.trim()}; the screen:\n${(await this.screen()).join('\n')}`,
-        );
+      if (dead === '1' && signal?.trim())
+        throw new Error(`killed by signal ${signal.trim()}${await this.dump()}`);
+      // tmux 3.3a now and then closes a pane without reaping its process (a zombie until tmux
+      // exits, so no status): the kernel has the status the process exited with.
+      const zombie = dead === '1' ? zombieStatus(pid) : undefined;
+      if (zombie !== undefined) {
+        if (zombie & 0x7f) throw new Error(`killed by signal ${zombie & 0x7f}${await this.dump()}`);
+        return (zombie >> 8) & 0xff;
       }
-      if (Date.now() > deadline) throw new Error('the command in the terminal did not exit');
+      if (Date.now() > deadline)
+        throw new Error(`the command in the terminal did not exit${await this.dump()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  private async dump(): Promise<string> {
+    return `; the screen:\n${(await this.screen()).join('\n')}`;
   }
 
   /** Stops the command (SIGTERM, as a service manager would) if it still runs, then tmux. */
@@ -161,4 +170,22 @@ export class Terminal {
       );
     });
   }
+}
+
+/** A zombie process's wait status (/proc/PID/stat, field 52, Linux 3.5+); undefined for any other. */
+function zombieStatus(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The fields after the command name, which is in parentheses and may hold spaces: 3 (state) on.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
+  if (fields[0] !== 'Z') return undefined;
+  const code = Number(fields[52 - 3]);
+  return Number.isInteger(code) ? code : undefined;
 }
