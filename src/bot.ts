@@ -254,7 +254,8 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
       },
       log: log.child({ adapter: adapter.platform }),
       commands: commandInfo,
-      complete: (kind, prefix, limit) => completions(fleet, commandInfo, kind, prefix, limit),
+      complete: (kind, prefix, limit) =>
+        completions(fleet, commandInfo, kind, prefix, limit, { tests: (p) => tests.resolveTest(p) }),
     };
     const onMessage = async (message: IncomingMessage) => {
       try {

@@ -10,7 +10,15 @@ import { type RunningBot, startBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
 import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
 import { ConfigError, errorMessage } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import {
+  colourWanted,
+  createLogger,
+  defaultLogFormat,
+  LOG_FORMATS,
+  type LogFormat,
+  type Logger,
+  LogOutput,
+} from './log.js';
 import { awaitLeadership } from './replica/standby.js';
 import { postgresDriver } from './store/open.js';
 import { analyzeCommand } from './tools/analyze.js';
@@ -31,7 +39,10 @@ Options:
                          Without it: the console adapter watching CPython's public master
                          (https://buildbot.python.org/all/), state in ./bbwatch.sqlite.
   -l, --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default: the
-                         config's log_level, else info). Logs go to stderr as JSON lines.
+                         config's log_level, else info; pretty logs: warn and above).
+      --log-format FMT   pretty (one readable line per entry; the default when stderr is
+                         a terminal) or json (JSON lines; the default otherwise). Logs go
+                         to stderr.
       --json             analyze: print a JSON object (result, seed, failed, flaky, envChanged,
                          crashed, timedOut, leaked, partial, ...)
       --step NAME        analyze: the step holding the test output (default test)
@@ -47,10 +58,17 @@ pages (/, /flaky, /tests/NAME, /builders/MASTER/NAME; README: "Dashboard"); dige
 digests like !report's (README: "Digests"). With postgres: the state is in PostgreSQL and two
 processes may share it, one leading (README: "Two replicas (PostgreSQL)").
 
+On a terminal the console has a prompt, line editing, history (~/.local/state/bbwatch/history,
+or under $XDG_STATE_HOME), Tab completion of commands, builders, branches and tests, and colours
+(not with NO_COLOR set); Ctrl-C drops a typed line, and on an empty line, like Ctrl-D, quits.
+
 Signals: SIGTERM or SIGINT delivers what is queued (5 s at most), says goodbye on each platform and
 exits 0; SIGHUP reloads the config file: notify rules, permissions, announce, mute, digest and
 log_level at once, a chat platform whose settings changed is reconnected (the others stay
 connected); changes to masters, storage, http or workers are logged as needing a restart.`;
+
+/** Log lines for a terminal on stderr: the interactive console prints them above its prompt. */
+const terminalLogs = new LogOutput(2);
 
 /** Set once a stop began: a late SIGHUP then changes nothing. */
 let stoppingNow = false;
@@ -76,6 +94,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values['log-level'] !== undefined && !LEVELS.has(values['log-level'])) {
     process.stderr.write(`bbwatch: --log-level must be one of ${[...LEVELS].join(', ')}\n`);
+    return 2;
+  }
+  const format = values['log-format'];
+  if (format !== undefined && !LOG_FORMATS.includes(format as LogFormat)) {
+    process.stderr.write(`bbwatch: --log-format must be one of ${LOG_FORMATS.join(', ')}\n`);
     return 2;
   }
 
@@ -114,11 +137,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const config = readConfig(values.config);
     if (!config) return 2;
-    return backfillCommand(
-      config,
-      days,
-      createLogger(values['log-level'] ?? config.log_level, config.secrets),
-    );
+    return backfillCommand(config, days, loggerFor(values, config));
   }
   if (positionals.length > 0) {
     process.stderr.write(`bbwatch: unexpected argument '${positionals[0]}'\nTry 'bbwatch --help'.\n`);
@@ -127,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
 
   const config = readConfig(values.config);
   if (!config) return 2;
-  const log = createLogger(values['log-level'] ?? config.log_level, config.secrets);
+  const log = loggerFor(values, config);
   const adapters = await createAdapters(config);
 
   process.on('unhandledRejection', (reason) =>
@@ -199,7 +218,11 @@ async function createAdapters(config: Config): Promise<Adapter[]> {
 
 /** The adapter of one platform, or undefined when the configuration does not turn it on. */
 async function createAdapter(platform: string, config: Config): Promise<Adapter | undefined> {
-  if (platform === 'console' && config.chat.console) return new ConsoleAdapter();
+  if (platform === 'console' && config.chat.console)
+    return new ConsoleAdapter({
+      colour: colourWanted(Boolean(process.stdout.isTTY)),
+      ...(process.stderr.isTTY ? { logs: terminalLogs } : {}),
+    });
   if (platform === 'discord' && config.chat.discord) {
     const { DiscordAdapter } = await import('../adapters/discord/discord.js');
     const d = config.chat.discord;
@@ -243,6 +266,7 @@ function parse(argv: string[]) {
     options: {
       config: { type: 'string', short: 'c' },
       'log-level': { type: 'string', short: 'l' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
       json: { type: 'boolean' },
@@ -250,6 +274,22 @@ function parse(argv: string[]) {
       step: { type: 'string' },
       log: { type: 'string' },
     },
+  });
+}
+
+/**
+ * The logger --log-level and --log-format ask for. Readable lines (a terminal's default) show
+ * warnings and above unless --log-level is given; JSON lines follow the config's log_level as
+ * they always did.
+ */
+function loggerFor(values: { 'log-level'?: string; 'log-format'?: string }, config: Config): Logger {
+  const tty = Boolean(process.stderr.isTTY);
+  const format = (values['log-format'] as LogFormat | undefined) ?? defaultLogFormat(tty);
+  return createLogger(values['log-level'] ?? config.log_level, config.secrets, {
+    format,
+    colour: colourWanted(tty),
+    ...(tty ? { output: terminalLogs } : {}),
+    ...(format === 'pretty' && values['log-level'] === undefined ? { floor: 'warn' } : {}),
   });
 }
 

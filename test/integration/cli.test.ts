@@ -23,6 +23,7 @@ describe('bbwatch CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('bbwatch check-config FILE');
     expect(help.stdout).toContain('https://buildbot.python.org/all/');
+    expect(help.stdout).toContain('--log-format FMT   pretty');
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
@@ -51,6 +52,10 @@ describe('bbwatch CLI', () => {
       'bbwatch: /nonexistent.yaml: cannot read the file (no such file)\n',
     );
     expect((await run(['--frobnicate'])).code).toBe(2);
+    expect(await run(['--log-format', 'xml'])).toMatchObject({
+      code: 2,
+      stderr: 'bbwatch: --log-format must be one of json, pretty\n',
+    });
   });
 });
 
