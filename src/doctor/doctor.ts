@@ -58,9 +58,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<number> {
       config = opts.file ? loadConfigFile(opts.file, opts.env) : defaultConfig(opts.env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
+      const unreadable = err.issues.length === 1 && /^cannot read the file/.test(err.issues[0] ?? '');
       return fail(
-        err.issues.length === 1 ? 'it has a problem' : `it has ${err.issues.length} problems`,
-        err.issues.join('\n'),
+        unreadable
+          ? (err.issues[0] ?? '')
+          : err.issues.length === 1
+            ? 'it has a problem'
+            : `it has ${err.issues.length} problems`,
+        unreadable ? 'check the path given to --config' : err.issues.join('\n'),
       );
     }
     secrets.push(...secretsOf(config));
