@@ -161,7 +161,10 @@ function forceCheck(
   master: MasterConfig,
   at: (k: string) => string,
 ): CheckOutcome {
-  const enabled = schedulers.filter((s) => s.enabled !== false);
+  // By name: the master lists them in no fixed order, and the checklist should read the same each run.
+  const enabled = schedulers
+    .filter((s) => s.enabled !== false)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (enabled.length === 0) {
     return warn(
       schedulers.length === 0 ? 'the master has no force scheduler' : 'every force scheduler is disabled',
