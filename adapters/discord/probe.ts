@@ -73,33 +73,40 @@ export class DiscordProbe implements PlatformProbe {
       }
 
       const names = ['Guilds', 'GuildMessages', ...(opts.prefixCommands ? ['MessageContent'] : [])];
-      const gateway = await s.check(`gateway login with intents ${names.join(', ')}`, async (signal) => {
-        const code = await login(client, opts.token, signal);
-        if (code !== undefined) {
-          return fail(
-            REFUSALS[code] ?? `the gateway closed with code ${code}`,
-            code === 4014
-              ? `switch on Message Content Intent in the Developer Portal (Bot → Privileged Gateway Intents), or set ${s.key('chat.discord.prefix_commands')}: false (slash commands and @mentions need no privileged intent)`
-              : `check ${s.key('chat.discord.token')}`,
-          );
-        }
-        const guilds = [...client.guilds.cache.values()];
-        if (guilds.length === 0) {
-          return warn(
-            'connected, but the bot is in no server',
-            'invite it: Developer Portal → OAuth2 → URL Generator, scopes bot and applications.commands',
-          );
-        }
-        const missing = (opts.guilds ?? []).filter((id) => !client.guilds.cache.has(id));
-        const list = guilds.map((g) => g.name).join(', ');
-        if (missing.length > 0) {
-          return warn(
-            `connected; in ${list}, not in ${missing.join(', ')}`,
-            `invite the bot to those servers, or take them out of ${s.key('chat.discord.guilds')}`,
-          );
-        }
-        return ok(`connected; in ${guilds.length} server${guilds.length === 1 ? '' : 's'}: ${list}`);
-      });
+      const gateway = await s.check(
+        `gateway login with intents ${names.join(', ')}`,
+        async (signal) => {
+          const code = await login(client, opts.token, signal);
+          if (code !== undefined) {
+            return fail(
+              REFUSALS[code] ?? `the gateway closed with code ${code}`,
+              code === 4014
+                ? `switch on Message Content Intent in the Developer Portal (Bot → Privileged Gateway Intents), or set ${s.key('chat.discord.prefix_commands')}: false (slash commands and @mentions need no privileged intent)`
+                : `check ${s.key('chat.discord.token')}`,
+            );
+          }
+          const guilds = [...client.guilds.cache.values()];
+          if (guilds.length === 0) {
+            return warn(
+              'connected, but the bot is in no server',
+              'invite it: Developer Portal → OAuth2 → URL Generator, scopes bot and applications.commands',
+            );
+          }
+          const missing = (opts.guilds ?? []).filter((id) => !client.guilds.cache.has(id));
+          const list = guilds.map((g) => g.name).join(', ');
+          if (missing.length > 0) {
+            return warn(
+              `connected; in ${list}, not in ${missing.join(', ')}`,
+              `invite the bot to those servers, or take them out of ${s.key('chat.discord.guilds')}`,
+            );
+          }
+          return ok(`connected; in ${guilds.length} server${guilds.length === 1 ? '' : 's'}: ${list}`);
+        },
+        {
+          fixOnTimeout:
+            "Discord's gateway did not answer: check that this machine may open WebSockets to Discord (a proxy? a firewall?)",
+        },
+      );
       if (gateway.status === 'fail') {
         for (const title of channelTitles) s.skip(title, 'not logged in to the gateway');
         return;

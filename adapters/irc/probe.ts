@@ -19,6 +19,8 @@ export interface ProbeChannel {
   from: string;
 }
 
+/** How long registration may take (the server's welcome). */
+const REGISTER_WAIT_MS = 20_000;
 /** How long NickServ may take to confirm an IDENTIFY. */
 const IDENTIFY_WAIT_MS = 10_000;
 
@@ -79,17 +81,24 @@ export class IrcProbe implements PlatformProbe {
         );
       }
 
-      const registered = await s.check(`register as ${config.nick}`, (signal) =>
-        link.registered.wait(signal).then(
-          (nick) =>
-            link.fold(nick) === link.fold(config.nick)
-              ? ok(`registered as ${nick}`)
-              : warn(
-                  `${config.nick} is taken; registered as ${nick}`,
-                  `fine if bbwatch is running now (it holds the nick); otherwise someone else does: register the nick with NickServ, or set ${s.key('chat.irc.alt_nicks')}`,
-                ),
-          (err: Error) => fail(err.message, registerFix(err.message, config, s)),
-        ),
+      const registered = await s.check(
+        `register as ${config.nick}`,
+        (signal) =>
+          link.registered.wait(signal).then(
+            (nick) =>
+              link.fold(nick) === link.fold(config.nick)
+                ? ok(`registered as ${nick}`)
+                : warn(
+                    `${config.nick} is taken; registered as ${nick}`,
+                    `fine if bbwatch is running now (it holds the nick); otherwise someone else does: register the nick with NickServ, or set ${s.key('chat.irc.alt_nicks')}`,
+                  ),
+            (err: Error) => fail(err.message, registerFix(err.message, config, s)),
+          ),
+        {
+          // Networks that look up DNS and ident first take a few seconds; the adapter waits 30.
+          timeoutMs: REGISTER_WAIT_MS,
+          fixOnTimeout: `the server took the connection but never welcomed the bot: is ${where} an IRC port${config.tls ? ' that speaks TLS' : ' without TLS'} (${s.key('chat.irc.port')}, ${s.key('chat.irc.tls')})?`,
+        },
       );
       if (registered.status === 'fail') return this.skipRest(s, 'not registered', true);
 

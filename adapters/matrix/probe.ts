@@ -53,28 +53,36 @@ export class MatrixProbe implements PlatformProbe {
     let session: Session | undefined;
     let bot: MatrixClient | undefined;
     const title = opts.accessToken ? `access token of ${opts.userId}` : `login as ${opts.userId}`;
-    const who = await s.check(title, async () => {
-      try {
-        session = await this.session(client(), s.state);
-        bot = client(session.token);
-        const me = await bot.whoami().catch(async (err: unknown) => {
-          // A saved token the homeserver forgot: the bot would log in again with its password.
-          if (session?.how !== SAVED || !isUnknownToken(err)) throw err;
-          session = await this.login(client());
+    const who = await s.check(
+      title,
+      async () => {
+        try {
+          session = await this.session(client(), s.state);
           bot = client(session.token);
-          return bot.whoami();
-        });
-        if (me.user_id !== opts.userId) {
-          return fail(
-            `the token belongs to ${me.user_id}`,
-            `set ${s.key('chat.matrix.user_id')} to ${me.user_id}, or use ${opts.userId}'s own token`,
+          const me = await bot.whoami().catch(async (err: unknown) => {
+            // A saved token the homeserver forgot: the bot would log in again with its password.
+            if (session?.how !== SAVED || !isUnknownToken(err)) throw err;
+            session = await this.login(client());
+            bot = client(session.token);
+            return bot.whoami();
+          });
+          if (me.user_id !== opts.userId) {
+            return fail(
+              `the token belongs to ${me.user_id}`,
+              `set ${s.key('chat.matrix.user_id')} to ${me.user_id}, or use ${opts.userId}'s own token`,
+            );
+          }
+          return ok(
+            `/whoami: ${me.user_id}${me.device_id ? ` (device ${me.device_id})` : ''}, ${session.how}`,
           );
+        } catch (err) {
+          return fail(describe(err), this.loginFix(err, s));
         }
-        return ok(`/whoami: ${me.user_id}${me.device_id ? ` (device ${me.device_id})` : ''}, ${session.how}`);
-      } catch (err) {
-        return fail(describe(err), this.loginFix(err, s));
-      }
-    });
+      },
+      {
+        fixOnTimeout: `the homeserver did not answer: check ${s.key('chat.matrix.homeserver')} and that this machine reaches it`,
+      },
+    );
     try {
       if (who.status !== 'ok' || !bot) {
         for (const t of ['joined rooms', ...roomTitles]) s.skip(t, 'no session');

@@ -59,6 +59,8 @@ export class CheckRunner {
       ]);
     } finally {
       clearTimeout(timer);
+      // Whatever the check left running (a second request of a Promise.all that failed) stops now.
+      abort.abort(new Error('the check is over'));
     }
     if (outcome.status === 'fail' && !outcome.fix) outcome = { ...outcome, fix: UNEXPECTED_FIX };
     this.record({ section, title, ...outcome });

@@ -283,6 +283,48 @@ describe('bbwatch doctor', () => {
     }
   }, 120_000);
 
+  it('never hangs on a host that takes connections and answers nothing', async () => {
+    // Accepts every connection, says nothing, closes nothing.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const path = writeConfig(
+        `masters:
+  - name: mute
+    url: http://127.0.0.1:${port}/
+    timeout: 2s
+storage: ${join(dir, 'state.sqlite')}
+chat:
+  irc:
+    host: 127.0.0.1
+    port: ${port}
+    tls: false
+    channels: ["#lab"]
+`,
+        mkdtempSync(join(tmpdir(), 'bbwatch-doctor-silent-')),
+      );
+      const { code, stdout } = await doctor(path, {});
+      const checks = checklist(stdout);
+      expect(code, stdout).toBe(1);
+      const master = find(checks, 'master mute', `answers at http://127.0.0.1:${port}/`);
+      expect(master).toMatchObject({
+        status: 'FAIL',
+        detail: `http://127.0.0.1:${port}/api/v2/builders did not answer within 2000 ms`,
+      });
+      expect(master.fix[0]).toMatch(/^no answer: is the host up/);
+      expect(find(checks, 'irc', `connect to 127.0.0.1:${port}`).status).toBe('ok');
+      const register = find(checks, 'irc', 'register as bbwatch');
+      expect(register).toMatchObject({ status: 'FAIL', detail: 'no answer within 20 s' });
+      expect(register.fix[0]).toBe(
+        `the server took the connection but never welcomed the bot: is 127.0.0.1:${port} an IRC port without TLS (chat.irc.port, chat.irc.tls)?`,
+      );
+      expect(find(checks, 'irc', 'join #lab').status).toBe('skip');
+    } finally {
+      silent.close();
+    }
+  }, 120_000);
+
   it('says which channel permission the bot lacks, and answers --json', async () => {
     // The bot's role may no longer embed links in the announcement channel.
     const { announceChannel, botRole } = discord.world;
