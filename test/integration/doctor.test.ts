@@ -283,6 +283,36 @@ describe('bbwatch doctor', () => {
     }
   }, 120_000);
 
+  it('checks a NickServ login, and quotes NickServ when the password is wrong', async () => {
+    const path = writeConfig(
+      `masters:
+  - name: lab
+    url: ${lab.url}
+storage: ${join(dir, 'state.sqlite')}
+chat:
+  irc:
+    host: 127.0.0.1
+    port: ${irc.port}
+    tls: false
+    nickserv: { password: "\${BBWATCH_TEST_NICKSERV}" }
+    channels: ["#lab"]
+`,
+      mkdtempSync(join(tmpdir(), 'bbwatch-doctor-nickserv-')),
+    );
+    const good = await doctor(path, { BBWATCH_TEST_NICKSERV: IRC_PASSWORD });
+    expect(good.code, good.stdout).toBe(0);
+    expect(find(checklist(good.stdout), 'irc', 'NickServ IDENTIFY as bbwatch').detail).toBe(
+      'logged in to account bbwatch',
+    );
+    const bad = await doctor(path, { BBWATCH_TEST_NICKSERV: 'not-the-nickserv-password' });
+    const identify = find(checklist(bad.stdout), 'irc', 'NickServ IDENTIFY as bbwatch');
+    expect(bad.code).toBe(1);
+    expect(identify.fix).toEqual([
+      'check chat.irc.nickserv.account and chat.irc.nickserv.password (from $BBWATCH_TEST_NICKSERV) — NickServ said: Password incorrect.',
+    ]);
+    expect(bad.stdout).not.toContain('not-the-nickserv-password');
+  }, 120_000);
+
   it('never hangs on a host that takes connections and answers nothing', async () => {
     // Accepts every connection, says nothing, closes nothing.
     const silent = createServer(() => undefined);
