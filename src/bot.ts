@@ -22,7 +22,7 @@ import { TestStore } from './store/tests.js';
 import { trackFleet } from './state/tracker.js';
 import { BuildStore } from './store/builds.js';
 import { openStore } from './store/open.js';
-import { MetaStore } from './store/meta.js';
+import { adapterKey, MetaStore } from './store/meta.js';
 import { Outbox } from './store/outbox.js';
 import { MuteService } from './notify/mute.js';
 import { Subscriptions } from './notify/subscriptions.js';
@@ -249,8 +249,8 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
   const startAdapter = async (adapter: Adapter): Promise<void> => {
     const services: AdapterServices = {
       state: {
-        get: (key) => meta.get(`adapter:${adapter.platform}:${key}`),
-        set: (key, value) => meta.set(`adapter:${adapter.platform}:${key}`, value),
+        get: (key) => meta.get(adapterKey(adapter.platform, key)),
+        set: (key, value) => meta.set(adapterKey(adapter.platform, key), value),
       },
       log: log.child({ adapter: adapter.platform }),
       commands: commandInfo,

@@ -8,7 +8,9 @@ import { ConsoleAdapter } from '../adapters/console/console.js';
 import { COMMANDS } from '../commands/index.js';
 import { type RunningBot, startBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
+import type { PlatformProbe } from './chat/probe.js';
 import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
+import { type Destination, runDoctor } from './doctor/doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
 import {
   colourWanted,
@@ -30,6 +32,7 @@ const HELP = `bbwatch ${VERSION} — a chat-ops bot for Buildbot CI
 Usage:
   bbwatch [--config FILE] [--log-level LEVEL]   run the bot
   bbwatch check-config FILE                     check a configuration file and exit
+  bbwatch doctor [--config FILE] [--json]       check that everything the bot needs works, with a fix for each problem
   bbwatch analyze LOG|BUILD-URL|- [--json]      analyse a regrtest log (a file, stdin, or a build on a master)
   bbwatch backfill [--config FILE] [--days N]   analyse the past N days' red and orange builds (default 7)
   bbwatch --help | --version
@@ -44,12 +47,17 @@ Options:
                          a terminal) or json (JSON lines; the default otherwise). Logs go
                          to stderr.
       --json             analyze: print a JSON object (result, seed, failed, flaky, envChanged,
-                         crashed, timedOut, leaked, partial, ...)
+                         crashed, timedOut, leaked, partial, ...); doctor: the checklist as JSON
       --step NAME        analyze: the step holding the test output (default test)
       --log SLUG         analyze: its log (default stdio)
       --days N           backfill: how many days back (default 7)
   -h, --help             show this text
   -V, --version          show the version
+
+bbwatch doctor checks, in order: the config; the store (opens, migrates, writable); each master
+(reachable, versions, WebSocket and SSE, the bot's login and force schedulers); each chat platform
+(IRC: connect, TLS, login, joins; Discord: token, intents, channels; Matrix: /whoami, rooms, power
+levels); the HTTP listener. It exits 0 only when everything needed works (README: "bbwatch doctor").
 
 With the console adapter, type commands on stdin (!status 3.x, !last <builder>, !help);
 announcements and replies are printed on stdout. With http: in the configuration, GET /healthz
@@ -115,6 +123,20 @@ async function main(argv: string[]): Promise<number> {
         `${config.notify.length} notify rule(s), storage ${config.postgres ? 'PostgreSQL' : config.storage}\n`,
     );
     return 0;
+  }
+  if (positionals[0] === 'doctor') {
+    if (positionals.length > 1) {
+      process.stderr.write('bbwatch: usage: bbwatch doctor [--config FILE] [--json]\n');
+      return 2;
+    }
+    return runDoctor({
+      file: values.config,
+      json: Boolean(values.json),
+      style: process.stdout.isTTY && !process.env.NO_COLOR ? 'tty' : 'plain',
+      logLevel: values['log-level'] ?? 'silent',
+      probes: createProbes,
+      write: (text) => process.stdout.write(text),
+    });
   }
   if (positionals[0] === 'analyze') {
     const target = positionals[1];
@@ -257,6 +279,57 @@ async function createAdapter(platform: string, config: Config): Promise<Adapter 
     return new IrcAdapter(config.chat.irc);
   }
   return undefined;
+}
+
+/** `bbwatch doctor`'s probes of the chat platforms the configuration turns on, loaded as the adapters are. */
+async function createProbes(config: Config, rooms: Record<string, Destination[]>): Promise<PlatformProbe[]> {
+  const probes: PlatformProbe[] = [];
+  const { irc, discord, matrix } = config.chat;
+  if (irc) {
+    const { IrcProbe } = await import('../adapters/irc/probe.js');
+    const channels = irc.channels.map((c, i) => ({ ...c, from: `chat.irc.channels[${i}]` }));
+    const known = new Set(channels.map((c) => c.name.toLowerCase()));
+    // Channels announced to but not configured are joined on demand: they must admit the bot too.
+    for (const d of rooms.irc ?? [])
+      if (/^[#&]/.test(d.room) && !known.has(d.room.toLowerCase()))
+        channels.push({ name: d.room, from: d.from });
+    probes.push(new IrcProbe(irc, channels));
+  }
+  if (discord) {
+    const { DiscordProbe } = await import('../adapters/discord/probe.js');
+    const charts = new Set(config.digest.map((d) => d.to));
+    probes.push(
+      new DiscordProbe({
+        token: discord.token,
+        api: discord.api,
+        prefixCommands: discord.prefix_commands,
+        slashCommands: discord.slash_commands,
+        guilds: discord.guilds,
+        channels: (rooms.discord ?? []).map((d) => ({
+          id: d.room,
+          from: d.from,
+          images: charts.has(`discord:${d.room}`),
+        })),
+      }),
+    );
+  }
+  if (matrix) {
+    const { MatrixProbe } = await import('../adapters/matrix/probe.js');
+    const configured = matrix.rooms.map((room, i) => ({ room, from: `chat.matrix.rooms[${i}]` }));
+    const more = (rooms.matrix ?? []).filter((d) => !matrix.rooms.includes(d.room));
+    probes.push(
+      new MatrixProbe({
+        homeserver: matrix.homeserver,
+        userId: matrix.user_id,
+        accessToken: matrix.access_token,
+        password: matrix.password,
+        deviceName: matrix.device_name,
+        rooms: [...configured, ...more],
+        powerLevels: matrix.power_levels,
+      }),
+    );
+  }
+  return probes;
 }
 
 function parse(argv: string[]) {

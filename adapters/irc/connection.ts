@@ -1,9 +1,10 @@
-import irc, { type Client, type ClientOptions, type MessageEvent } from 'irc-framework';
+import { readFileSync } from 'node:fs';
+import irc, { type Client, type MessageEvent } from 'irc-framework';
 import type { AdapterServices } from '../../src/chat/adapter.js';
 import { backoffDelay } from './backoff.js';
 import { type Fold, foldFor, isChannel } from './casemap.js';
 import { AccountBook, type AccountCaps, accountOf } from './identity.js';
-import type { IrcAdapterConfig } from './options.js';
+import { clientOptions, type IrcAdapterConfig, portOf } from './options.js';
 import { lineBudget } from './render.js';
 import { Roster } from './roster.js';
 import { type PacedTransport, transportClass } from './transport.js';
@@ -24,6 +25,26 @@ export interface TlsFiles {
   ca?: string;
   cert?: string;
   key?: string;
+}
+
+/** The PEM files the configuration names, read; an error names the key whose file cannot be read. */
+export function readTlsFiles(config: IrcAdapterConfig): TlsFiles {
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new Error(
+        `cannot read chat.irc.${what} (${path}): ${(err as NodeJS.ErrnoException).code ?? err}`,
+      );
+    }
+  };
+  const files: TlsFiles = {};
+  if (config.tls_ca) files.ca = read(config.tls_ca, 'tls_ca');
+  if (config.client_cert) {
+    files.cert = read(config.client_cert.cert, 'client_cert.cert');
+    files.key = read(config.client_cert.key, 'client_cert.key');
+  }
+  return files;
 }
 
 /**
@@ -204,24 +225,7 @@ export class IrcConnection {
         },
       },
     );
-    const sasl = config.sasl;
-    const options: ClientOptions = {
-      host: config.host,
-      port: this.port,
-      nick: config.nick,
-      username: config.username ?? config.nick,
-      gecos: config.realname,
-      // SASL only as configured: irc-framework would otherwise try the server password as SASL.
-      account: sasl?.mechanism === 'PLAIN' ? { account: sasl.account, password: sasl.password } : {},
-      ...(sasl?.mechanism === 'EXTERNAL' ? { sasl_mechanism: 'EXTERNAL' } : {}),
-      ...(config.server_password ? { password: config.server_password } : {}),
-      auto_reconnect: false,
-      ping_interval: Math.max(5, Math.round(config.ping_timeout / 4000)),
-      ping_timeout: Math.max(10, Math.round(config.ping_timeout / 1000)),
-      // No automatic CTCP VERSION replies: anyone could make the bot spend its flood budget.
-      version: false,
-      transport: Transport,
-    };
+    const options = clientOptions(config, Transport);
     this.log.info(
       { host: config.host, port: this.port, tls: config.tls, nick: config.nick },
       'connecting to IRC',
@@ -234,7 +238,7 @@ export class IrcConnection {
   }
 
   private get port(): number {
-    return this.config.port ?? (this.config.tls ? 6697 : 6667);
+    return portOf(this.config);
   }
 
   private bind(client: Client): void {

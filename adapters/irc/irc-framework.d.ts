@@ -129,9 +129,14 @@ declare module 'irc-framework' {
 
     on(event: 'registered', listener: (e: { nick: string }) => void): this;
     on(event: 'loggedin', listener: (e: { nick: string; account: string }) => void): this;
-    on(event: 'sasl failed', listener: (e: { reason: string }) => void): this;
+    /** `message`: the server's words (ERR_SASLFAIL and friends); absent when the client gave up itself. */
+    on(event: 'sasl failed', listener: (e: { reason: string; message?: string }) => void): this;
     on(event: 'nick in use' | 'nick invalid', listener: (e: { nick: string; reason: string }) => void): this;
-    on(event: 'privmsg', listener: (e: MessageEvent) => void): this;
+    on(event: 'privmsg' | 'notice', listener: (e: MessageEvent) => void): this;
+    /** A numeric or command irc-framework has no handler for (ERR_NOSUCHCHANNEL, ...). */
+    on(event: 'unknown command', listener: (e: { command: string; params: string[] }) => void): this;
+    /** ERR_LINKCHANNEL: a join was forwarded to another channel. */
+    on(event: 'channel_redirect', listener: (e: { from: string; to: string }) => void): this;
     on(event: 'join', listener: (e: JoinEvent) => void): this;
     on(event: 'part', listener: (e: PartEvent) => void): this;
     on(event: 'kick', listener: (e: KickEvent) => void): this;

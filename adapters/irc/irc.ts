@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { MessageEvent } from 'irc-framework';
 import type { Adapter, AdapterServices, IncomingMessage, Sender } from '../../src/chat/adapter.js';
 import type { Message } from '../../src/chat/render-kit.js';
-import { IrcConnection, type TlsFiles } from './connection.js';
+import { IrcConnection, readTlsFiles } from './connection.js';
 import { identityOf } from './identity.js';
 import { commandLine } from './incoming.js';
 import type { IrcAdapterConfig } from './options.js';
@@ -56,7 +55,7 @@ export class IrcAdapter implements Adapter {
   ): Promise<void> {
     this.onMessage = onMessage;
     this.log = services.log;
-    this.connection = new IrcConnection(this.config, this.readTlsFiles(), services.log, (e) =>
+    this.connection = new IrcConnection(this.config, readTlsFiles(this.config), services.log, (e) =>
       this.incoming(e),
     );
     // Connecting goes on in the background: announcements wait in the core's outbox meanwhile.
@@ -192,24 +191,5 @@ export class IrcAdapter implements Adapter {
         if (left > 0) this.busy.set(who, left);
         else this.busy.delete(who);
       });
-  }
-
-  private readTlsFiles(): TlsFiles {
-    const read = (path: string, what: string) => {
-      try {
-        return readFileSync(path, 'utf8');
-      } catch (err) {
-        throw new Error(
-          `cannot read chat.irc.${what} (${path}): ${(err as NodeJS.ErrnoException).code ?? err}`,
-        );
-      }
-    };
-    const files: TlsFiles = {};
-    if (this.config.tls_ca) files.ca = read(this.config.tls_ca, 'tls_ca');
-    if (this.config.client_cert) {
-      files.cert = read(this.config.client_cert.cert, 'client_cert.cert');
-      files.key = read(this.config.client_cert.key, 'client_cert.key');
-    }
-    return files;
   }
 }

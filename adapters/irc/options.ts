@@ -1,3 +1,5 @@
+import type { ClientOptions } from 'irc-framework';
+
 /**
  * The IRC adapter's settings: `chat.irc` from the configuration as validated there
  * (src/config/chat-irc.ts), defaults filled in, durations in milliseconds. Written out here
@@ -33,4 +35,34 @@ export interface IrcAdapterConfig {
   flood: { burst: number; interval: number };
   reconnect: { min: number; max: number };
   ping_timeout: number;
+}
+
+/** The port: as configured, else 6697 with TLS and 6667 without. */
+export function portOf(config: IrcAdapterConfig): number {
+  return config.port ?? (config.tls ? 6697 : 6667);
+}
+
+/** irc-framework's options for one connection as bbwatch makes it (the adapter's and the doctor's). */
+export function clientOptions(
+  config: IrcAdapterConfig,
+  transport: NonNullable<ClientOptions['transport']>,
+): ClientOptions {
+  const sasl = config.sasl;
+  return {
+    host: config.host,
+    port: portOf(config),
+    nick: config.nick,
+    username: config.username ?? config.nick,
+    gecos: config.realname,
+    // SASL only as configured: irc-framework would otherwise try the server password as SASL.
+    account: sasl?.mechanism === 'PLAIN' ? { account: sasl.account, password: sasl.password } : {},
+    ...(sasl?.mechanism === 'EXTERNAL' ? { sasl_mechanism: 'EXTERNAL' } : {}),
+    ...(config.server_password ? { password: config.server_password } : {}),
+    auto_reconnect: false,
+    ping_interval: Math.max(5, Math.round(config.ping_timeout / 4000)),
+    ping_timeout: Math.max(10, Math.round(config.ping_timeout / 1000)),
+    // No automatic CTCP VERSION replies: anyone could make the bot spend its flood budget.
+    version: false,
+    transport,
+  };
 }

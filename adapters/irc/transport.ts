@@ -23,6 +23,8 @@ export interface TransportHooks {
   created(transport: PacedTransport): void;
   /** The socket failed (refused, TLS certificate rejected, reset ...). */
   error(err: Error): void;
+  /** The TCP connection is up (with TLS: before the handshake). */
+  connected?(): void;
 }
 
 interface Pending {
@@ -95,6 +97,7 @@ export class PacedTransport extends EventEmitter implements Transport {
     this.socket = socket;
     socket.setNoDelay(true);
     let lastError: Error | undefined;
+    socket.on('connect', () => this.hooks.connected?.());
     socket.on(this.settings.tls ? 'secureConnect' : 'connect', () => {
       this.connected = true;
       this.emit('open');

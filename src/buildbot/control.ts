@@ -31,6 +31,16 @@ export interface ForceField {
   fields?: ForceField[];
 }
 
+/** Who the master takes the bot's session for, as its web config says (`user`). */
+export interface BuildbotUser {
+  anonymous: boolean;
+  username?: string;
+  email?: string;
+  fullName?: string;
+  /** Groups the login reported (what role matchers such as RolesFromGroups turn into roles). */
+  groups: string[];
+}
+
 /** `[bsid, {builderid: brid}]`, as force and rebuild answer. */
 export type BuildsetResult = { bsid: number; brids: Record<string, number> };
 
@@ -81,6 +91,50 @@ export class BuildbotControl {
 
   async rebuild(buildid: number): Promise<BuildsetResult> {
     return asBuildset(await this.rpc(`builds/${buildid}`, 'rebuild', {}));
+  }
+
+  /**
+   * Logs in (or takes the configured cookie) and asks the master who that session is: the web
+   * config's `user`, which is `{anonymous: true}` for a session the master does not know.
+   */
+  async whoami(): Promise<BuildbotUser> {
+    if (!this.opts.auth) {
+      throw new ControlError(`the bot has no credentials for ${this.opts.masterName}`);
+    }
+    if (this.cookie === undefined) await this.login();
+    await this.opts.budget.take();
+    let res: Response;
+    let body: { user?: Record<string, unknown> } | undefined;
+    try {
+      res = await fetch(new URL('config', this.opts.baseUrl), {
+        headers: {
+          'User-Agent': USER_AGENT,
+          Accept: 'application/json',
+          ...(this.cookie ? { Cookie: this.cookie } : {}),
+        },
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+      body = (await res.json().catch(() => undefined)) as typeof body;
+    } catch (err) {
+      throw new ControlError(`${this.opts.masterName} could not be reached (${errorMessage(err)})`);
+    }
+    const user = body?.user;
+    if (!res.ok || !user || typeof user !== 'object') {
+      throw new ControlError(
+        `${this.opts.masterName} did not say who the bot is (HTTP ${res.status} on config)`,
+      );
+    }
+    const text = (key: string) => (typeof user[key] === 'string' ? (user[key] as string) : undefined);
+    const username = text('username');
+    const email = text('email');
+    const fullName = text('full_name');
+    return {
+      anonymous: user.anonymous === true || (!username && !email),
+      ...(username ? { username } : {}),
+      ...(email ? { email } : {}),
+      ...(fullName ? { fullName } : {}),
+      groups: Array.isArray(user.groups) ? user.groups.filter((g): g is string => typeof g === 'string') : [],
+    };
   }
 
   private async rpc(path: string, method: string, params: Record<string, unknown>): Promise<unknown> {

@@ -12,6 +12,8 @@ export interface Config extends Omit<ParsedConfig, 'notify' | 'chat'> {
   notify: NotifyRule[];
   /** Values that came from environment variables: never logged, never replied. */
   secrets: string[];
+  /** Which environment variables a key's value came from (`chat.irc.sasl.password` → `[IRC_PASSWORD]`). */
+  envRefs?: Record<string, string[]>;
   /** Where it came from, for messages: a path or `(built-in default)`. */
   source: string;
 }
@@ -58,7 +60,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
 
   const secrets: string[] = [];
   const problems: string[] = [];
-  const interpolated = interpolate(raw, [], env, secrets, problems);
+  const refs: Record<string, string[]> = {};
+  const interpolated = interpolate(raw, [], env, { secrets, problems, refs });
   if (problems.length > 0) throw new ConfigError(problems, source);
 
   const result = configSchema.safeParse(interpolated);
@@ -68,7 +71,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       source,
     );
   }
-  return finish(result.data, source, secrets);
+  return { ...finish(result.data, source, secrets), envRefs: refs };
 }
 
 function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config {
@@ -114,9 +117,9 @@ function interpolate(
   value: unknown,
   path: (string | number)[],
   env: NodeJS.ProcessEnv,
-  secrets: string[],
-  problems: string[],
+  found: { secrets: string[]; problems: string[]; refs: Record<string, string[]> },
 ): unknown {
+  const { secrets, problems, refs } = found;
   if (typeof value === 'string') {
     return value.replace(/\$?\$\{([^}]*)\}/g, (whole, name: string) => {
       if (whole.startsWith('$$')) return whole.slice(1);
@@ -124,19 +127,20 @@ function interpolate(
         problems.push(`${formatPath(path)}: '\${${name}}' is not a valid environment variable reference`);
         return whole;
       }
-      const found = env[name];
-      if (found === undefined || found === '') {
+      const set = env[name];
+      if (set === undefined || set === '') {
         problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
         return whole;
       }
-      secrets.push(found);
-      return found;
+      secrets.push(set);
+      (refs[formatPath(path)] ??= []).push(name);
+      return set;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, secrets, problems));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, found));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, secrets, problems)]),
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, found)]),
     );
   }
   return value;

@@ -31,7 +31,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
       // Unknown future keys are not silently dropped: anything else that changed needs a restart.
       ...Object.keys(next).filter(
         (k) =>
-          ![...LIVE_KEYS, ...RESTART_KEYS, 'chat', 'secrets', 'source'].includes(k) &&
+          ![...LIVE_KEYS, ...RESTART_KEYS, 'chat', 'secrets', 'envRefs', 'source'].includes(k) &&
           changed(k as keyof Config),
       ),
     ],

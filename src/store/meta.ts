@@ -20,3 +20,8 @@ export class MetaStore {
     this.setStmt.run(key, value);
   }
 }
+
+/** Where an adapter's persistent value (AdapterServices.state) is kept in `meta`. */
+export function adapterKey(platform: string, key: string): string {
+  return `adapter:${platform}:${key}`;
+}

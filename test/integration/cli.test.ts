@@ -22,6 +22,7 @@ describe('bbwatch CLI', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('bbwatch check-config FILE');
+    expect(help.stdout).toContain('bbwatch doctor [--config FILE] [--json]');
     expect(help.stdout).toContain('https://buildbot.python.org/all/');
     expect(help.stdout).toContain('--log-format FMT   pretty');
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);

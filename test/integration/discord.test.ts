@@ -275,7 +275,9 @@ describe('Discord', () => {
   it('posts an announcement once when Discord took it but the answer was lost', async () => {
     const channel = discord.world.announceChannel.id;
     const green = await lab.runBuild(BUILDER, 'pass');
-    await bot.waitForBuild(green.buildid);
+    // BUILDER is red since the outage test: its recovery goes out first, and must not be the post
+    // whose answer is lost (recording the build does not mean it has been announced yet).
+    await bot.waitForLog('announced', { buildid: green.buildid, event: 'recovery' });
     discord.loseNextResponse(new RegExp(`^/channels/${channel}/messages$`), 'POST');
     const red = await lab.runBuild(BUILDER, 'fail');
     await bot.waitForLog('announced', { buildid: red.buildid });

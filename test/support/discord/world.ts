@@ -24,11 +24,22 @@ export interface FakeRole {
   name: string;
   /** Discord permission bits as a decimal string. */
   permissions: string;
+  /** A bot's own role, made by Discord when the bot is invited with permissions. */
+  managedFor?: string;
+}
+
+/** A channel permission overwrite: bits allowed and denied for a role (type 0) or a member (type 1). */
+export interface FakeOverwrite {
+  id: string;
+  type: 0 | 1;
+  allow: string;
+  deny: string;
 }
 
 export interface FakeChannel {
   id: string;
   name: string;
+  overwrites?: FakeOverwrite[];
 }
 
 export interface FakeMember {
@@ -46,10 +57,22 @@ export interface FakeGuild {
   /** The first role is @everyone: its id is the guild's id. */
   roles: FakeRole[];
   members: FakeMember[];
+  /** The roles the bot's own member has here (its managed role). */
+  botRoles?: string[];
 }
 
 /** The permissions a plain member has (view channel, send messages, read history, use commands). */
 export const MEMBER_PERMISSIONS = String((1n << 10n) | (1n << 11n) | (1n << 16n) | (1n << 31n));
+/** What the bot is invited with: a member's, plus Embed Links and Attach Files. */
+export const BOT_PERMISSIONS = String(BigInt(MEMBER_PERMISSIONS) | (1n << 14n) | (1n << 15n));
+
+/** Permission bits by name, as a test writes an overwrite. */
+export const Permission = {
+  ViewChannel: 1n << 10n,
+  SendMessages: 1n << 11n,
+  EmbedLinks: 1n << 14n,
+  AttachFiles: 1n << 15n,
+} as const;
 
 export function userJson(user: FakeUser) {
   return {
@@ -90,9 +113,10 @@ export function roleJson(role: FakeRole, position: number) {
     unicode_emoji: null,
     position,
     permissions: role.permissions,
-    managed: false,
+    managed: role.managedFor !== undefined,
     mentionable: false,
     flags: 0,
+    ...(role.managedFor ? { tags: { bot_id: role.managedFor } } : {}),
   };
 }
 
@@ -103,7 +127,7 @@ export function channelJson(channel: FakeChannel, guildId: string, position: num
     guild_id: guildId,
     name: channel.name,
     position,
-    permission_overwrites: [],
+    permission_overwrites: (channel.overwrites ?? []).map((o) => ({ ...o })),
     nsfw: false,
     topic: null,
     last_message_id: null,
@@ -114,7 +138,7 @@ export function channelJson(channel: FakeChannel, guildId: string, position: num
 
 /** The GUILD_CREATE payload the gateway sends after READY (and for a guild joined later). */
 export function guildCreateJson(guild: FakeGuild, bot: FakeUser, joinedAt: string) {
-  const botMember: FakeMember = { user: bot, roles: [] };
+  const botMember: FakeMember = { user: bot, roles: guild.botRoles ?? [] };
   return {
     id: guild.id,
     name: guild.name,
@@ -170,6 +194,8 @@ export interface DefaultWorld {
   announceChannel: FakeChannel;
   /** The role a test grants permissions to. */
   ciRole: FakeRole;
+  /** The bot's own (managed) role: what it may do in the guild's channels. */
+  botRole: FakeRole;
   /** A different role that bears the same *name* as ciRole: permissions must never follow names. */
   impostorRole: FakeRole;
   /** Has ciRole. */
@@ -184,6 +210,12 @@ export function defaultWorld(): DefaultWorld {
   const guildId = snowflake();
   const bot: FakeUser = { id: snowflake(), username: 'bbwatch', bot: true };
   const ciRole: FakeRole = { id: snowflake(), name: 'ci-admin', permissions: MEMBER_PERMISSIONS };
+  const botRole: FakeRole = {
+    id: snowflake(),
+    name: 'bbwatch',
+    permissions: BOT_PERMISSIONS,
+    managedFor: bot.id,
+  };
   const impostorRole: FakeRole = { id: snowflake(), name: 'ci-admin', permissions: MEMBER_PERMISSIONS };
   const admin: FakeMember = { user: { id: snowflake(), username: 'admin' }, roles: [ciRole.id] };
   const alice: FakeMember = { user: { id: snowflake(), username: 'alice' }, roles: [] };
@@ -199,8 +231,14 @@ export function defaultWorld(): DefaultWorld {
     name: 'Lab',
     ownerId: admin.user.id,
     channels: [channel, announceChannel],
-    roles: [{ id: guildId, name: '@everyone', permissions: MEMBER_PERMISSIONS }, ciRole, impostorRole],
+    roles: [
+      { id: guildId, name: '@everyone', permissions: MEMBER_PERMISSIONS },
+      ciRole,
+      impostorRole,
+      botRole,
+    ],
     members: [admin, alice, mallory],
+    botRoles: [botRole.id],
   };
-  return { guild, bot, channel, announceChannel, ciRole, impostorRole, admin, alice, mallory };
+  return { guild, bot, channel, announceChannel, ciRole, botRole, impostorRole, admin, alice, mallory };
 }

@@ -1,7 +1,7 @@
 /**
  * A stand-in Matrix homeserver on 127.0.0.1 for tests: the client-server API paths matrix-js-sdk
  * 37.5 uses (versions, login, whoami, capabilities, push rules, filters, long-polling /sync with
- * `since` tokens, join, leave, room state, members, aliases, send with idempotent transaction ids,
+ * `since` tokens, join, leave, joined rooms, room state, members, aliases, send with idempotent transaction ids,
  * media upload and authenticated download with a size limit),
  * plus what a test drives directly: users, rooms, messages from people, invites, kicks, power
  * levels, encryption, M_LIMIT_EXCEEDED on demand, and going down and coming back on the same port.
@@ -590,6 +590,11 @@ export class Homeserver {
       }
       return {};
     });
+    this.on('GET', `${c}/joined_rooms`, ({ session }) => ({
+      joined_rooms: [...this.rooms.values()]
+        .filter((r) => r.membership(session.userId) === 'join')
+        .map((r) => r.id),
+    }));
     this.on('GET', `${c}/directory/room/{alias}`, ({ params }) => {
       const roomId = this.aliases.get(params[0] ?? '');
       if (!roomId) throw new MatrixError(404, 'M_NOT_FOUND', 'Room alias not found');

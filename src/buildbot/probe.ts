@@ -1,0 +1,101 @@
+/**
+ * What `bbwatch doctor` asks a master, in Buildbot's terms: the API versions it serves
+ * (`<url>api`), the Buildbot version its web config reports (`<url>config`), whether a live event
+ * stream opens (WebSocket, SSE), and, when a request fails, what kind of failure it was.
+ */
+import type { Logger } from 'pino';
+import { HttpError, MasterError } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import type { StreamOptions } from './stream.js';
+import { openSseStream } from './stream-sse.js';
+import { openWebSocketStream } from './stream-ws.js';
+
+export interface MasterIdentity {
+  /** `v2`, `v3` ...: what `<url>api` lists. Empty when it did not answer. */
+  apiVersions: string[];
+  /** `4.3.0`, or undefined when the web config does not say. */
+  buildbotVersion: string | undefined;
+}
+
+/** The master's API versions and Buildbot version; parts it does not answer are left empty. */
+export async function masterIdentity(baseUrl: string, signal: AbortSignal): Promise<MasterIdentity> {
+  const [api, config] = await Promise.all([
+    getJson(new URL('api', baseUrl), signal),
+    getJson(new URL('config', baseUrl), signal),
+  ]);
+  const versions = (api as { api_versions?: unknown } | undefined)?.api_versions;
+  const apiVersions =
+    versions && typeof versions === 'object' ? Object.keys(versions).filter((v) => /^v\d+$/.test(v)) : [];
+  const listed = (config as { versions?: unknown } | undefined)?.versions;
+  const buildbot = Array.isArray(listed)
+    ? listed.find(
+        (v): v is [string, string] => Array.isArray(v) && v[0] === 'Buildbot' && typeof v[1] === 'string',
+      )
+    : undefined;
+  return { apiVersions, buildbotVersion: buildbot?.[1] };
+}
+
+async function getJson(url: URL, signal: AbortSignal): Promise<unknown> {
+  try {
+    const res = await fetch(url, {
+      headers: { 'User-Agent': USER_AGENT, Accept: 'application/json' },
+      signal,
+    });
+    if (!res.ok) {
+      await res.arrayBuffer();
+      return undefined;
+    }
+    return (await res.json()) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the live stream over one transport, subscribed to finished builds, and closes it again. */
+export async function tryStream(
+  transport: 'ws' | 'sse',
+  baseUrl: string,
+  timeoutMs: number,
+  log: Logger,
+): Promise<void> {
+  const opts: StreamOptions = { baseUrl, connectTimeoutMs: timeoutMs, onBuild: () => undefined, log };
+  const handle = await (transport === 'ws' ? openWebSocketStream(opts) : openSseStream(opts));
+  handle.close();
+}
+
+/** Why a request to a master failed, for the fix a person should try. */
+export type ReachFailure =
+  | { kind: 'dns' | 'refused' | 'timeout' | 'tls' | 'network'; code: string }
+  | { kind: 'http'; status: number }
+  | { kind: 'not-buildbot' }
+  | { kind: 'other' };
+
+/** The kind of a REST client error (MasterError, HttpError), from the cause codes it carries. */
+export function reachFailure(err: unknown): ReachFailure {
+  if (err instanceof HttpError) return { kind: 'http', status: err.status };
+  const code = causeCode(err);
+  if (code) {
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', code };
+    if (code === 'ECONNREFUSED') return { kind: 'refused', code };
+    if (/TIMEOUT|ETIMEDOUT/.test(code)) return { kind: 'timeout', code };
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|SSL|TLS/.test(code)) return { kind: 'tls', code };
+    return { kind: 'network', code };
+  }
+  if (err instanceof MasterError && /did not answer within/.test(err.message))
+    return { kind: 'timeout', code: 'timeout' };
+  if (err instanceof MasterError && /not JSON|Buildbot's API/.test(err.message))
+    return { kind: 'not-buildbot' };
+  return { kind: 'other' };
+}
+
+/** The deepest `code` in an error's chain of causes (fetch wraps the socket's error twice). */
+function causeCode(err: unknown): string | undefined {
+  let found: string | undefined;
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('BB_')) found = code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return found;
+}
