@@ -6,34 +6,72 @@ import { HttpError, MasterError } from '../errors.js';
  * one line per change of state, `/healthz` and the commands' "unreachable since" notes.
  */
 export function masterFailureReason(err: unknown): string {
-  if (err instanceof HttpError) {
-    const detail = err.message.split(`${err.url}: `)[1];
-    const text = HTTP_TEXT[err.status];
-    const base = `HTTP ${err.status}${text ? ` ${text}` : ''}`;
-    return detail && detail !== 'an empty body' ? `${base}: ${shorten(detail)}` : base;
-  }
-  const code = errorCode(err);
-  if (code) return CODE_TEXT[code] ?? (TLS_CODE.test(code) ? `TLS failed (${code})` : code);
-  if (err instanceof MasterError) {
-    if (/did not answer within (\d+) ms/.test(err.message)) {
-      const ms = Number(/within (\d+) ms/.exec(err.message)?.[1]);
-      return `no answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`;
+  const failure = reachFailure(err);
+  switch (failure.kind) {
+    case 'http': {
+      const http = err as HttpError;
+      const detail = http.message.split(`${http.url}: `)[1];
+      const text = HTTP_TEXT[failure.status];
+      const base = `HTTP ${failure.status}${text ? ` ${text}` : ''}`;
+      return detail && detail !== 'an empty body' ? `${base}: ${shorten(detail)}` : base;
     }
-    if (/not JSON|did not answer with Buildbot's API/.test(err.message)) return "not Buildbot's API";
+    case 'not-buildbot':
+      return "not Buildbot's API";
+    case 'timeout':
+      if (failure.code === 'timeout') {
+        const ms = Number(/within (\d+) ms/.exec((err as Error).message)?.[1]);
+        return `no answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`;
+      }
+      return CODE_TEXT[failure.code] ?? `timed out (${failure.code})`;
+    case 'dns':
+    case 'refused':
+    case 'tls':
+    case 'network':
+      return (
+        CODE_TEXT[failure.code] ?? (failure.kind === 'tls' ? `TLS failed (${failure.code})` : failure.code)
+      );
+    case 'other': {
+      const message = err instanceof Error ? err.message : String(err);
+      return shorten(message.replace(/^https?:\/\/\S+ /, ''));
+    }
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return shorten(message.replace(/^https?:\/\/\S+ /, ''));
 }
 
-/** The system error code under any wrapping (fetch wraps it in `cause`, MasterError once more). */
-function errorCode(err: unknown): string | undefined {
+/** Why a request to a master failed, for the fix a person should try. */
+export type ReachFailure =
+  | { kind: 'dns' | 'refused' | 'timeout' | 'tls' | 'network'; code: string }
+  | { kind: 'http'; status: number }
+  | { kind: 'not-buildbot' }
+  | { kind: 'other' };
+
+/** The kind of a REST client error (MasterError, HttpError), from the cause codes it carries. */
+export function reachFailure(err: unknown): ReachFailure {
+  if (err instanceof HttpError) return { kind: 'http', status: err.status };
+  const code = causeCode(err);
+  if (code) {
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', code };
+    if (code === 'ECONNREFUSED') return { kind: 'refused', code };
+    if (/TIMEOUT|ETIMEDOUT/.test(code)) return { kind: 'timeout', code };
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|SSL|TLS/.test(code)) return { kind: 'tls', code };
+    return { kind: 'network', code };
+  }
+  if (err instanceof MasterError && /did not answer within/.test(err.message))
+    return { kind: 'timeout', code: 'timeout' };
+  if (err instanceof MasterError && /not JSON|Buildbot's API/.test(err.message))
+    return { kind: 'not-buildbot' };
+  return { kind: 'other' };
+}
+
+/** The deepest `code` in an error's chain of causes (fetch wraps the socket's error twice). */
+function causeCode(err: unknown): string | undefined {
+  let found: string | undefined;
   let e: unknown = err;
-  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && !code.startsWith('BB_') && !code.startsWith('BOT_')) return code;
+    if (typeof code === 'string' && !code.startsWith('BB_')) found = code;
     e = (e as { cause?: unknown }).cause;
   }
-  return undefined;
+  return found;
 }
 
 const CODE_TEXT: Record<string, string> = {
@@ -53,9 +91,8 @@ const CODE_TEXT: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS certificate issuer unknown',
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is for another host name',
   EPROTO: 'TLS handshake failed',
+  ERR_TLS_HANDSHAKE_TIMEOUT: 'TLS handshake timed out',
 };
-
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_)/;
 
 const HTTP_TEXT: Record<number, string> = {
   400: 'Bad Request',

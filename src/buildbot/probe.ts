@@ -4,7 +4,6 @@
  * stream opens (WebSocket, SSE), and, when a request fails, what kind of failure it was.
  */
 import type { Logger } from 'pino';
-import { HttpError, MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import type { StreamOptions } from './stream.js';
 import { openSseStream } from './stream-sse.js';
@@ -61,41 +60,4 @@ export async function tryStream(
   const opts: StreamOptions = { baseUrl, connectTimeoutMs: timeoutMs, onBuild: () => undefined, log };
   const handle = await (transport === 'ws' ? openWebSocketStream(opts) : openSseStream(opts));
   handle.close();
-}
-
-/** Why a request to a master failed, for the fix a person should try. */
-export type ReachFailure =
-  | { kind: 'dns' | 'refused' | 'timeout' | 'tls' | 'network'; code: string }
-  | { kind: 'http'; status: number }
-  | { kind: 'not-buildbot' }
-  | { kind: 'other' };
-
-/** The kind of a REST client error (MasterError, HttpError), from the cause codes it carries. */
-export function reachFailure(err: unknown): ReachFailure {
-  if (err instanceof HttpError) return { kind: 'http', status: err.status };
-  const code = causeCode(err);
-  if (code) {
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', code };
-    if (code === 'ECONNREFUSED') return { kind: 'refused', code };
-    if (/TIMEOUT|ETIMEDOUT/.test(code)) return { kind: 'timeout', code };
-    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|SSL|TLS/.test(code)) return { kind: 'tls', code };
-    return { kind: 'network', code };
-  }
-  if (err instanceof MasterError && /did not answer within/.test(err.message))
-    return { kind: 'timeout', code: 'timeout' };
-  if (err instanceof MasterError && /not JSON|Buildbot's API/.test(err.message))
-    return { kind: 'not-buildbot' };
-  return { kind: 'other' };
-}
-
-/** The deepest `code` in an error's chain of causes (fetch wraps the socket's error twice). */
-function causeCode(err: unknown): string | undefined {
-  let found: string | undefined;
-  let e: unknown = err;
-  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && !code.startsWith('BB_')) found = code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return found;
 }

@@ -141,9 +141,9 @@ describe('why a master cannot be used, in words', () => {
     });
     expect(masterFailureReason(tls)).toBe('TLS certificate has expired');
     const other = new TypeError('fetch failed', {
-      cause: Object.assign(new Error('x'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' }),
+      cause: Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
     });
-    expect(masterFailureReason(other)).toBe('TLS failed (ERR_TLS_HANDSHAKE_TIMEOUT)');
+    expect(masterFailureReason(other)).toBe('TLS failed (ERR_SSL_WRONG_VERSION_NUMBER)');
   });
 
   it('HTTP errors with the status text and the master’s own words', () => {
