@@ -50,9 +50,18 @@ export { Results } from '../../src/buildbot/types.js';
 
 /**
  * What the next builds do. `pass` → 0, `warn` → 1 (env changed), `flaky` → 1 (fails, passes on
- * re-run), `fail` → 2, `exception` → 4 (the step raises on the master), `big:N` → 0 after N MiB of log.
+ * re-run), `fail` → 2, `exception` → 4 (the step raises on the master), `big:N` → 0 after N MiB of log,
+ * `failtail:N` → 2 with N lines after regrtest's summary.
  */
-export type Scenario = 'pass' | 'warn' | 'flaky' | 'fail' | 'exception' | `big:${number}` | `slow:${number}`;
+export type Scenario =
+  | 'pass'
+  | 'warn'
+  | 'flaky'
+  | 'fail'
+  | 'exception'
+  | `big:${number}`
+  | `slow:${number}`
+  | `failtail:${number}`;
 
 /** A build as /api/v2/builds returns it. */
 export interface BuildJson {
