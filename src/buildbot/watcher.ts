@@ -3,9 +3,9 @@ import { type BuildOrigin, type Bus, Events } from '../bus.js';
 import type { MasterConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { MetaStore } from '../store/meta.js';
-import { RequestBudget } from './budget.js';
-import { BuildbotRest, backoff, sleep } from './rest.js';
-import type { StreamHandle, StreamOptions } from './stream.js';
+import { masterRest } from './master-rest.js';
+import { type BuildbotRest, backoff, sleep } from './rest.js';
+import { type StreamHandle, type StreamOptions, StreamRefusedError } from './stream.js';
 import { openSseStream } from './stream-sse.js';
 import { openWebSocketStream } from './stream-ws.js';
 import type { BuildbotBuild } from './types.js';
@@ -50,12 +50,7 @@ export class MasterWatcher {
     private readonly deps: WatcherDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.rest = new BuildbotRest({
-      baseUrl: master.url,
-      budget: new RequestBudget(master.request_budget.requests, master.request_budget.per),
-      timeoutMs: master.timeout,
-      log: deps.log,
-    });
+    this.rest = masterRest(master, deps.log);
   }
 
   private get cursorKey(): string {
@@ -222,10 +217,13 @@ export class MasterWatcher {
       let handle: StreamHandle | undefined;
       for (const transport of this.transports()) {
         this.status('connecting', transport);
+        let cookie: string | undefined;
         try {
+          cookie = await this.rest.session.header();
           handle = await OPENERS[transport]({
             baseUrl: this.master.url,
             connectTimeoutMs: this.master.timeout,
+            ...(cookie ? { cookie } : {}),
             silenceLimitMs: this.master.stream_silence,
             onBuild: (b) => this.onLiveBuild(b),
             onWorker: (w) => this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),
@@ -233,10 +231,17 @@ export class MasterWatcher {
           });
           break;
         } catch (err) {
-          this.deps.log.warn(
-            { master: this.master.name, transport, err: errorMessage(err) },
-            'stream unavailable',
-          );
+          let why = errorMessage(err);
+          if (err instanceof StreamRefusedError) {
+            // An expired session is renewed for the next attempt; without one, say what is missing.
+            this.rest.session.renew(cookie);
+            why = this.rest.session.refusal(
+              err.status,
+              transport === 'ws' ? 'the WebSocket upgrade' : 'SSE',
+              '',
+            );
+          }
+          this.deps.log.warn({ master: this.master.name, transport, err: why }, 'stream unavailable');
         }
       }
       if (signal.aborted) {
