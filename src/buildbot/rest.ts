@@ -173,7 +173,8 @@ export class BuildbotRest {
     read: (res: Response, idle: () => void) => Promise<T>,
   ): Promise<T> {
     let lastError: Error = new MasterError(`no attempt made for ${url}`);
-    let renewed = false;
+    // Anonymous (or the session the bot has) until the master refuses: then log in, once.
+    let login = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       signal?.throwIfAborted();
       let retryAfterMs: number | undefined;
@@ -185,8 +186,8 @@ export class BuildbotRest {
       };
       let reading = false;
       try {
-        // Logs in first when the session needs it (a refused login is final, a network error is retried).
-        const cookie = await this.session.header();
+        // A refused login is final; a login that cannot reach the master is retried like a request.
+        const cookie = login ? await this.session.header() : this.session.current();
         await this.opts.budget.take();
         if (this.stats) this.stats.requests++;
         idle();
@@ -200,9 +201,9 @@ export class BuildbotRest {
         }
         const text = await res.text();
         if (res.status === 401 || res.status === 403) {
-          // A user's session may have expired (or predate a master restart): log in again, once.
-          if (!renewed && this.session.renew(cookie)) {
-            renewed = true;
+          // No session yet, or an expired one: with a user configured, log in (again) and retry once.
+          if (!login && this.session.renew(cookie)) {
+            login = true;
             attempt--;
             continue;
           }

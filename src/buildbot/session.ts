@@ -34,11 +34,13 @@ export interface SessionOptions {
 }
 
 /**
- * The bot's session with one master, shared by REST, WebSocket, SSE and control: without `auth`
- * every request is anonymous; with a user it logs in (HTTP basic on `/auth/login`) on first use and
- * again when the master stops accepting the session; with a cookie it sends that cookie. A master
- * that refuses anonymous reads answers REST with 403, and Buildbot 4.3 refuses an anonymous
- * WebSocket too, so the session goes with every request, not only with control.
+ * The bot's session with one master, shared by REST, WebSocket, SSE and control. Without `auth`
+ * every request is anonymous. With a session cookie, that cookie goes with every request. With a
+ * user, the bot logs in (HTTP basic on `/auth/login`) when it first needs to: for control, or when
+ * the master refuses an anonymous read (a master that allows anonymous reads is read without
+ * logging in, so a wrong password only breaks control there); from then on the session goes with
+ * every request, and the bot logs in again when the master stops accepting it. Buildbot 4.3 also
+ * refuses an anonymous WebSocket on such a master (3.x lets it subscribe; SSE checks nothing).
  */
 export class BuildbotSession {
   private cookie: string | undefined;
@@ -60,9 +62,14 @@ export class BuildbotSession {
     return this.opts.masterName;
   }
 
+  /** The `Cookie` header the bot has now (a configured cookie, or the session of a login), if any. */
+  current(): string | undefined {
+    return this.cookie;
+  }
+
   /**
-   * The `Cookie` header for the next request: undefined without credentials; for a user, logs in
-   * first when there is no session yet (one login at a time, whoever asks).
+   * The `Cookie` header, logging in first when a user is configured and there is no session yet
+   * (one login at a time, whoever asks); undefined without credentials.
    */
   async header(): Promise<string | undefined> {
     if (!this.opts.auth) return undefined;
@@ -74,13 +81,14 @@ export class BuildbotSession {
   }
 
   /**
-   * The master refused a request that carried `used`: forgets that session so that the next
-   * `header()` logs in again. True when trying again can help (a user's session, which may have
-   * expired); false for anonymous requests and a configured cookie.
+   * The master refused a request that carried `used` (undefined: none): forgets that session so
+   * that the next `header()` logs in again. True when that can help, i.e. a user is configured
+   * (the request was anonymous, or its session expired); false without credentials or with a
+   * configured cookie.
    */
   renew(used: string | undefined): boolean {
-    if (used === undefined || !this.opts.auth || !('username' in this.opts.auth)) return false;
-    if (this.cookie === used) this.cookie = undefined;
+    if (!this.opts.auth || !('username' in this.opts.auth)) return false;
+    if (used !== undefined && this.cookie === used) this.cookie = undefined;
     return true;
   }
 

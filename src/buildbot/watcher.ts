@@ -44,6 +44,8 @@ export class MasterWatcher {
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private loop: Promise<void> | undefined;
+  /** A stream was refused without a session, or with an expired one: log in before the next. */
+  private streamLogin = false;
 
   constructor(
     readonly master: MasterConfig,
@@ -219,7 +221,7 @@ export class MasterWatcher {
         this.status('connecting', transport);
         let cookie: string | undefined;
         try {
-          cookie = await this.rest.session.header();
+          cookie = this.streamLogin ? await this.rest.session.header() : this.rest.session.current();
           handle = await OPENERS[transport]({
             baseUrl: this.master.url,
             connectTimeoutMs: this.master.timeout,
@@ -233,8 +235,8 @@ export class MasterWatcher {
         } catch (err) {
           let why = errorMessage(err);
           if (err instanceof StreamRefusedError) {
-            // An expired session is renewed for the next attempt; without one, say what is missing.
-            this.rest.session.renew(cookie);
+            // With a user, the next attempt logs in (again); without one, say what is missing.
+            this.streamLogin = this.rest.session.renew(cookie);
             why = this.rest.session.refusal(
               err.status,
               transport === 'ws' ? 'the WebSocket upgrade' : 'SSE',

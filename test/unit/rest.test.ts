@@ -180,22 +180,31 @@ describe('BuildbotRest', () => {
     expect(seen).toEqual([expect.objectContaining({ url: '/api/v2/builders', cookie: undefined })]);
   });
 
-  it('with a user, logs in first and sends the session with every request', async () => {
-    script = [loggedIn('s1'), json(200, { builders: [] }), raw('stdio', 'x\n')];
+  it('with a user, reads anonymously until refused, then logs in and sends the session with every request', async () => {
     const rest = client(2000, { username: 'bot', password: 'botpass' });
+    script = [json(200, { builders: [] })];
     await rest.builders();
+    script = [
+      json(403, { error: "you need to have role 'readers'" }),
+      loggedIn('s1'),
+      json(200, { builders: [] }),
+    ];
+    await rest.builders();
+    script = [raw('stdio', 'x\n')];
     await rawText(rest);
     expect(seen.map((r) => [r.url, r.cookie])).toEqual([
+      ['/api/v2/builders', undefined],
+      ['/api/v2/builders', undefined],
       ['/auth/login', undefined],
       ['/api/v2/builders', 'TWISTED_SESSION=s1'],
       ['/api/v2/logs/7/raw', 'TWISTED_SESSION=s1'],
     ]);
-    expect(seen[0]?.auth).toBe(`Basic ${Buffer.from('bot:botpass').toString('base64')}`);
+    expect(seen[2]?.auth).toBe(`Basic ${Buffer.from('bot:botpass').toString('base64')}`);
   });
 
   it('logs in again once when the master stops accepting the session, then believes it', async () => {
-    script = [loggedIn('s1'), json(200, { builders: [] })];
     const rest = client(2000, { username: 'bot', password: 'botpass' });
+    script = [json(403, { error: 'anonymous' }), loggedIn('s1'), json(200, { builders: [] })];
     await rest.builders();
     script = [json(403, { error: 'expired' }), loggedIn('s2'), json(200, { builders: [] })];
     seen.length = 0;
@@ -205,22 +214,21 @@ describe('BuildbotRest', () => {
       ['/auth/login', undefined],
       ['/api/v2/builders', 'TWISTED_SESSION=s2'],
     ]);
-    script = [
-      json(403, { error: "you need to have role 'readers'" }),
-      loggedIn('s3'),
-      json(403, { error: 'no' }),
-    ];
+    script = [json(403, { error: 'still' }), loggedIn('s3'), json(403, { error: 'no' })];
     await expect(rest.builders()).rejects.toThrow(
       "lab does not let the bot's user 'bot' read (HTTP 403 on GET /api/v2/builders: no)",
     );
   });
 
   it('says so when the master refuses the credentials, without retrying them', async () => {
-    script = [(res) => res.writeHead(401).end('Unauthorized')];
+    script = [
+      json(403, { error: "you need to have role 'readers'" }),
+      (res) => res.writeHead(401).end('Unauthorized'),
+    ];
     await expect(client(2000, { username: 'bot', password: 'wrong' }).builders()).rejects.toThrow(
       "lab refused the bot's credentials (HTTP 401 on login)",
     );
-    expect(seen.map((r) => r.url)).toEqual(['/auth/login']);
+    expect(seen.map((r) => r.url)).toEqual(['/api/v2/builders', '/auth/login']);
   });
 
   it('sends a configured session cookie as it is, and says when it is refused', async () => {
