@@ -9,6 +9,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, startBot, writeConfig } from '../support/bot.js';
 import { LAB_VERSIONS, type Lab, startLab } from '../support/lab.js';
 
+type ConfigOptions = { password?: string; user?: string; force?: string[] };
+
+function forceConfig(url: string, opts: ConfigOptions): string {
+  return writeConfig(`masters:
+  - name: lab
+    url: ${url}
+    stream: ws
+    timeout: 10s
+    auth: { username: ${opts.user ?? 'bot'}, password: "${opts.password ?? 'botpass'}" }
+    force:
+      repositoryBase: https://github.com/
+      confirmAbove: 1
+      rateLimit: { count: 20, per: 10m }
+storage: ./state.sqlite
+chat:
+  console: true
+announce:
+  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  details: inline # one message per announcement; the split is tested in announce.test.ts
+notify:
+  - to: console
+    events: [failure]
+permissions:
+  force: [${(opts.force ?? ['console']).join(', ')}]
+`);
+}
+
 describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
   let lab: Lab;
 
@@ -26,30 +53,7 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
     await lab?.close();
   });
 
-  function config(opts: { password?: string; user?: string; force?: string[] } = {}): string {
-    return writeConfig(`masters:
-    - name: lab
-      url: ${lab.url}
-      stream: ws
-      timeout: 10s
-      auth: { username: ${opts.user ?? 'bot'}, password: "${opts.password ?? 'botpass'}" }
-      force:
-        repositoryBase: https://github.com/
-        confirmAbove: 1
-        rateLimit: { count: 20, per: 10m }
-  storage: ./state.sqlite
-  chat:
-    console: true
-  announce:
-    burst_window: 0 # these tests count announcements one by one; bursts have their own tests
-    details: inline # one message per announcement; the split is tested in announce.test.ts
-  notify:
-    - to: console
-      events: [failure]
-  permissions:
-    force: [${(opts.force ?? ['console']).join(', ')}]
-  `);
-  }
+  const config = (opts: ConfigOptions = {}) => forceConfig(lab.url, opts);
 
   async function requestCount(): Promise<number> {
     const body = await lab.api<{ buildrequests: unknown[] }>('buildrequests');
