@@ -1,0 +1,110 @@
+/**
+ * A master that refuses anonymous reads (the lab with LAB_PRIVATE, on 3.7 and 4.3): REST answers 403
+ * without a session, and Buildbot 4.3 refuses an anonymous WebSocket too. Given a Buildbot user, the
+ * bot logs in and follows builds over WebSocket and SSE and reads their logs; without one, or with a
+ * wrong password, it says what is wrong.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { labConfig, startBot, writeConfig } from '../support/bot.js';
+import { LAB_VERSIONS, type Lab, startLab } from '../support/lab.js';
+
+const B = 'AMD64 Debian root 3.x';
+
+/** The lab config with `auth` for the master (none when `user` is undefined). */
+function config(lab: Lab, stream: 'ws' | 'sse', user?: { username: string; password: string }): string {
+  const yaml = labConfig(lab.url, stream);
+  if (!user) return writeConfig(yaml);
+  return writeConfig(
+    yaml.replace(
+      `    stream: ${stream}\n`,
+      `    stream: ${stream}\n    auth: { username: ${user.username}, password: ${user.password} }\n`,
+    ),
+  );
+}
+
+describe.each(LAB_VERSIONS)('Buildbot %s without anonymous reads', (version) => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await startLab({
+      version,
+      private: true,
+      branches: ['3.x'],
+      platforms: ['AMD64 Debian root:stable,tier-1'],
+    });
+    await lab.runBuild(B, 'pass');
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('refuses anonymous REST (and, on 4.3, an anonymous WebSocket)', async () => {
+    // The lab itself: what the bot has to cope with.
+    const rest = await fetch(`${lab.url}api/v2/builders`);
+    expect(rest.status).toBe(403);
+    expect(await rest.text()).toMatch(/you need to have role 'readers'/);
+    const anonymous = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${lab.httpPort}/ws`);
+      ws.on('open', () => {
+        ws.terminate();
+        resolve('open');
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        ws.terminate();
+        resolve(`HTTP ${res.statusCode}`);
+      });
+      ws.on('error', (err) => resolve(err.message));
+    });
+    expect(anonymous).toBe(version === '4.3' ? 'HTTP 403' : 'open');
+  });
+
+  it.each(['ws', 'sse'] as const)(
+    'with a user, follows builds over %s and reads their logs',
+    async (stream) => {
+      const bot = await startBot(config(lab, stream, { username: 'bot', password: 'botpass' }));
+      let botStopped: number | null = null;
+      try {
+        const following = await bot.waitForLog('following live events');
+        expect(following.transport).toBe(stream);
+        expect(bot.logs.some((l) => l.msg === 'logged in to the master')).toBe(true);
+        const red = await lab.runBuild(B, 'fail');
+        const title = await bot.waitForLine(new RegExp(`${B} #${red.number} turned red: failed test`));
+        // Details read from the test log, through the session.
+        const at = bot.stdout.indexOf(title);
+        await bot.until('the details', () => bot.stdout.length > at + 1);
+        expect(bot.stdout[at + 1]?.text).toBe('  Failed: test_ssl_lab');
+        expect((await bot.waitForBuild(red.buildid)).origin).toBe('stream');
+      } finally {
+        botStopped = await bot.stop();
+        await lab.runBuild(B, 'pass'); // green again for the next bot
+      }
+      expect(botStopped).toBe(0);
+    },
+  );
+
+  it('without credentials, says that the master refuses anonymous reads and what to configure', async () => {
+    const bot = await startBot(config(lab, 'ws'), { waitReady: false });
+    try {
+      const line = await bot.waitForLog('cannot load the master; retrying');
+      expect(line.err).toBe(
+        "lab does not allow anonymous reads (HTTP 403 on GET /api/v2/builders: you need to have role 'readers'); " +
+          'give the bot a Buildbot user or a session cookie (masters[].auth in its config)',
+      );
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  it('with a wrong password, says that the master refused its credentials', async () => {
+    const bot = await startBot(config(lab, 'ws', { username: 'bot', password: 'wrong' }), {
+      waitReady: false,
+    });
+    try {
+      const line = await bot.waitForLog('cannot load the master; retrying');
+      expect(line.err).toBe("lab refused the bot's credentials (HTTP 401 on login)");
+    } finally {
+      await bot.stop();
+    }
+  });
+});
