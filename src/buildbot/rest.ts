@@ -41,7 +41,7 @@ export class BuildbotRest {
         budget: opts.budget,
         timeoutMs: opts.timeoutMs,
         log: opts.log,
-        masterName: new URL(opts.baseUrl).host,
+        masterName: URL.canParse(opts.baseUrl) ? new URL(opts.baseUrl).host : opts.baseUrl,
       });
   }
 
