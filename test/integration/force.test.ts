@@ -167,6 +167,21 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
         30_000,
       );
       const number = /#(\d+) started/.exec(started.text)?.[1];
+      // Buildbot records a stop that arrives before the worker runs the step's command (a busy
+      // machine) as an exception, not a cancel: stop it once the command runs (its log has begun).
+      const builderid = (await lab.builders()).find(
+        (b) => b.name === 'AMD64 Fedora Stable custom',
+      )?.builderid;
+      for (let waited = 0; ; waited += 200) {
+        const { logs } = await lab
+          .api<{ logs: Array<{ num_lines: number }> }>(
+            `builders/${builderid}/builds/${number}/steps/test/logs/stdio`,
+          )
+          .catch(() => ({ logs: [] }));
+        if ((logs[0]?.num_lines ?? 0) > 0) break;
+        if (waited > 30_000) throw new Error(`#${number}'s test step did not start its command within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       from = bot.stdout.length;
       bot.send(`!stop AMD64 Fedora Stable custom ${number}`);
       await bot.waitForLine(new RegExp(`^Stopping AMD64 Fedora Stable custom #${number}\\.$`), from);
