@@ -11,16 +11,31 @@ import { LAB_VERSIONS, type Lab, startLab } from '../support/lab.js';
 
 const B = 'AMD64 Debian root 3.x';
 
-/** The lab config with `auth` for the master (none when `user` is undefined). */
-function config(lab: Lab, stream: 'ws' | 'sse', user?: { username: string; password: string }): string {
+/** The lab config with `auth` for the master: a user, a session cookie, or none. */
+function config(
+  lab: Lab,
+  stream: 'ws' | 'sse',
+  auth?: { username: string; password: string } | { cookie: string },
+): string {
   const yaml = labConfig(lab.url, stream);
-  if (!user) return writeConfig(yaml);
-  return writeConfig(
-    yaml.replace(
-      `    stream: ${stream}\n`,
-      `    stream: ${stream}\n    auth: { username: ${user.username}, password: ${user.password} }\n`,
-    ),
-  );
+  if (!auth) return writeConfig(yaml);
+  const entry =
+    'cookie' in auth
+      ? `{ cookie: "${auth.cookie}" }`
+      : `{ username: ${auth.username}, password: ${auth.password} }`;
+  return writeConfig(yaml.replace(`    stream: ${stream}\n`, `    stream: ${stream}\n    auth: ${entry}\n`));
+}
+
+/** A session cookie as someone would hand it to the bot: bot's, from logging in with a browser. */
+async function sessionCookie(lab: Lab): Promise<string> {
+  const res = await fetch(`${lab.url}auth/login`, {
+    headers: { authorization: `Basic ${Buffer.from('bot:botpass').toString('base64')}` },
+    redirect: 'manual',
+  });
+  await res.arrayBuffer();
+  const cookie = res.headers.getSetCookie().at(-1)?.split(';')[0];
+  if (!cookie) throw new Error(`no session from the lab (HTTP ${res.status})`);
+  return cookie;
 }
 
 describe.each(LAB_VERSIONS)('Buildbot %s without anonymous reads', (version) => {
@@ -82,6 +97,25 @@ describe.each(LAB_VERSIONS)('Buildbot %s without anonymous reads', (version) => 
       expect(botStopped).toBe(0);
     },
   );
+
+  it('with a session cookie (as on buildbot.python.org), follows builds over ws and reads their logs', async () => {
+    const bot = await startBot(config(lab, 'ws', { cookie: await sessionCookie(lab) }));
+    let botStopped: number | null = null;
+    try {
+      expect((await bot.waitForLog('following live events')).transport).toBe('ws');
+      const red = await lab.runBuild(B, 'fail');
+      const title = await bot.waitForLine(new RegExp(`${B} #${red.number} turned red: failed test`));
+      const at = bot.stdout.indexOf(title);
+      await bot.until('the details', () => bot.stdout.length > at + 1);
+      expect(bot.stdout[at + 1]?.text).toBe('  Failed: test_ssl_lab');
+      // The cookie is the session: the bot never logs in itself.
+      expect(bot.logs.some((l) => l.msg === 'logged in to the master')).toBe(false);
+    } finally {
+      botStopped = await bot.stop();
+      await lab.runBuild(B, 'pass');
+    }
+    expect(botStopped).toBe(0);
+  });
 
   it('without credentials, says that the master refuses anonymous reads and what to configure', async () => {
     const bot = await startBot(config(lab, 'ws'), { waitReady: false });
