@@ -165,8 +165,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
           baseUrl: m.url,
           budget: rest.budget,
           timeoutMs: m.timeout,
-          auth: m.auth,
-          log,
+          session: rest.session,
           masterName: m.name,
         });
         return [m.name, { config: m, control: client, rest }];

@@ -1,10 +1,7 @@
-import type { Logger } from 'pino';
 import { BbwatchError, errorMessage } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
-
-/** How the bot authenticates to a master for control: a Buildbot user, or a session cookie. */
-export type ControlAuth = { username: string; password: string } | { cookie: string };
+import type { BuildbotSession } from './session.js';
 
 /** A control request the master (or the network) refused; `message` is fit for a chat reply. */
 export class ControlError extends BbwatchError {
@@ -45,13 +42,12 @@ export interface BuildbotUser {
 export type BuildsetResult = { bsid: number; brids: Record<string, number> };
 
 /**
- * Buildbot's control API (JSON-RPC over POST) for force, stop and rebuild. Logs in with HTTP basic
- * on `/auth/login` and keeps the session cookie (logging in again when the master stops accepting
- * it), or sends a session cookie given in the configuration (masters that log in through OAuth).
- * Errors become ControlErrors whose messages say what the master said.
+ * Buildbot's control API (JSON-RPC over POST) for force, stop and rebuild, in the bot's session with
+ * the master (see BuildbotSession: a Buildbot user it logs in as, logging in again when the master
+ * stops accepting the session, or a session cookie given in the configuration). Errors become
+ * ControlErrors whose messages say what the master said.
  */
 export class BuildbotControl {
-  private cookie: string | undefined;
   private nextId = 1;
 
   constructor(
@@ -59,23 +55,17 @@ export class BuildbotControl {
       baseUrl: string;
       budget: RequestBudget;
       timeoutMs: number;
-      auth: ControlAuth | undefined;
-      log: Logger;
+      session: BuildbotSession;
       masterName: string;
     },
-  ) {
-    if (opts.auth && 'cookie' in opts.auth) {
-      // "NAME=value", or a bare value for Buildbot's default cookie name.
-      this.cookie = opts.auth.cookie.includes('=') ? opts.auth.cookie : `TWISTED_SESSION=${opts.auth.cookie}`;
-    }
-  }
+  ) {}
 
   get configured(): boolean {
-    return this.opts.auth !== undefined;
+    return this.opts.session.configured;
   }
 
   async forceSchedulers(): Promise<ForceScheduler[]> {
-    const body = (await this.send('GET', 'forceschedulers')) as { forceschedulers?: ForceScheduler[] };
+    const body = (await this.send('GET', 'forceschedulers')).answer as { forceschedulers?: ForceScheduler[] };
     if (!Array.isArray(body.forceschedulers))
       throw new ControlError(`${this.opts.masterName} did not list its force schedulers`);
     return body.forceschedulers;
@@ -98,10 +88,10 @@ export class BuildbotControl {
    * config's `user`, which is `{anonymous: true}` for a session the master does not know.
    */
   async whoami(): Promise<BuildbotUser> {
-    if (!this.opts.auth) {
+    if (!this.opts.session.configured) {
       throw new ControlError(`the bot has no credentials for ${this.opts.masterName}`);
     }
-    if (this.cookie === undefined) await this.login();
+    const cookie = await this.opts.session.header();
     await this.opts.budget.take();
     let res: Response;
     let body: { user?: Record<string, unknown> } | undefined;
@@ -110,7 +100,7 @@ export class BuildbotControl {
         headers: {
           'User-Agent': USER_AGENT,
           Accept: 'application/json',
-          ...(this.cookie ? { Cookie: this.cookie } : {}),
+          ...(cookie ? { Cookie: cookie } : {}),
         },
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
@@ -138,17 +128,17 @@ export class BuildbotControl {
   }
 
   private async rpc(path: string, method: string, params: Record<string, unknown>): Promise<unknown> {
-    if (!this.opts.auth) {
+    if (!this.configured) {
       throw new ControlError(
         `the bot has no credentials for ${this.opts.masterName} (masters[].auth in its config)`,
       );
     }
     const body = { jsonrpc: '2.0', method, params, id: this.nextId++ };
-    let answer = await this.send('POST', path, body);
-    if (isAuthzFailure(answer) && 'username' in this.opts.auth) {
+    const first = await this.send('POST', path, body);
+    let answer = first.answer;
+    if (isAuthzFailure(answer) && this.opts.session.renew(first.cookie)) {
       // The session may have expired: log in again once, then believe the master.
-      this.cookie = undefined;
-      answer = await this.send('POST', path, body);
+      answer = (await this.send('POST', path, body)).answer;
     }
     const reply = answer as {
       result?: unknown;
@@ -160,39 +150,22 @@ export class BuildbotControl {
     return reply.result;
   }
 
-  private async login(): Promise<void> {
-    const auth = this.opts.auth;
-    if (!auth || !('username' in auth)) return;
-    await this.opts.budget.take();
-    let res: Response;
+  /** The session's cookie (logging in when needed); a login that fails becomes a reply. */
+  private async cookie(): Promise<string | undefined> {
     try {
-      res = await fetch(new URL('auth/login', this.opts.baseUrl), {
-        redirect: 'manual',
-        headers: {
-          'User-Agent': USER_AGENT,
-          Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
-        },
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
+      return await this.opts.session.header();
     } catch (err) {
+      if (err instanceof BbwatchError) throw err;
       throw new ControlError(`${this.opts.masterName} could not be reached to log in (${errorMessage(err)})`);
     }
-    if (res.status === 401 || res.status === 403) {
-      throw new ControlError(
-        `${this.opts.masterName} refused the bot's credentials (HTTP ${res.status} on login)`,
-      );
-    }
-    // The master sets an anonymous session first and the logged-in one last.
-    const sessions = res.headers.getSetCookie().filter((c) => /^TWISTED_(SECURE_)?SESSION/.test(c));
-    const last = sessions.at(-1)?.split(';')[0];
-    if (!last)
-      throw new ControlError(`${this.opts.masterName} gave the bot no session on login (HTTP ${res.status})`);
-    this.cookie = last;
-    this.opts.log.info({ master: this.opts.masterName }, 'logged in to the master');
   }
 
-  private async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    if (method === 'POST' && this.cookie === undefined) await this.login();
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ answer: unknown; cookie: string | undefined }> {
+    const cookie = await this.cookie();
     await this.opts.budget.take();
     let res: Response;
     try {
@@ -202,7 +175,7 @@ export class BuildbotControl {
           'User-Agent': USER_AGENT,
           Accept: 'application/json',
           ...(body ? { 'Content-Type': 'application/json' } : {}),
-          ...(this.cookie ? { Cookie: this.cookie } : {}),
+          ...(cookie ? { Cookie: cookie } : {}),
         },
         ...(body ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.opts.timeoutMs),
@@ -222,7 +195,7 @@ export class BuildbotControl {
     if (method === 'GET' && !res.ok)
       throw new ControlError(`${this.opts.masterName} answered HTTP ${res.status}`);
     if (parsed && typeof parsed === 'object') (parsed as { httpStatus?: number }).httpStatus = res.status;
-    return parsed;
+    return { answer: parsed, cookie };
   }
 }
 

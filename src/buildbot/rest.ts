@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { HttpError, MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
+import { isPrefixedRaw, RawPrefixStripper } from './raw-prefix.js';
+import { BuildbotSession, ReadRefusedError, SessionError } from './session.js';
 import type { BuildbotBuild, BuildbotBuilder, BuildbotChange, BuildbotLog, BuildbotStep } from './types.js';
 
 export type Query = Record<string, string | number | boolean | ReadonlyArray<string | number>>;
@@ -15,18 +17,32 @@ export interface RestOptions {
   maxAttempts?: number;
   /** First retry delay; doubles each time, with jitter, up to 30 s. */
   backoffMs?: number;
+  /** The bot's session with this master (default: anonymous); sent with every request. */
+  session?: BuildbotSession;
 }
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
-/** Buildbot's REST API (data API v2): budgeted, timed out, retried with backoff. */
+/** Buildbot's REST API (data API v2): budgeted, timed out, retried with backoff, in the bot's session. */
 export class BuildbotRest {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
+  /** The master's one session, for the event streams and control of the same master. */
+  readonly session: BuildbotSession;
 
   constructor(private readonly opts: RestOptions) {
     this.maxAttempts = opts.maxAttempts ?? 4;
     this.backoffMs = opts.backoffMs ?? 500;
+    this.session =
+      opts.session ??
+      new BuildbotSession({
+        baseUrl: opts.baseUrl,
+        auth: undefined,
+        budget: opts.budget,
+        timeoutMs: opts.timeoutMs,
+        log: opts.log,
+        masterName: URL.canParse(opts.baseUrl) ? new URL(opts.baseUrl).host : opts.baseUrl,
+      });
   }
 
   get baseUrl(): string {
@@ -126,18 +142,21 @@ export class BuildbotRest {
   }
 
   /**
-   * Streams a log's raw text (stream tags stripped by the master) to `onChunk` without holding it.
+   * Streams a log's raw text (stream tags stripped by the master) to `onChunk` without holding it:
+   * exactly the log's lines, without the metadata lines Buildbot 4.x puts in front of a stdio log.
    * Retried only before the first byte arrives: a stream cut midway fails rather than repeat lines.
    */
   async streamRaw(logid: number, onChunk: (chunk: Uint8Array) => void, signal?: AbortSignal): Promise<void> {
     const url = this.url(`logs/${logid}/raw`);
     await this.request(url, signal, 'text/plain', async (res, idle) => {
       if (!res.body) return;
+      const strip = new RawPrefixStripper(onChunk, isPrefixedRaw(res.headers.get('content-disposition')));
       for await (const chunk of res.body) {
         idle();
         if (this.stats) this.stats.bytes += chunk.byteLength;
-        onChunk(chunk);
+        strip.push(chunk);
       }
+      strip.end();
     });
   }
 
@@ -164,21 +183,26 @@ export class BuildbotRest {
     read: (res: Response, idle: () => void) => Promise<T>,
   ): Promise<T> {
     let lastError: Error = new MasterError(`no attempt made for ${url}`);
+    // Anonymous (or the session the bot has) until the master refuses: then log in, once.
+    let login = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       signal?.throwIfAborted();
-      await this.opts.budget.take();
-      if (this.stats) this.stats.requests++;
       let retryAfterMs: number | undefined;
       const timeout = new AbortController();
-      let timer = setTimeout(() => timeout.abort(timeoutError()), this.opts.timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
       const idle = () => {
         clearTimeout(timer);
         timer = setTimeout(() => timeout.abort(timeoutError()), this.opts.timeoutMs);
       };
       let reading = false;
       try {
+        // A refused login is final; a login that cannot reach the master is retried like a request.
+        const cookie = login ? await this.session.header() : this.session.current();
+        await this.opts.budget.take();
+        if (this.stats) this.stats.requests++;
+        idle();
         const res = await fetch(url, {
-          headers: { 'User-Agent': USER_AGENT, Accept: accept },
+          headers: { 'User-Agent': USER_AGENT, Accept: accept, ...(cookie ? { Cookie: cookie } : {}) },
           signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
         });
         if (res.ok) {
@@ -186,6 +210,20 @@ export class BuildbotRest {
           return await read(res, idle);
         }
         const text = await res.text();
+        if (res.status === 401 || res.status === 403) {
+          // No session yet, or an expired one: with a user configured, log in (again) and retry once.
+          if (!login && this.session.renew(cookie)) {
+            login = true;
+            attempt--;
+            continue;
+          }
+          throw new ReadRefusedError(
+            res.status,
+            url,
+            errorDetail(text),
+            this.session.refusal(res.status, `GET ${new URL(url).pathname}`, errorDetail(text)),
+          );
+        }
         const error = new HttpError(res.status, url, errorDetail(text));
         if (!RETRYABLE.has(res.status)) throw error;
         lastError = error;
@@ -194,7 +232,7 @@ export class BuildbotRest {
           this.opts.budget.pause(retryAfterMs);
         }
       } catch (err) {
-        if (err instanceof HttpError || err instanceof MasterError) throw err;
+        if (err instanceof HttpError || err instanceof MasterError || err instanceof SessionError) throw err;
         if (signal?.aborted) throw err;
         const timedOut = (err as Error).name === 'TimeoutError';
         lastError = new MasterError(

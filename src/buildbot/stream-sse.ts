@@ -7,6 +7,7 @@ import {
   FINISHED_PATH,
   type StreamHandle,
   type StreamOptions,
+  StreamRefusedError,
   WORKERS_PATH,
 } from './stream.js';
 
@@ -24,10 +25,11 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
     const ended = new Promise<string>((r) => {
       endReason = r;
     });
+    // The session goes along too (Buildbot's SSE checks none today; a proxy in front may).
+    const headers = { 'User-Agent': USER_AGENT, ...(opts.cookie ? { Cookie: opts.cookie } : {}) };
     const listen = (to: string) =>
       new EventSource(to, {
-        fetch: (input, init) =>
-          fetch(input, { ...init, headers: { ...init?.headers, 'User-Agent': USER_AGENT } }),
+        fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
       });
     const source = listen(url);
     // SSE takes one path per connection: worker events come on a second one, ended with the first.
@@ -39,11 +41,18 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
       opts.connectTimeoutMs,
     );
 
-    function fail(reason: string): void {
+    function fail(reason: string, status?: number): void {
       clearTimeout(connectTimer);
       source.close();
       workers?.close();
-      if (!open) reject(new MasterError(`SSE ${url}: ${reason}`));
+      if (!open) {
+        const message = `SSE ${url}: ${reason}`;
+        reject(
+          status === 401 || status === 403
+            ? new StreamRefusedError(status, message)
+            : new MasterError(message),
+        );
+      }
       endReason?.(reason);
     }
 
@@ -82,11 +91,12 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
       const status = (ev as { code?: number }).code;
       fail(
         `worker events: ${status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost'}`,
+        status,
       );
     });
     source.addEventListener('error', (ev) => {
       const status = (ev as { code?: number }).code;
-      fail(status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost');
+      fail(status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost', status);
     });
   });
 }

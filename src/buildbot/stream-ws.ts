@@ -7,6 +7,7 @@ import {
   FINISHED_PATH,
   type StreamHandle,
   type StreamOptions,
+  StreamRefusedError,
   WORKERS_PATH,
 } from './stream.js';
 
@@ -22,7 +23,8 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
-      headers: { 'User-Agent': USER_AGENT },
+      // Buildbot 4.3 checks the session on the upgrade (403 when it may not read); 3.x does not.
+      headers: { 'User-Agent': USER_AGENT, ...(opts.cookie ? { Cookie: opts.cookie } : {}) },
       handshakeTimeout: opts.connectTimeoutMs,
     });
     let nextId = 1;
@@ -39,12 +41,19 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
       opts.connectTimeoutMs,
     );
 
-    function fail(reason: string): void {
+    function fail(reason: string, status?: number): void {
       clearTimeout(connectTimer);
       clearInterval(pinger);
       ws.removeAllListeners('message');
       ws.terminate();
-      if (!subscribed) reject(new MasterError(`WebSocket ${url}: ${reason}`));
+      if (!subscribed) {
+        const message = `WebSocket ${url}: ${reason}`;
+        reject(
+          status === 401 || status === 403
+            ? new StreamRefusedError(status, message)
+            : new MasterError(message),
+        );
+      }
       endReason?.(reason);
     }
 
@@ -96,7 +105,7 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
       lastHeard = Date.now();
     });
     ws.on('unexpected-response', (_req, res) =>
-      fail(`the master answered HTTP ${res.statusCode} instead of upgrading`),
+      fail(`the master answered HTTP ${res.statusCode} instead of upgrading`, res.statusCode),
     );
     ws.on('error', (err) => fail(err.message));
     ws.on('close', (code) => fail(`connection closed (${code})`));

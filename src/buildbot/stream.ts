@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MasterError } from '../errors.js';
 import type { BuildbotBuild } from './types.js';
 
 /** The live events bbwatch consumes: every finished build, with its builder id and number. */
@@ -17,6 +18,8 @@ export interface StreamOptions {
   /** The master's base URL, ending in `/`. */
   baseUrl: string;
   connectTimeoutMs: number;
+  /** The bot's session (a `Cookie` header value), when it has one: sent with the upgrade or request. */
+  cookie?: string;
   /** WebSocket: silence after which the stream counts as dead (see `stream_silence`). */
   silenceLimitMs?: number;
   onBuild(build: BuildbotBuild): void;
@@ -30,6 +33,16 @@ export interface StreamHandle {
   transport: 'ws' | 'sse';
   ended: Promise<string>;
   close(): void;
+}
+
+/** The master refused to open the stream (HTTP 401 or 403), e.g. Buildbot 4.3's WebSocket without a session. */
+export class StreamRefusedError extends MasterError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A finished-build payload worth trusting, or undefined for anything a master should not send. */

@@ -3,10 +3,10 @@ import { type BuildOrigin, type Bus, Events } from '../bus.js';
 import type { MasterConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { MetaStore } from '../store/meta.js';
-import { RequestBudget } from './budget.js';
 import { masterFailureReason } from './failure.js';
-import { BuildbotRest, backoff, sleep } from './rest.js';
-import type { StreamHandle, StreamOptions } from './stream.js';
+import { masterRest } from './master-rest.js';
+import { type BuildbotRest, backoff, sleep } from './rest.js';
+import { type StreamHandle, type StreamOptions, StreamRefusedError } from './stream.js';
 import { openSseStream } from './stream-sse.js';
 import { openWebSocketStream } from './stream-ws.js';
 import type { BuildbotBuild } from './types.js';
@@ -51,18 +51,15 @@ export class MasterWatcher {
   private loop: Promise<void> | undefined;
   /** A back-fill planned after a live event failed (one at a time). */
   private catchUp: NodeJS.Timeout | undefined;
+  /** A stream was refused without a session, or with an expired one: log in before the next. */
+  private streamLogin = false;
 
   constructor(
     readonly master: MasterConfig,
     private readonly deps: WatcherDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.rest = new BuildbotRest({
-      baseUrl: master.url,
-      budget: new RequestBudget(master.request_budget.requests, master.request_budget.per),
-      timeoutMs: master.timeout,
-      log: deps.log,
-    });
+    this.rest = masterRest(master, deps.log);
   }
 
   private get cursorKey(): string {
@@ -255,10 +252,13 @@ export class MasterWatcher {
       let handle: StreamHandle | undefined;
       for (const transport of this.transports()) {
         this.status('connecting', transport);
+        let cookie: string | undefined;
         try {
+          cookie = this.streamLogin ? await this.rest.session.header() : this.rest.session.current();
           handle = await OPENERS[transport]({
             baseUrl: this.master.url,
             connectTimeoutMs: this.master.timeout,
+            ...(cookie ? { cookie } : {}),
             silenceLimitMs: this.master.stream_silence,
             onBuild: (b) => this.guarded(() => this.onLiveBuild(b)),
             onWorker: (w) =>
@@ -269,10 +269,20 @@ export class MasterWatcher {
           });
           break;
         } catch (err) {
-          this.deps.log.info(
-            { master: this.master.name, transport, err: errorMessage(err) },
-            'stream unavailable',
-          );
+          let why = errorMessage(err);
+          if (err instanceof StreamRefusedError) {
+            // With a user, the next attempt logs in (again); without one, say what is missing.
+            this.streamLogin = this.rest.session.renew(cookie);
+            why = this.rest.session.refusal(
+              err.status,
+              transport === 'ws' ? 'the WebSocket upgrade' : 'SSE',
+              '',
+            );
+          }
+          // A refusal is the operator's to fix (credentials); other failures show in the state lines.
+          if (err instanceof StreamRefusedError)
+            this.deps.log.warn({ master: this.master.name, transport, err: why }, 'stream unavailable');
+          else this.deps.log.info({ master: this.master.name, transport, err: why }, 'stream unavailable');
         }
       }
       if (signal.aborted) {

@@ -59,7 +59,10 @@ export const masterSchema = z.strictObject({
   history: z.number().int().min(2).max(500).default(20),
   /** How often REST is asked for finished builds: always in poll mode, as a safety net otherwise. */
   poll_interval: duration.default(30_000),
-  /** How the bot logs in for force, stop and rebuild: a Buildbot user, or a session cookie. */
+  /**
+   * How the bot logs in: for force, stop and rebuild, and to read a master that refuses anonymous
+   * reads (a Buildbot user, or a session cookie; see BuildbotSession).
+   */
   auth: z
     .union(
       [

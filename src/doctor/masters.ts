@@ -11,6 +11,7 @@ import { RequestBudget } from '../buildbot/budget.js';
 import { BuildbotControl, type ForceScheduler } from '../buildbot/control.js';
 import { reachFailure } from '../buildbot/failure.js';
 import { masterIdentity, tryStream } from '../buildbot/probe.js';
+import { BuildbotSession } from '../buildbot/session.js';
 import { BuildbotRest } from '../buildbot/rest.js';
 import { forceParams } from '../control/service.js';
 import { errorMessage } from '../errors.js';
@@ -105,8 +106,14 @@ export async function checkMaster(master: MasterConfig, ctx: MasterCheckContext)
     baseUrl: master.url,
     budget,
     timeoutMs: master.timeout,
-    auth: master.auth,
-    log: ctx.log,
+    session: new BuildbotSession({
+      baseUrl: master.url,
+      auth: master.auth,
+      budget,
+      timeoutMs: master.timeout,
+      log: ctx.log,
+      masterName: master.name,
+    }),
     masterName: master.name,
   });
   const byPassword = 'username' in master.auth;

@@ -1,6 +1,5 @@
 import { startBotStorage } from './storage.js';
-import { RequestBudget } from '../buildbot/budget.js';
-import { BuildbotRest } from '../buildbot/rest.js';
+import { masterRest } from '../buildbot/master-rest.js';
 import type { Config } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { type BackfillProgress, backfillMaster } from '../logs/backfill.js';
@@ -30,12 +29,7 @@ export async function backfillCommand(config: Config, days: number, log: Logger)
   let code = 0;
   try {
     for (const master of config.masters) {
-      const rest = new BuildbotRest({
-        baseUrl: master.url,
-        budget: new RequestBudget(master.request_budget.requests, master.request_budget.per),
-        timeoutMs: master.timeout,
-        log,
-      });
+      const rest = masterRest(master, log);
       const result = await backfillMaster({
         master: master.name,
         rest,

@@ -9,18 +9,41 @@
  *   const build = await lab.runBuild('AMD64 Debian root 3.x', 'fail'); // build.results === 2
  *   await lab.close();
  *
+ * `version: '4.3'` runs a Buildbot 4.3.0 master instead (the version buildbot.python.org runs), from
+ * the upstream tarball through test/support/lab4/bb4, with the same master.cfg, builders, scenarios and
+ * (Debian's 3.7) worker; `LAB_VERSIONS` lists the versions the suite runs against ({@link LAB_VERSIONS}).
+ *
  * Set LAB_KEEP=1 to keep the lab directory after close() (its path is printed) for post-mortems.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 /** The lab sources: master.cfg, regrtest_step.sh, tests/, pyext/. */
 export const LAB_SRC = fileURLToPath(new URL('./lab/', import.meta.url));
+/** Buildbot 4.3's `buildbot` command, run from the upstream tarball (see the script). */
+export const BB4 = fileURLToPath(new URL('./lab4/bb4', import.meta.url));
+
+/** The Buildbot versions a lab can run: Debian's 3.7 and upstream 4.3.0. */
+export type LabVersion = '3.7' | '4.3';
+/**
+ * The versions the master-facing integration tests run against, for `describe.each`. Both by
+ * default; `LAB_VERSIONS=3.7` (or `4.3`) narrows a run by hand.
+ */
+export const LAB_VERSIONS: readonly LabVersion[] = labVersions(process.env.LAB_VERSIONS);
+
+function labVersions(value: string | undefined): LabVersion[] {
+  if (value === undefined || value.trim() === '') return ['3.7', '4.3'];
+  const wanted = value.split(/[\s,]+/).filter(Boolean);
+  const bad = wanted.filter((v) => v !== '3.7' && v !== '4.3');
+  if (bad.length > 0) throw new Error(`LAB_VERSIONS: unknown version ${bad.join(', ')} (3.7 or 4.3)`);
+  return wanted as LabVersion[];
+}
 
 /** Buildbot result codes (the bot's own definition). */
 export { Results } from '../../src/buildbot/types.js';
@@ -80,6 +103,13 @@ export interface ForceResult {
 }
 
 export interface LabOptions {
+  /** Buildbot 3.7 (Debian's, the default) or 4.3.0 (upstream, see test/support/lab4/bb4). */
+  version?: LabVersion;
+  /**
+   * No anonymous reads (LAB_PRIVATE in master.cfg): REST answers 403, and a 4.3 WebSocket refuses
+   * the upgrade, unless a user (`bot` or `nobody`) is logged in. The lab's own requests log in.
+   */
+  private?: boolean;
   /** LAB_BRANCHES; default 3.x 3.14 3.13. */
   branches?: string[];
   /** LAB_PLATFORMS entries, "platform:tag,tag"; default four platforms (see master.cfg). */
@@ -91,6 +121,8 @@ export interface LabOptions {
 }
 
 export interface Lab {
+  /** The Buildbot version the master runs. */
+  version: LabVersion;
   /** 'http://127.0.0.1:PORT/' (equals the master's c['buildbotURL']). */
   url: string;
   httpPort: number;
@@ -106,8 +138,10 @@ export interface Lab {
   /** Sets the builder's scenario (when given), forces it, waits, returns the finished build. */
   runBuild(builderName: string, scenario?: Scenario, timeoutMs?: number): Promise<BuildJson>;
   builders(): Promise<BuilderInfo[]>;
-  /** GET http://127.0.0.1:PORT/api/v2/<path>, parsed. */
+  /** GET http://127.0.0.1:PORT/api/v2/<path>, parsed (logged in as bot:botpass on a private lab). */
   api<T>(path: string): Promise<T>;
+  /** GET http://127.0.0.1:PORT/api/v2/<path> as it comes: status, headers, body. */
+  get(path: string): Promise<{ status: number; headers: Headers; body: string }>;
   /** Last lines of the master's or worker's twistd.log. */
   logTail(which?: 'master' | 'worker', lines?: number): Promise<string>;
   /** Stops the master only; the worker keeps retrying. */
@@ -162,6 +196,46 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
       else resolve(stdout);
     });
   });
+}
+
+/**
+ * Where bb4 unpacks Buildbot 4.3: $BB4_SRC when set, else the test run's directory (made by
+ * test/support/lab4/global-setup.ts), else one of this process's own, removed when it exits.
+ */
+let ownBb4Dir: string | undefined;
+function bb4Src(): string {
+  if (process.env.BB4_SRC) return process.env.BB4_SRC;
+  let provided: string | undefined;
+  try {
+    provided = inject('bb4Src');
+  } catch {
+    // not under Vitest's test runner
+  }
+  if (provided) return provided;
+  if (ownBb4Dir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'bbwatch-bb4-'));
+    ownBb4Dir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return join(ownBb4Dir, 'buildbot-4.3.0');
+}
+
+/** Checked once per process: bb4 unpacks the tarball and Debian's Python can import Buildbot 4.3. */
+let bb4Checked: Promise<void> | undefined;
+function checkBb4(env: NodeJS.ProcessEnv): Promise<void> {
+  bb4Checked ??= run(BB4, ['--version'], env).then(
+    (out) => {
+      if (!/^Buildbot version: 4\.3\.0$/m.test(out)) throw new Error(`bb4 --version said: ${out}`);
+    },
+    (err: unknown) => {
+      throw new Error(
+        'Buildbot 4.3 cannot run here: it needs the tarball (../shared/lab/buildbot4/, or BB4_TARBALL) and ' +
+          'apt-get install buildbot buildbot-worker python3-treq python3-croniter python3-typing-extensions' +
+          ` (README, "Tests and benchmarks")\n${err instanceof Error ? err.message : String(err)}`,
+      );
+    },
+  );
+  return bb4Checked;
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -262,6 +336,7 @@ class Daemon {
 }
 
 class LabImpl implements Lab {
+  readonly version: LabVersion;
   url: string;
   readonly dir: string;
   httpPort: number;
@@ -275,8 +350,11 @@ class LabImpl implements Lab {
   private readonly extraEnv: Record<string, string>;
   private readonly branches: string[] | undefined;
   private readonly platforms: string[] | undefined;
+  private readonly private: boolean;
 
   constructor(dir: string, opts: LabOptions) {
+    this.version = opts.version ?? '3.7';
+    this.private = opts.private ?? false;
     this.dir = dir;
     this.httpPort = 0;
     this.pbPort = 0;
@@ -310,13 +388,21 @@ class LabImpl implements Lab {
     });
     if (this.branches) env.LAB_BRANCHES = this.branches.join(' ');
     if (this.platforms) env.LAB_PLATFORMS = this.platforms.join(';');
+    if (this.private) env.LAB_PRIVATE = '1';
+    if (this.version === '4.3') env.BB4_SRC = bb4Src();
     Object.assign(env, this.extraEnv);
     return env;
   }
 
+  /** The master's `buildbot` command: Debian's for 3.7, bb4 for 4.3. */
+  get buildbot(): string {
+    return this.version === '4.3' ? BB4 : 'buildbot';
+  }
+
   async create(): Promise<void> {
     await mkdir(join(this.dir, 'scenario'), { recursive: true });
-    await run('buildbot', ['create-master', '-r', this.masterDir], this.env());
+    if (this.version === '4.3') await checkBb4(this.env());
+    await run(this.buildbot, ['create-master', '-r', this.masterDir], this.env());
     // A symlink, so master.cfg finds regrtest_step.sh and tests/ next to its real path.
     await rm(join(this.masterDir, 'master.cfg'), { force: true });
     await symlink(join(LAB_SRC, 'master.cfg'), join(this.masterDir, 'master.cfg'));
@@ -357,7 +443,7 @@ class LabImpl implements Lab {
   async launchMaster(): Promise<void> {
     const logFile = join(this.masterDir, 'twistd.log');
     const logStart = existsSync(logFile) ? (await stat(logFile)).size : 0;
-    const master = new Daemon('buildbot', ['start', '--nodaemon', this.masterDir], this.env());
+    const master = new Daemon(this.buildbot, ['start', '--nodaemon', this.masterDir], this.env());
     this.master = master;
     const deadline = Date.now() + this.startTimeoutMs;
     for (;;) {
@@ -371,7 +457,8 @@ class LabImpl implements Lab {
       try {
         const res = await fetch(`${this.url}api/v2/builders`, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();
-        if (res.ok) return;
+        // A private lab answers an anonymous request with 403: it is up all the same.
+        if (res.ok || (this.private && res.status === 403)) return;
       } catch {
         // not listening yet
       }
@@ -426,19 +513,38 @@ class LabImpl implements Lab {
   }
 
   async api<T>(path: string): Promise<T> {
+    const res = await this.get(path);
+    if (res.status !== 200) throw new Error(`GET /api/v2/${path}: HTTP ${res.status} ${res.body}`);
+    return JSON.parse(res.body) as T;
+  }
+
+  async get(path: string): Promise<{ status: number; headers: Headers; body: string }> {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       let res: Response;
       try {
-        res = await fetch(`${this.url}api/v2/${path}`, { signal: AbortSignal.timeout(10_000) });
+        // A private lab reads as bot; a new session when the one we had is refused.
+        const cookie = this.private
+          ? attempt > 0
+            ? await this.login()
+            : (this.cookie ?? (await this.login()))
+          : undefined;
+        res = await fetch(`${this.url}api/v2/${path}`, {
+          headers: cookie ? { cookie } : {},
+          signal: AbortSignal.timeout(10_000),
+        });
       } catch (err) {
         // A pooled keep-alive socket to a restarted master; try again on a fresh one.
         lastErr = err;
         await sleep(100);
         continue;
       }
-      if (!res.ok) throw new Error(`GET /api/v2/${path}: HTTP ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
+      const body = await res.text();
+      if (res.status === 403 && this.private && attempt === 0) {
+        lastErr = new Error(`HTTP 403 ${body}`);
+        continue;
+      }
+      return { status: res.status, headers: res.headers, body };
     }
     throw new Error(`GET /api/v2/${path} failed: ${String(lastErr)}`);
   }

@@ -3,17 +3,28 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/buildbot/budget.js';
 import { BuildbotRest } from '../../src/buildbot/rest.js';
+import { BuildbotSession, type MasterAuth } from '../../src/buildbot/session.js';
 import { silentLog } from '../support/fleet.js';
 
 /** A real HTTP server on loopback whose answers each test scripts. */
 let server: Server;
 let base: string;
-const seen: Array<{ url: string; ua: string | undefined }> = [];
+const seen: Array<{
+  url: string;
+  ua: string | undefined;
+  cookie?: string | undefined;
+  auth?: string | undefined;
+}> = [];
 let script: Array<(res: import('node:http').ServerResponse) => void> = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', ua: req.headers['user-agent'] });
+    seen.push({
+      url: req.url ?? '',
+      ua: req.headers['user-agent'],
+      cookie: req.headers.cookie,
+      auth: req.headers.authorization,
+    });
     const next = script.shift();
     if (next) next(res);
     else res.writeHead(404).end('{"error":"nothing scripted"}');
@@ -23,15 +34,51 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-function client(timeoutMs = 2000) {
+function client(timeoutMs = 2000, auth?: MasterAuth) {
   seen.length = 0;
+  const budget = new RequestBudget(100, 10_000);
   return new BuildbotRest({
     baseUrl: base,
-    budget: new RequestBudget(100, 10_000),
+    budget,
     timeoutMs,
     log: silentLog,
     backoffMs: 10,
+    session: new BuildbotSession({
+      baseUrl: base,
+      auth,
+      budget,
+      timeoutMs,
+      log: silentLog,
+      masterName: 'lab',
+    }),
   });
+}
+
+/** Buildbot's answer to GET /auth/login: the anonymous session first, the logged-in one last. */
+const loggedIn = (session: string) => (res: import('node:http').ServerResponse) =>
+  res
+    .writeHead(302, {
+      location: '/',
+      'set-cookie': ['TWISTED_SESSION=anon; Path=/', `TWISTED_SESSION=${session}; Path=/`],
+    })
+    .end();
+
+/** A raw log answer as Buildbot sends it: text/plain, named by Content-Disposition. */
+const raw =
+  (filename: string, ...chunks: string[]) =>
+  (res: import('node:http').ServerResponse) => {
+    res.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-disposition': `attachment; filename=${filename}`,
+    });
+    for (const c of chunks) res.write(c);
+    res.end();
+  };
+
+async function rawText(rest: BuildbotRest): Promise<string> {
+  const parts: Buffer[] = [];
+  await rest.streamRaw(7, (c) => parts.push(Buffer.from(c)));
+  return Buffer.concat(parts).toString('utf8');
 }
 
 const json =
@@ -99,5 +146,99 @@ describe('BuildbotRest', () => {
       backoffMs: 5,
     });
     await expect(rest.builders()).rejects.toThrow(/could not be reached: ECONNREFUSED/);
+  });
+
+  it('streams a 4.x raw log without the Builder/Build number/Worker name lines it starts with', async () => {
+    // The prefix and the log as Buildbot 4.3 writes them (the prefix as its own chunk).
+    script = [
+      raw(
+        'AMD64 Debian root 3.x_build_5_step_test_log_stdio',
+        'Builder: AMD64 Debian root 3.x\nBuild number: 5\nWorker name: w1\n',
+        "/bin/regrtest_step.sh 'AMD64 Debian root 3.x'\n in dir /w/build\n",
+        '== Tests result: SUCCESS ==\n',
+      ),
+    ];
+    expect(await rawText(client())).toBe(
+      "/bin/regrtest_step.sh 'AMD64 Debian root 3.x'\n in dir /w/build\n== Tests result: SUCCESS ==\n",
+    );
+    expect(seen[0]?.url).toBe('/api/v2/logs/7/raw');
+  });
+
+  it('streams a 3.x raw log as it is, even when it starts like the 4.x prefix', async () => {
+    script = [raw('stdio', 'Builder: mine\nBuild number: 5\nsomething else\n')];
+    expect(await rawText(client())).toBe('Builder: mine\nBuild number: 5\nsomething else\n');
+    script = [raw('stdio', 'line 1\nline 2')];
+    expect(await rawText(client())).toBe('line 1\nline 2');
+  });
+
+  it('sends no cookie and says what to configure when a master refuses anonymous reads', async () => {
+    script = [json(403, { error: "you need to have role 'readers'" })];
+    await expect(client().builders()).rejects.toThrow(
+      "lab does not allow anonymous reads (HTTP 403 on GET /api/v2/builders: you need to have role 'readers'); " +
+        'give the bot a Buildbot user or a session cookie (masters[].auth in its config)',
+    );
+    expect(seen).toEqual([expect.objectContaining({ url: '/api/v2/builders', cookie: undefined })]);
+  });
+
+  it('with a user, reads anonymously until refused, then logs in and sends the session with every request', async () => {
+    const rest = client(2000, { username: 'bot', password: 'botpass' });
+    script = [json(200, { builders: [] })];
+    await rest.builders();
+    script = [
+      json(403, { error: "you need to have role 'readers'" }),
+      loggedIn('s1'),
+      json(200, { builders: [] }),
+    ];
+    await rest.builders();
+    script = [raw('stdio', 'x\n')];
+    await rawText(rest);
+    expect(seen.map((r) => [r.url, r.cookie])).toEqual([
+      ['/api/v2/builders', undefined],
+      ['/api/v2/builders', undefined],
+      ['/auth/login', undefined],
+      ['/api/v2/builders', 'TWISTED_SESSION=s1'],
+      ['/api/v2/logs/7/raw', 'TWISTED_SESSION=s1'],
+    ]);
+    expect(seen[2]?.auth).toBe(`Basic ${Buffer.from('bot:botpass').toString('base64')}`);
+  });
+
+  it('logs in again once when the master stops accepting the session, then believes it', async () => {
+    const rest = client(2000, { username: 'bot', password: 'botpass' });
+    script = [json(403, { error: 'anonymous' }), loggedIn('s1'), json(200, { builders: [] })];
+    await rest.builders();
+    script = [json(403, { error: 'expired' }), loggedIn('s2'), json(200, { builders: [] })];
+    seen.length = 0;
+    await rest.builders();
+    expect(seen.map((r) => [r.url, r.cookie])).toEqual([
+      ['/api/v2/builders', 'TWISTED_SESSION=s1'],
+      ['/auth/login', undefined],
+      ['/api/v2/builders', 'TWISTED_SESSION=s2'],
+    ]);
+    script = [json(403, { error: 'still' }), loggedIn('s3'), json(403, { error: 'no' })];
+    await expect(rest.builders()).rejects.toThrow(
+      "lab does not let the bot's user 'bot' read (HTTP 403 on GET /api/v2/builders: no)",
+    );
+  });
+
+  it('says so when the master refuses the credentials, without retrying them', async () => {
+    script = [
+      json(403, { error: "you need to have role 'readers'" }),
+      (res) => res.writeHead(401).end('Unauthorized'),
+    ];
+    await expect(client(2000, { username: 'bot', password: 'wrong' }).builders()).rejects.toThrow(
+      "lab refused the bot's credentials (HTTP 401 on login)",
+    );
+    expect(seen.map((r) => r.url)).toEqual(['/api/v2/builders', '/auth/login']);
+  });
+
+  it('sends a configured session cookie as it is, and says when it is refused', async () => {
+    script = [json(200, { builders: [] })];
+    const rest = client(2000, { cookie: 'abc' });
+    await rest.builders();
+    expect(seen[0]?.cookie).toBe('TWISTED_SESSION=abc');
+    script = [json(403, { error: "you need to have role 'readers'" })];
+    await expect(rest.builders()).rejects.toThrow(
+      /^lab refused the bot's session cookie \(HTTP 403 on GET \/api\/v2\/builders: .*\); it may have expired/,
+    );
   });
 });

@@ -4,24 +4,30 @@
 #   test/support/lab/lab.sh build "AMD64 Debian root 3.x" fail    pass | warn | flaky | fail | hang | compile | disk | checkout | exception
 #   test/support/lab/lab.sh stop
 # Needs Debian's buildbot and buildbot-worker. BB_HTTP_PORT, BB_PB_PORT, LAB_DIR, LAB_BRANCHES,
-# LAB_PLATFORMS, LAB_SILENCE_TIMEOUT change the defaults.
+# LAB_PLATFORMS, LAB_SILENCE_TIMEOUT change the defaults. LAB_BUILDBOT=test/support/lab4/bb4 runs a
+# Buildbot 4.3 master (see that script); LAB_PRIVATE=1 a master that refuses anonymous reads (see master.cfg).
 set -e
 HERE=$(cd "$(dirname "$0")" && pwd)
 export LAB_DIR="${LAB_DIR:-/tmp/bbwatch-lab}" BB_HTTP_PORT="${BB_HTTP_PORT:-8010}" BB_PB_PORT="${BB_PB_PORT:-9989}"
 export PYTHONDONTWRITEBYTECODE=1
 URL="http://127.0.0.1:$BB_HTTP_PORT"
+BUILDBOT=${LAB_BUILDBOT:-buildbot}
 case "${1:-}" in
   start)
     mkdir -p "$LAB_DIR/scenario"
-    [ -d "$LAB_DIR/master" ] || buildbot create-master -r "$LAB_DIR/master" >/dev/null
+    [ -d "$LAB_DIR/master" ] || "$BUILDBOT" create-master -r "$LAB_DIR/master" >/dev/null
     ln -sf "$HERE/master.cfg" "$LAB_DIR/master/master.cfg"
     [ -d "$LAB_DIR/worker" ] || buildbot-worker create-worker -r "$LAB_DIR/worker" "127.0.0.1:$BB_PB_PORT" w1 pass >/dev/null
-    PYTHONPATH="$HERE/pyext" buildbot start "$LAB_DIR/master" >/dev/null
+    PYTHONPATH="$HERE/pyext" "$BUILDBOT" start "$LAB_DIR/master" >/dev/null
     buildbot-worker start "$LAB_DIR/worker" >/dev/null 2>&1 || true
+    jar=$(mktemp)
     for _ in $(seq 1 100); do
-      curl -sf "$URL/api/v2/workers" | grep -q '"connected_to": \[$' && break
+      # Logged in, so that a LAB_PRIVATE master answers too.
+      curl -s -c "$jar" -u bot:botpass "$URL/auth/login" -o /dev/null
+      curl -sf -b "$jar" "$URL/api/v2/workers" | grep -q '"connected_to": \[$' && break
       sleep 0.2
     done
+    rm -f "$jar"
     echo "lab master at $URL/ (state in $LAB_DIR)"
     echo "run bbwatch on it:  LAB_URL=$URL/ npx bbwatch --config examples/lab.yaml"
     ;;
@@ -40,7 +46,7 @@ case "${1:-}" in
     ;;
   stop)
     buildbot-worker stop "$LAB_DIR/worker" >/dev/null 2>&1 || true
-    buildbot stop "$LAB_DIR/master" >/dev/null 2>&1 || true
+    "$BUILDBOT" stop "$LAB_DIR/master" >/dev/null 2>&1 || true
     echo "lab stopped"
     ;;
   *)

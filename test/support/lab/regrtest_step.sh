@@ -31,7 +31,7 @@ export LAB_SCENARIO=$S
 SEED=${LAB_SEED:-$(( $(date +%s) % 10000000 ))}
 rm -f stray-file-from-test_os_lab
 T=${LAB_TESTS:-$HERE/tests}
-if [ -n "$TAIL" ]; then
+if [ -n "${TAIL:-}" ]; then
   "$PY" -m test --testdir "$T" -uall -r -w --randseed "$SEED" $(cd "$T" && ls test_*.py | sed "s/\.py$//"); rc=$?
   "$PY" -c "import sys; [print('trailing line', i) for i in range(int(sys.argv[1]))]" "$TAIL"; exit $rc
 fi
