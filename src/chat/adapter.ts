@@ -32,6 +32,12 @@ export interface IncomingMessage {
   isDirect: boolean;
   /** Already addressed to the bot (`bbwatch: status`, a private message, a slash command): no `!` needed. */
   addressed: boolean;
+  /**
+   * How this person writes a command, so that help, usage lines and refusals name commands the way
+   * they invoke them: `/` after one of the platform's slash commands; the dispatcher's `!` when
+   * absent. Plain text, chosen by the adapter: the core knows no platform.
+   */
+  commandPrefix?: string;
 }
 
 /** Small values an adapter keeps across restarts (a sync token, a resume cursor). */

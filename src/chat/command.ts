@@ -61,7 +61,10 @@ export interface CommandContext extends CommandViews {
   isDirect: boolean;
   /** Lines a reply may have here before it should be cut short. */
   lineLimit: number;
-  /** How commands are written on this platform (`!`). */
+  /**
+   * How the person asking writes a command (`!`, or `/` after a slash command): a reply that names
+   * a command writes it this way (see {@link withCommandPrefix}).
+   */
   prefix: string;
   fleet: FleetView;
   commands: readonly Command[];
@@ -92,6 +95,16 @@ export interface Command extends CommandInfo {
 
 export function defineCommand(command: Command): Command {
   return command;
+}
+
+/**
+ * Help texts name commands as `!name`; this writes them the way the reader invokes commands
+ * (`/name` for someone who used a slash command). Only a `!` that starts a word before a command
+ * name is touched: "Hello!" and `!=` stay as they are.
+ */
+export function withCommandPrefix(text: string, prefix: string): string {
+  if (prefix === '!') return text;
+  return text.replace(/(^|[\s("'`“‘])!(?=[a-z])/g, (_match, before: string) => `${before}${prefix}`);
 }
 
 /** The last line of a reply that has a dashboard page: `Dashboard: <url>`. */
