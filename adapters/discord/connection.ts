@@ -4,14 +4,29 @@
  * fast while it is down. discord.js itself reconnects and resumes once logged in.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Events, Options, RESTEvents, type RateLimitData } from 'discord.js';
+import {
+  type APIApplication,
+  Client,
+  Events,
+  IntentsBitField,
+  Options,
+  Partials,
+  RESTEvents,
+  type RateLimitData,
+  Routes,
+} from 'discord.js';
 import type { AdapterServices } from '../../src/chat/adapter.js';
 import { LoginGuard } from './login-guard.js';
 
 export interface ConnectionOptions {
   token: string;
   api: string;
-  intents: number;
+  /**
+   * The gateway intents; or how to choose them from the application as Discord describes it
+   * (`GET /applications/@me`: its flags say which privileged intents the Developer Portal allows),
+   * asked for before the first login.
+   */
+  intents: number | ((application: Pick<APIApplication, 'flags'>) => number);
   log: AdapterServices['log'];
   state: AdapterServices['state'];
 }
@@ -37,13 +52,17 @@ export class DiscordConnection {
   private markReady: () => void = () => undefined;
   private readonly refused: Promise<never>;
   private refuse: (err: Error) => void = () => undefined;
+  private intentsChosen = false;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.refused = new Promise((_resolve, reject) => (this.refuse = reject));
     this.refused.catch(() => undefined); // awaited in open(); later refusals are logged where they happen
     this.client = new Client({
-      intents: opts.intents,
+      intents: typeof opts.intents === 'number' ? opts.intents : 0,
+      // A direct message arrives in a DM channel discord.js has not seen (Discord sends no
+      // CHANNEL_CREATE for DMs): without this partial, discord.js drops the message.
+      partials: [Partials.Channel],
       rest: { api: opts.api },
       allowedMentions: { parse: [], repliedUser: false },
       failIfNotExists: false,
@@ -141,6 +160,17 @@ export class DiscordConnection {
     this.refuse(err);
   }
 
+  /** Intents chosen from the application: asked of Discord once, before the first login. */
+  private async chooseIntents(): Promise<void> {
+    const choose = this.opts.intents;
+    if (typeof choose === 'number' || this.intentsChosen) return;
+    this.client.rest.setToken(this.opts.token);
+    const application = (await this.client.rest.get(Routes.currentApplication())) as APIApplication;
+    // discord.js reads the intents when it first connects, which has not happened yet.
+    this.client.options.intents = new IntentsBitField(choose(application)).freeze();
+    this.intentsChosen = true;
+  }
+
   /** Logs in, retrying with back-off while Discord cannot be reached. */
   private async loginLoop(guard: LoginGuard): Promise<void> {
     const log = this.opts.log;
@@ -150,6 +180,7 @@ export class DiscordConnection {
       if (wait > backoff) log.warn({ waitMs: wait }, 'discord: many logins lately; waiting before the next');
       if (wait > 0 && !(await sleep(wait, true, { signal: this.closing.signal }).catch(() => false))) return;
       try {
+        await this.chooseIntents();
         await this.client.login(this.opts.token);
         guard.record();
         return;

@@ -4,7 +4,7 @@
  * option values joined into the command line the core's tokenizer reads, each value quoted so a
  * builder name with spaces stays one word.
  */
-import type { ArgKind, ArgSpec, CommandInfo } from '../../src/chat/command.js';
+import { type ArgKind, type ArgSpec, type CommandInfo, withCommandPrefix } from '../../src/chat/command.js';
 import { shorten } from '../../src/chat/render-kit.js';
 
 /** Option types of Discord's API (ApplicationCommandOptionType). */
@@ -29,7 +29,7 @@ export interface CommandJson {
   name: string;
   description: string;
   options: OptionJson[];
-  /** Guild only: the bot has no intents for direct messages. */
+  /** Guild only: these are guild commands (a direct message to the bot is read as text instead). */
   contexts: number[];
   /** null: every member sees it; bbwatch's own permissions decide who may run it. */
   default_member_permissions: null;
@@ -65,7 +65,8 @@ export function slashDefinitions(commands: readonly CommandInfo[]): Definitions 
     out.push({
       type: 1,
       name: command.name,
-      description: describe(command.summary, command.name),
+      // Summaries name other commands as `!force`; here they are slash commands.
+      description: describe(withCommandPrefix(command.summary, '/'), command.name),
       options: optionsOf(command.args ?? []),
       contexts: [0],
       default_member_permissions: null,

@@ -112,7 +112,7 @@ afterAll(async () => {
 describe('Discord', () => {
   it('connects with the intents it needs and keeps the slash commands equal to its own', () => {
     expect(discord.gateway.events.find((e) => e.kind === 'identify')?.intents).toBe(
-      Intents.Guilds | Intents.GuildMessages | Intents.MessageContent,
+      Intents.Guilds | Intents.GuildMessages | Intents.DirectMessages | Intents.MessageContent,
     );
     const commands = discord.commandsOf();
     const names = commands.map((c) => c.json.name);
@@ -201,7 +201,7 @@ describe('Discord', () => {
     const lineFor = async (member: typeof alice) => {
       const answer = await discord.answer(discord.command(member, 'help'));
       const lines = (answer.embeds[0]?.description ?? '').split('\n');
-      return lines.find((l) => l.startsWith(`**!${guarded.name}**`)) ?? '(no line)';
+      return lines.find((l) => l.startsWith(`**/${guarded.name}**`)) ?? '(no line)';
     };
     expect(await lineFor(alice)).toMatch(new RegExp(`\\(needs ${guarded.permission}\\)$`));
     // Mallory's role and nickname are both called like the granted role: names count for nothing.
