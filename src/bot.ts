@@ -154,6 +154,8 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     fleet,
     store: controlStore,
     log,
+    // A build may start before its request is registered: the follow-ups look once at once.
+    onRequested: (master) => followUps.requested(master),
     masters: new Map(
       config.masters.map((m) => {
         const rest = watcherOf(watchers, m.name).rest;

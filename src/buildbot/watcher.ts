@@ -228,6 +228,8 @@ export class MasterWatcher {
             connectTimeoutMs: this.master.timeout,
             silenceLimitMs: this.master.stream_silence,
             onBuild: (b) => this.onLiveBuild(b),
+            onBuildStarted: (b) =>
+              this.deps.bus.emit(Events.BuildStarted, { master: this.master.name, build: b }),
             onWorker: (w) => this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),
             log: this.deps.log,
           });
