@@ -252,6 +252,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
       log: log.child({ adapter: adapter.platform }),
       commands: commandInfo,
       complete: (kind, prefix, limit) => completions(fleet, commandInfo, kind, prefix, limit),
+      connected: () => void notifier.retryNow(),
     };
     const onMessage = async (message: IncomingMessage) => {
       try {

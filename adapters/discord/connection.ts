@@ -29,6 +29,8 @@ export interface ConnectionOptions {
   intents: number | ((application: Pick<APIApplication, 'flags'>) => number);
   log: AdapterServices['log'];
   state: AdapterServices['state'];
+  /** Called each time the gateway is up again (ready, or resumed) after being down. */
+  onUp?: () => void;
 }
 
 /** How long open() waits for the first connection before letting the bot run on and retrying. */
@@ -153,6 +155,7 @@ export class DiscordConnection {
     const changed = this.up !== up;
     this.up = up;
     if (changed) this.opts.log[up ? 'info' : 'warn'](extra, `discord: ${what}`);
+    if (changed && up) this.opts.onUp?.();
   }
 
   private giveUp(err: Error): void {

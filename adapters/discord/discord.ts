@@ -91,6 +91,8 @@ export class DiscordAdapter implements Adapter {
       intents: this.opts.prefixCommands === 'auto' ? (app) => this.intents(app) : this.intents(),
       log: services.log,
       state: services.state,
+      // Announcements that waited while Discord was away go out now.
+      onUp: () => services.connected?.(),
     });
     this.connection = connection;
     const { client } = connection;

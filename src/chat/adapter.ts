@@ -55,6 +55,12 @@ export interface AdapterServices {
   commands: readonly CommandInfo[];
   /** Up to `limit` completions for an argument being typed (autocomplete). */
   complete(kind: ArgKind, prefix: string, limit?: number): string[];
+  /**
+   * The adapter tells the core it is connected to its platform, the first time and again after an
+   * outage (a resumed gateway, a rejoined channel, a sync that works again): what waits in the
+   * outbox for it goes out now, not at the next retry.
+   */
+  connected?(): void;
 }
 
 /** What the core needs of a chat platform. Rendering and rate limits are the adapter's business. */

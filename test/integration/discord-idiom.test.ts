@@ -24,6 +24,7 @@ import {
   startFakeDiscord,
 } from '../support/discord/fake-discord.js';
 import type { FakeMember } from '../support/discord/world.js';
+import { testServices } from '../support/matrix/services.js';
 
 /** A command that needs `force` and touches no master: who may run it, and where. */
 const probe = defineCommand({
@@ -224,5 +225,35 @@ describe('Discord, without the Message Content intent', () => {
     expect(text(await replyTo(discord, discord.dm(mallory as FakeMember, 'probe')))).toBe(
       'probed by mallory',
     );
+  });
+});
+
+describe('Discord coming back after an outage', () => {
+  let discord: FakeDiscord | undefined;
+  let adapter: DiscordAdapter | undefined;
+  afterAll(async () => {
+    await adapter?.stop();
+    await discord?.close();
+  });
+
+  it('tells the core it is connected again, so that what waited goes out at once', async () => {
+    discord = await startFakeDiscord();
+    const t = testServices();
+    adapter = new DiscordAdapter({
+      token: discord.token,
+      prefixCommands: 'auto',
+      slashCommands: true,
+      lineLimit: 20,
+      api: discord.apiUrl,
+    });
+    await adapter.start(async () => undefined, t.services);
+    await t.waitForConnects(1);
+    discord.outage();
+    await t.waitForLog('discord: gateway lost; reconnecting');
+    expect(adapter.isConnected()).toBe(false);
+    expect(t.connects()).toBe(1);
+    discord.restore();
+    await t.waitForConnects(2);
+    expect(adapter.isConnected()).toBe(true);
   });
 });
