@@ -10,6 +10,7 @@ import { shorten } from '../../src/chat/render-kit.js';
 /** Option types of Discord's API (ApplicationCommandOptionType). */
 const STRING = 3;
 const INTEGER = 4;
+const BOOLEAN = 5;
 
 /** Kinds the core can complete from its state. */
 const COMPLETED: ReadonlySet<ArgKind> = new Set(['builder', 'branch', 'tag', 'command', 'test']);
@@ -92,7 +93,7 @@ function optionsOf(args: readonly ArgSpec[]): OptionJson[] {
     if (!required) optionalSeen = true;
     const choices = (arg.choices ?? []).filter((c) => c.length >= 1 && c.length <= 100).slice(0, 25);
     const option: OptionJson = {
-      type: arg.kind === 'integer' ? INTEGER : STRING,
+      type: arg.kind === 'integer' ? INTEGER : arg.kind === 'switch' ? BOOLEAN : STRING,
       name,
       description: describe(arg.description, name),
     };
@@ -112,21 +113,27 @@ export function quote(word: string): string {
 
 /**
  * The command line for an invoked slash command: the name, then each argument's value in order —
- * quoted as one word, or for a `rest` argument split into words (`stable tier-1`).
+ * quoted as one word, or for a `rest` argument split into words (`stable tier-1`) — and the named
+ * options as `--reason "..."` (a switch that is on as `--yes`).
  */
 export function commandLine(
   command: CommandInfo,
   values: ReadonlyMap<string, string | number | boolean>,
 ): string {
   const words = [command.name];
+  const flags: string[] = [];
   for (const arg of command.args ?? []) {
     const value = values.get(optionName(arg));
     if (value === undefined) continue;
     const text = String(value).replace(/[\r\n]+/g, ' ');
-    if (arg.rest) words.push(...text.split(/\s+/).filter(Boolean).map(quote));
+    if (arg.flag && arg.kind === 'switch') {
+      if (value === true) flags.push(`--${arg.name}`);
+    } else if (arg.flag) {
+      if (text.trim()) flags.push(`--${arg.name}`, quote(text.trim()));
+    } else if (arg.rest) words.push(...text.split(/\s+/).filter(Boolean).map(quote));
     else if (text.trim()) words.push(quote(text.trim()));
   }
-  return words.join(' ');
+  return [...words, ...flags].join(' ');
 }
 
 /** Canonical form of a command definition, to tell whether Discord already has the same ones. */

@@ -9,8 +9,9 @@ import type { ReportsView } from '../digest/reports.js';
 import type { Sender } from './adapter.js';
 import type { Permission } from './permissions.js';
 
-/** What an argument names, so platforms with typed options can offer completions. */
-export type ArgKind = 'text' | 'integer' | 'builder' | 'branch' | 'tag' | 'command' | 'test' | 'duration';
+/** What an argument names, so platforms with typed options can offer completions; `switch` is on or off. */
+export type ArgKind =
+  'text' | 'integer' | 'builder' | 'branch' | 'tag' | 'command' | 'test' | 'duration' | 'switch';
 
 /** One argument of a command, for typed-option platforms (Discord slash commands) and help. */
 export interface ArgSpec {
@@ -21,6 +22,11 @@ export interface ArgSpec {
   /** Takes every remaining word (a builder name with spaces). */
   rest?: boolean;
   choices?: readonly string[];
+  /**
+   * A named option rather than a position: `--<name> <value>`, or `--<name>` alone for a switch
+   * (`--reason "..."`, `--yes`). Typed-option platforms offer it under its name.
+   */
+  flag?: boolean;
 }
 
 /** What the core lends commands beyond the fleet: each command reaches the world only through these. */
