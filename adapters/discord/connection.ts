@@ -40,7 +40,7 @@ const START_WAIT_MS = 20_000;
 const FATAL_CLOSE: Record<number, string> = {
   4004: 'the token was refused (reset in the Developer Portal?)',
   4013: 'invalid intents',
-  4014: 'the Message Content intent is not enabled for this bot in the Developer Portal (prefix_commands: true needs it)',
+  4014: 'the Message Content intent is not enabled for this bot in the Developer Portal (prefix_commands: true needs it; auto does without)',
 };
 
 export class DiscordConnection {
