@@ -19,6 +19,13 @@ export const force = defineCommand({
       kind: 'text',
     },
     { name: 'branch', description: 'a branch name or commit id', kind: 'text' },
+    { name: 'reason', description: 'why, for the master and its audit trail', kind: 'text', flag: true },
+    {
+      name: 'yes',
+      description: 'go ahead without confirming, however many builders',
+      kind: 'switch',
+      flag: true,
+    },
   ],
   help: [
     'Examples: !force AMD64 Debian root 3.x · !force custom sandbox/myfixes mybranch --reason "try the fix"',

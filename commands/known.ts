@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/chat/command.js';
+import { defineCommand, withCommandPrefix } from '../src/chat/command.js';
 import { PermissionError, UsageError } from '../src/errors.js';
 import { patternProblem } from '../src/config/pattern.js';
 import { normalizeIssue, normalizeTestName } from '../src/logs/known.js';
@@ -24,7 +24,7 @@ export const known = defineCommand({
       const all = ctx.tests.knownIssues();
       if (all.length === 0)
         return reply([
-          'No known issues recorded. Add one with !known <test> <issue>.'.replaceAll('!', ctx.prefix),
+          withCommandPrefix('No known issues recorded. Add one with !known <test> <issue>.', ctx.prefix),
         ]);
       const room = Math.max(1, ctx.lineLimit - 1);
       const lines = all

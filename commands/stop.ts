@@ -9,6 +9,7 @@ export const stop = defineCommand({
   args: [
     { name: 'builder', description: 'the builder (its exact name)', kind: 'builder', required: true },
     { name: 'build', description: 'the build number (default: every running build)', kind: 'integer' },
+    { name: 'reason', description: 'why, for the master and its audit trail', kind: 'text', flag: true },
   ],
   help: ['Example: !stop AMD64 Debian root 3.x 1234 --reason "wrong branch"'],
   permission: 'force',

@@ -158,6 +158,8 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     fleet,
     store: controlStore,
     log,
+    // A build may start before its request is registered: the follow-ups look once at once.
+    onRequested: (master) => followUps.requested(master),
     masters: new Map(
       config.masters.map((m) => {
         const rest = watcherOf(watchers, m.name).rest;
@@ -255,6 +257,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
       commands: commandInfo,
       complete: (kind, prefix, limit) =>
         completions(fleet, commandInfo, kind, prefix, limit, { tests: (p) => tests.resolveTest(p) }),
+      connected: () => void notifier.retryNow(),
     };
     const onMessage = async (message: IncomingMessage) => {
       try {

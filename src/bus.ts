@@ -8,6 +8,7 @@ export type BuildOrigin = 'history' | 'backfill' | 'stream' | 'poll';
 
 export const Events = {
   BuildersLoaded: 'builders.loaded',
+  BuildStarted: 'build.started',
   BuildFinished: 'build.finished',
   BuildRecorded: 'build.recorded',
   BuilderTransition: 'builder.transition',
@@ -36,6 +37,8 @@ export interface WatcherState {
 
 export interface BotEvents {
   [Events.BuildersLoaded]: [{ master: string; builders: BuildbotBuilder[] }];
+  /** A build started, as the master's live stream said (no other source: see FollowUps). */
+  [Events.BuildStarted]: [{ master: string; build: BuildbotBuild }];
   [Events.BuildFinished]: [{ master: string; build: BuildbotBuild; origin: BuildOrigin; receivedAt: number }];
   /** A finished build seen for the first time, inside the transaction that records it. */
   [Events.BuildRecorded]: [{ master: string; build: BuildRecord; origin: BuildOrigin }];

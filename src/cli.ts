@@ -302,7 +302,8 @@ async function createProbes(config: Config, rooms: Record<string, Destination[]>
       new DiscordProbe({
         token: discord.token,
         api: discord.api,
-        prefixCommands: discord.prefix_commands,
+        // `auto` asks for the Message Content intent only when the Portal grants it: no failure to probe.
+        prefixCommands: discord.prefix_commands === true,
         slashCommands: discord.slash_commands,
         guilds: discord.guilds,
         channels: (rooms.discord ?? []).map((d) => ({

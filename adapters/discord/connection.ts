@@ -4,16 +4,33 @@
  * fast while it is down. discord.js itself reconnects and resumes once logged in.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Events, Options, RESTEvents, type RateLimitData } from 'discord.js';
+import {
+  type APIApplication,
+  Client,
+  Events,
+  IntentsBitField,
+  Options,
+  Partials,
+  RESTEvents,
+  type RateLimitData,
+  Routes,
+} from 'discord.js';
 import type { AdapterServices } from '../../src/chat/adapter.js';
 import { LoginGuard } from './login-guard.js';
 
 export interface ConnectionOptions {
   token: string;
   api: string;
-  intents: number;
+  /**
+   * The gateway intents; or how to choose them from the application as Discord describes it
+   * (`GET /applications/@me`: its flags say which privileged intents the Developer Portal allows),
+   * asked for before the first login.
+   */
+  intents: number | ((application: Pick<APIApplication, 'flags'>) => number);
   log: AdapterServices['log'];
   state: AdapterServices['state'];
+  /** Called each time the gateway is up again (ready, or resumed) after being down. */
+  onUp?: () => void;
 }
 
 /** How long open() waits for the first connection before letting the bot run on and retrying. */
@@ -23,7 +40,7 @@ const START_WAIT_MS = 20_000;
 const FATAL_CLOSE: Record<number, string> = {
   4004: 'the token was refused (reset in the Developer Portal?)',
   4013: 'invalid intents',
-  4014: 'the Message Content intent is not enabled for this bot in the Developer Portal (prefix_commands: true needs it)',
+  4014: 'the Message Content intent is not enabled for this bot in the Developer Portal (prefix_commands: true needs it; auto does without)',
 };
 
 export class DiscordConnection {
@@ -37,13 +54,17 @@ export class DiscordConnection {
   private markReady: () => void = () => undefined;
   private readonly refused: Promise<never>;
   private refuse: (err: Error) => void = () => undefined;
+  private intentsChosen = false;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.refused = new Promise((_resolve, reject) => (this.refuse = reject));
     this.refused.catch(() => undefined); // awaited in open(); later refusals are logged where they happen
     this.client = new Client({
-      intents: opts.intents,
+      intents: typeof opts.intents === 'number' ? opts.intents : 0,
+      // A direct message arrives in a DM channel discord.js has not seen (Discord sends no
+      // CHANNEL_CREATE for DMs): without this partial, discord.js drops the message.
+      partials: [Partials.Channel],
       rest: { api: opts.api },
       allowedMentions: { parse: [], repliedUser: false },
       failIfNotExists: false,
@@ -134,11 +155,23 @@ export class DiscordConnection {
     const changed = this.up !== up;
     this.up = up;
     if (changed) this.opts.log[up ? 'info' : 'warn'](extra, `discord: ${what}`);
+    if (changed && up) this.opts.onUp?.();
   }
 
   private giveUp(err: Error): void {
     this.gaveUp = true;
     this.refuse(err);
+  }
+
+  /** Intents chosen from the application: asked of Discord once, before the first login. */
+  private async chooseIntents(): Promise<void> {
+    const choose = this.opts.intents;
+    if (typeof choose === 'number' || this.intentsChosen) return;
+    this.client.rest.setToken(this.opts.token);
+    const application = (await this.client.rest.get(Routes.currentApplication())) as APIApplication;
+    // discord.js reads the intents when it first connects, which has not happened yet.
+    this.client.options.intents = new IntentsBitField(choose(application)).freeze();
+    this.intentsChosen = true;
   }
 
   /** Logs in, retrying with back-off while Discord cannot be reached. */
@@ -150,6 +183,7 @@ export class DiscordConnection {
       if (wait > backoff) log.warn({ waitMs: wait }, 'discord: many logins lately; waiting before the next');
       if (wait > 0 && !(await sleep(wait, true, { signal: this.closing.signal }).catch(() => false))) return;
       try {
+        await this.chooseIntents();
         await this.client.login(this.opts.token);
         guard.record();
         return;

@@ -1,15 +1,19 @@
 /**
- * The Discord adapter: a bot user on Discord's gateway (discord.js v14) that answers slash commands
- * (and `!commands` when enabled), keeps each guild's slash commands in step with bbwatch's, and
- * posts announcements as embeds to `discord:<channel id>`. Messages never ping anyone.
+ * The Discord adapter: a bot user on Discord's gateway (discord.js v14) that answers slash commands,
+ * mentions, direct messages and — when the Message Content intent allows — `!commands` typed in
+ * channels; keeps each guild's slash commands in step with bbwatch's; and posts announcements as
+ * embeds to `discord:<channel id>`. Messages never ping anyone.
  */
 import { createHash } from 'node:crypto';
 import {
+  type APIApplication,
+  ApplicationFlags,
   type AutocompleteInteraction,
   type BaseMessageOptions,
   type ChatInputCommandInteraction,
   type Client,
   type Message as DiscordMessage,
+  ChannelType,
   Events,
   GatewayIntentBits,
   type Guild,
@@ -31,8 +35,12 @@ import { commandLine, type CommandJson, optionName, slashDefinitions } from './s
 export interface DiscordAdapterOptions {
   /** The bot token (from the environment: never logged). */
   token: string;
-  /** Answer `!status` typed in channels; needs the privileged Message Content intent. */
-  prefixCommands: boolean;
+  /**
+   * Answer `!status` typed in channels, which needs the privileged Message Content intent: `auto`
+   * when the Developer Portal allows the bot that intent, `true` always (Discord refuses the login
+   * if it does not), `false` never.
+   */
+  prefixCommands: boolean | 'auto';
   /** Register slash commands in each guild; when off, bbwatch's commands are removed from them. */
   slashCommands: boolean;
   /** Only these guild ids; every guild the bot is in when undefined. */
@@ -45,6 +53,9 @@ export interface DiscordAdapterOptions {
 /** A slash command not answered within this long is deferred (Discord allows 3 s to acknowledge). */
 const DEFER_AFTER_MS = 1000;
 const NO_MENTIONS = { parse: [] as [] };
+/** The application flags that say the Developer Portal allows the bot the Message Content intent. */
+const MESSAGE_CONTENT_ALLOWED =
+  ApplicationFlags.GatewayMessageContent | ApplicationFlags.GatewayMessageContentLimited;
 
 export class DiscordAdapter implements Adapter {
   readonly platform = 'discord';
@@ -55,6 +66,8 @@ export class DiscordAdapter implements Adapter {
   private commands = new Map<string, CommandInfo>();
   private definitions: CommandJson[] = [];
   private readonly pending = new Map<string, PendingReply>();
+  /** Whether `!status` typed in a channel is answered: settled when the intents are chosen. */
+  private prefixActive = false;
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     this.lineLimit = opts.lineLimit;
@@ -75,9 +88,11 @@ export class DiscordAdapter implements Adapter {
     const connection = new DiscordConnection({
       token: this.opts.token,
       api: this.opts.api,
-      intents: this.intents(),
+      intents: this.opts.prefixCommands === 'auto' ? (app) => this.intents(app) : this.intents(),
       log: services.log,
       state: services.state,
+      // Announcements that waited while Discord was away go out now.
+      onUp: () => services.connected?.(),
     });
     this.connection = connection;
     const { client } = connection;
@@ -144,10 +159,36 @@ export class DiscordAdapter implements Adapter {
     });
   }
 
-  private intents(): number {
-    let intents = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages;
-    if (this.opts.prefixCommands) intents |= GatewayIntentBits.MessageContent;
+  /**
+   * Guilds, their messages (mentions of the bot carry their text), direct messages (which carry it
+   * too), and Message Content where `!status` typed in a channel is to be answered: without that
+   * intent Discord sends the bot every other channel message with empty text.
+   */
+  private intents(application?: Pick<APIApplication, 'flags'>): number {
+    const allowed = application ? ((application.flags ?? 0) & MESSAGE_CONTENT_ALLOWED) !== 0 : undefined;
+    this.prefixActive = this.opts.prefixCommands === 'auto' ? allowed === true : this.opts.prefixCommands;
+    if (this.opts.prefixCommands === 'auto') {
+      this.log.info(
+        { prefixCommands: this.prefixActive },
+        this.prefixActive
+          ? 'discord: the Message Content intent is on for this bot, so !commands typed in channels are answered too'
+          : 'discord: the Message Content intent is off for this bot, so !commands typed in channels are not seen; slash commands, mentions and direct messages are answered',
+      );
+    }
+    let intents =
+      GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.DirectMessages;
+    if (this.prefixActive) intents |= GatewayIntentBits.MessageContent;
     return intents;
+  }
+
+  /**
+   * How someone who mentioned the bot writes commands: `!status` where typed commands are
+   * answered, else `/status` (the slash commands), else the mention itself.
+   */
+  private mentionForm(): string | undefined {
+    if (this.prefixActive) return undefined;
+    if (this.opts.slashCommands) return '/';
+    return `@${this.connection?.client.user?.username ?? 'bbwatch'} `;
   }
 
   private get log() {
@@ -184,26 +225,32 @@ export class DiscordAdapter implements Adapter {
   }
 
   private async onChatMessage(m: DiscordMessage): Promise<void> {
-    if (m.author.bot || m.webhookId || m.system || !m.inGuild() || !this.allowedGuild(m.guildId)) return;
+    if (m.author.bot || m.webhookId || m.system) return;
+    const direct = m.channel.type === ChannelType.DM;
+    if (!direct && (!m.inGuild() || !this.allowedGuild(m.guildId))) return;
     const botId = this.connection?.client.user?.id;
     let text = m.content;
-    let addressed = false;
+    let addressed = direct;
     const mention = botId ? new RegExp(`^\\s*<@!?${botId}>[\\s,:]*`) : undefined;
     if (mention?.test(text)) {
       // `@bbwatch status 3.x` works without the privileged intent: Discord shows the bot what mentions it.
       text = text.replace(mention, '');
       addressed = true;
-    } else if (!this.opts.prefixCommands) {
+    } else if (!direct && !this.prefixActive) {
       return;
     }
     if (!text.trim()) return;
+    // A direct message carries its text without any privileged intent: `status` or `!status`.
+    // Only the user's own id can grant anything there; Discord sends no roles with it.
+    const form = direct || !addressed ? undefined : this.mentionForm();
     await this.deliver({
       platform: this.platform,
       room: replyRoom(m.channelId, m.id),
-      sender: senderOf(m.author, m.member, m.guildId),
+      sender: senderOf(m.author, direct ? null : m.member, direct ? null : m.guildId),
       text,
-      isDirect: false,
+      isDirect: direct,
       addressed,
+      ...(form ? { commandPrefix: form } : {}),
     });
   }
 
@@ -244,6 +291,7 @@ export class DiscordAdapter implements Adapter {
         text: commandLine(info, values),
         isDirect: false,
         addressed: true,
+        commandPrefix: '/',
       });
     } finally {
       clearTimeout(timer);

@@ -4,12 +4,13 @@
  * option values joined into the command line the core's tokenizer reads, each value quoted so a
  * builder name with spaces stays one word.
  */
-import type { ArgKind, ArgSpec, CommandInfo } from '../../src/chat/command.js';
+import { type ArgKind, type ArgSpec, type CommandInfo, withCommandPrefix } from '../../src/chat/command.js';
 import { shorten } from '../../src/chat/render-kit.js';
 
 /** Option types of Discord's API (ApplicationCommandOptionType). */
 const STRING = 3;
 const INTEGER = 4;
+const BOOLEAN = 5;
 
 /** Kinds the core can complete from its state. */
 const COMPLETED: ReadonlySet<ArgKind> = new Set(['builder', 'branch', 'tag', 'command', 'test']);
@@ -29,7 +30,7 @@ export interface CommandJson {
   name: string;
   description: string;
   options: OptionJson[];
-  /** Guild only: the bot has no intents for direct messages. */
+  /** Guild only: these are guild commands (a direct message to the bot is read as text instead). */
   contexts: number[];
   /** null: every member sees it; bbwatch's own permissions decide who may run it. */
   default_member_permissions: null;
@@ -65,7 +66,8 @@ export function slashDefinitions(commands: readonly CommandInfo[]): Definitions 
     out.push({
       type: 1,
       name: command.name,
-      description: describe(command.summary, command.name),
+      // Summaries name other commands as `!force`; here they are slash commands.
+      description: describe(withCommandPrefix(command.summary, '/'), command.name),
       options: optionsOf(command.args ?? []),
       contexts: [0],
       default_member_permissions: null,
@@ -91,7 +93,7 @@ function optionsOf(args: readonly ArgSpec[]): OptionJson[] {
     if (!required) optionalSeen = true;
     const choices = (arg.choices ?? []).filter((c) => c.length >= 1 && c.length <= 100).slice(0, 25);
     const option: OptionJson = {
-      type: arg.kind === 'integer' ? INTEGER : STRING,
+      type: arg.kind === 'integer' ? INTEGER : arg.kind === 'switch' ? BOOLEAN : STRING,
       name,
       description: describe(arg.description, name),
     };
@@ -111,21 +113,27 @@ export function quote(word: string): string {
 
 /**
  * The command line for an invoked slash command: the name, then each argument's value in order —
- * quoted as one word, or for a `rest` argument split into words (`stable tier-1`).
+ * quoted as one word, or for a `rest` argument split into words (`stable tier-1`) — and the named
+ * options as `--reason "..."` (a switch that is on as `--yes`).
  */
 export function commandLine(
   command: CommandInfo,
   values: ReadonlyMap<string, string | number | boolean>,
 ): string {
   const words = [command.name];
+  const flags: string[] = [];
   for (const arg of command.args ?? []) {
     const value = values.get(optionName(arg));
     if (value === undefined) continue;
     const text = String(value).replace(/[\r\n]+/g, ' ');
-    if (arg.rest) words.push(...text.split(/\s+/).filter(Boolean).map(quote));
+    if (arg.flag && arg.kind === 'switch') {
+      if (value === true) flags.push(`--${arg.name}`);
+    } else if (arg.flag) {
+      if (text.trim()) flags.push(`--${arg.name}`, quote(text.trim()));
+    } else if (arg.rest) words.push(...text.split(/\s+/).filter(Boolean).map(quote));
     else if (text.trim()) words.push(quote(text.trim()));
   }
-  return words.join(' ');
+  return [...words, ...flags].join(' ');
 }
 
 /** Canonical form of a command definition, to tell whether Discord already has the same ones. */

@@ -79,6 +79,8 @@ export class IrcConnection {
     private readonly tlsFiles: TlsFiles,
     private readonly log: Log,
     private readonly onMessage: (event: MessageEvent) => void,
+    /** Lines can reach more targets now: registered with the server, or a channel joined. */
+    private readonly onReachable?: () => void,
   ) {
     this.nick = config.nick;
   }
@@ -296,6 +298,7 @@ export class IrcConnection {
           this.roster.joined(e.channel);
           this.log.info({ channel: e.channel }, 'joined IRC channel');
           this.trackAccounts(client, e.channel);
+          this.onReachable?.();
           return;
         }
         this.roster.join(e.channel, e.nick);
@@ -399,6 +402,7 @@ export class IrcConnection {
       { nick, account: this.account, caps: client.network.cap.enabled, network: client.network.name },
       'connected to IRC',
     );
+    this.onReachable?.();
     const nickserv = this.config.nickserv;
     if (nickserv && !this.account) {
       const account = nickserv.account ?? this.config.nick;

@@ -55,8 +55,13 @@ export class IrcAdapter implements Adapter {
   ): Promise<void> {
     this.onMessage = onMessage;
     this.log = services.log;
-    this.connection = new IrcConnection(this.config, readTlsFiles(this.config), services.log, (e) =>
-      this.incoming(e),
+    this.connection = new IrcConnection(
+      this.config,
+      readTlsFiles(this.config),
+      services.log,
+      (e) => this.incoming(e),
+      // What waited for the network (or for a channel) goes out now.
+      () => services.connected?.(),
     );
     // Connecting goes on in the background: announcements wait in the core's outbox meanwhile.
     this.connection.start();

@@ -356,9 +356,12 @@ export class MatrixAdapter implements Adapter {
           'connected to the Matrix homeserver',
         );
         void this.settleRooms();
+        this.services?.connected?.();
       } else if (!this.connected) {
         this.connected = true;
         this.log.info('the Matrix homeserver is reachable again');
+        // What waited while it was away goes out now.
+        this.services?.connected?.();
       }
     } else if (
       (state === SyncState.Error || state === SyncState.Reconnecting) &&

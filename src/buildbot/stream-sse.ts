@@ -3,8 +3,10 @@ import { MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import {
   asFinishedBuild,
+  asStartedBuild,
   asWorkerEvent,
   FINISHED_PATH,
+  STARTED_PATH,
   type StreamHandle,
   type StreamOptions,
   StreamRefusedError,
@@ -32,9 +34,13 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
         fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
       });
     const source = listen(url);
-    // SSE takes one path per connection: worker events come on a second one, ended with the first.
+    // SSE takes one path per connection: worker events and build starts come on their own, ended
+    // with the first.
     const workers = opts.onWorker
       ? listen(new URL(`sse/listen/${WORKERS_PATH}`, opts.baseUrl).toString())
+      : undefined;
+    const starts = opts.onBuildStarted
+      ? listen(new URL(`sse/listen/${STARTED_PATH}`, opts.baseUrl).toString())
       : undefined;
     const connectTimer = setTimeout(
       () => fail(`no handshake within ${opts.connectTimeoutMs} ms`),
@@ -45,6 +51,7 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
       clearTimeout(connectTimer);
       source.close();
       workers?.close();
+      starts?.close();
       if (!open) {
         const message = `SSE ${url}: ${reason}`;
         reject(
@@ -92,6 +99,22 @@ export function openSseStream(opts: StreamOptions): Promise<StreamHandle> {
       fail(
         `worker events: ${status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost'}`,
         status,
+      );
+    });
+    starts?.addEventListener('event', (ev) => {
+      let payload: { key?: unknown; message?: unknown };
+      try {
+        payload = JSON.parse(ev.data) as typeof payload;
+      } catch {
+        return;
+      }
+      const build = asStartedBuild(payload.message);
+      if (build) opts.onBuildStarted?.(build);
+    });
+    starts?.addEventListener('error', (ev) => {
+      const status = (ev as { code?: number }).code;
+      fail(
+        `build starts: ${status ? `HTTP ${status}` : (ev as { message?: string }).message || 'connection lost'}`,
       );
     });
     source.addEventListener('error', (ev) => {

@@ -3,8 +3,10 @@ import { MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import {
   asFinishedBuild,
+  asStartedBuild,
   asWorkerEvent,
   FINISHED_PATH,
+  STARTED_PATH,
   type StreamHandle,
   type StreamOptions,
   StreamRefusedError,
@@ -61,6 +63,8 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
       ws.send(JSON.stringify({ _id: subscribeId, cmd: 'startConsuming', path: FINISHED_PATH }));
       if (opts.onWorker)
         ws.send(JSON.stringify({ _id: nextId++, cmd: 'startConsuming', path: WORKERS_PATH }));
+      if (opts.onBuildStarted)
+        ws.send(JSON.stringify({ _id: nextId++, cmd: 'startConsuming', path: STARTED_PATH }));
     });
     ws.on('message', (data) => {
       lastHeard = Date.now();
@@ -93,6 +97,11 @@ export function openWebSocketStream(opts: StreamOptions): Promise<StreamHandle> 
       if (typeof f.k === 'string' && f.k.startsWith('workers/')) {
         const event = asWorkerEvent(f.k, f.m);
         if (event) opts.onWorker?.(event);
+        return;
+      }
+      if (typeof f.k === 'string' && f.k.startsWith('builders/') && f.k.endsWith('/new')) {
+        const build = asStartedBuild(f.m);
+        if (build) opts.onBuildStarted?.(build);
         return;
       }
       if (typeof f.k === 'string' && f.k.endsWith('/finished')) {

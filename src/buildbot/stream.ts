@@ -4,6 +4,8 @@ import type { BuildbotBuild } from './types.js';
 
 /** The live events bbwatch consumes: every finished build, with its builder id and number. */
 export const FINISHED_PATH = 'builders/*/builds/*/finished';
+/** Builds starting (`new`): how the requester of a forced build hears that it started. */
+export const STARTED_PATH = 'builders/*/builds/*/new';
 /** Workers coming and going: `workers/<id>/connected|disconnected|missing`. */
 export const WORKERS_PATH = 'workers/*/*';
 
@@ -23,6 +25,8 @@ export interface StreamOptions {
   /** WebSocket: silence after which the stream counts as dead (see `stream_silence`). */
   silenceLimitMs?: number;
   onBuild(build: BuildbotBuild): void;
+  /** When given, builds starting are followed too. */
+  onBuildStarted?(build: BuildbotBuild): void;
   /** When given, worker events are followed too. */
   onWorker?(event: WorkerEvent): void;
   log: Logger;
@@ -52,6 +56,14 @@ export function asFinishedBuild(value: unknown): BuildbotBuild | undefined {
   const ints = ['buildid', 'builderid', 'number'].every((k) => Number.isInteger(b[k]));
   if (!ints || b.complete !== true || !Number.isInteger(b.results)) return undefined;
   return value as BuildbotBuild;
+}
+
+/** A started-build payload worth trusting (it names its build request), or undefined. */
+export function asStartedBuild(value: unknown): BuildbotBuild | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const b = value as Record<string, unknown>;
+  const ints = ['buildid', 'builderid', 'number', 'buildrequestid'].every((k) => Number.isInteger(b[k]));
+  return ints ? (value as BuildbotBuild) : undefined;
 }
 
 /** A worker event worth trusting (`workers/<id>/<signal>` with the worker), or undefined. */

@@ -261,6 +261,10 @@ export class MasterWatcher {
             ...(cookie ? { cookie } : {}),
             silenceLimitMs: this.master.stream_silence,
             onBuild: (b) => this.guarded(() => this.onLiveBuild(b)),
+            onBuildStarted: (b) =>
+              this.guarded(() =>
+                this.deps.bus.emit(Events.BuildStarted, { master: this.master.name, build: b }),
+              ),
             onWorker: (w) =>
               this.guarded(() =>
                 this.deps.bus.emit(Events.WorkerChanged, { master: this.master.name, ...w }),

@@ -32,6 +32,12 @@ export interface IncomingMessage {
   isDirect: boolean;
   /** Already addressed to the bot (`bbwatch: status`, a private message, a slash command): no `!` needed. */
   addressed: boolean;
+  /**
+   * How this person writes a command, so that help, usage lines and refusals name commands the way
+   * they invoke them: `/` after one of the platform's slash commands; the dispatcher's `!` when
+   * absent. Plain text, chosen by the adapter: the core knows no platform.
+   */
+  commandPrefix?: string;
 }
 
 /** Small values an adapter keeps across restarts (a sync token, a resume cursor). */
@@ -49,6 +55,12 @@ export interface AdapterServices {
   commands: readonly CommandInfo[];
   /** Up to `limit` completions for an argument being typed (autocomplete). */
   complete(kind: ArgKind, prefix: string, limit?: number): string[];
+  /**
+   * The adapter tells the core it is connected to its platform, the first time and again after an
+   * outage (a resumed gateway, a rejoined channel, a sync that works again): what waits in the
+   * outbox for it goes out now, not at the next retry.
+   */
+  connected?(): void;
 }
 
 /** What the core needs of a chat platform. Rendering and rate limits are the adapter's business. */

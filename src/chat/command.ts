@@ -10,8 +10,9 @@ import type { ReportsView } from '../digest/reports.js';
 import type { Sender } from './adapter.js';
 import type { Permission } from './permissions.js';
 
-/** What an argument names, so platforms with typed options can offer completions. */
-export type ArgKind = 'text' | 'integer' | 'builder' | 'branch' | 'tag' | 'command' | 'test' | 'duration';
+/** What an argument names, so platforms with typed options can offer completions; `switch` is on or off. */
+export type ArgKind =
+  'text' | 'integer' | 'builder' | 'branch' | 'tag' | 'command' | 'test' | 'duration' | 'switch';
 
 /** One argument of a command, for typed-option platforms (Discord slash commands) and help. */
 export interface ArgSpec {
@@ -22,6 +23,11 @@ export interface ArgSpec {
   /** Takes every remaining word (a builder name with spaces). */
   rest?: boolean;
   choices?: readonly string[];
+  /**
+   * A named option rather than a position: `--<name> <value>`, or `--<name>` alone for a switch
+   * (`--reason "..."`, `--yes`). Typed-option platforms offer it under its name.
+   */
+  flag?: boolean;
 }
 
 /** What the core lends commands beyond the fleet: each command reaches the world only through these. */
@@ -64,7 +70,10 @@ export interface CommandContext extends CommandViews {
   isDirect: boolean;
   /** Lines a reply may have here before it should be cut short. */
   lineLimit: number;
-  /** How commands are written on this platform (`!`). */
+  /**
+   * How the person asking writes a command (`!`, or `/` after a slash command): a reply that names
+   * a command writes it this way (see {@link withCommandPrefix}).
+   */
   prefix: string;
   fleet: FleetView;
   commands: readonly Command[];
@@ -95,6 +104,16 @@ export interface Command extends CommandInfo {
 
 export function defineCommand(command: Command): Command {
   return command;
+}
+
+/**
+ * Help texts name commands as `!name`; this writes them the way the reader invokes commands
+ * (`/name` for someone who used a slash command). Only a `!` that starts a word before a command
+ * name is touched: "Hello!" and `!=` stay as they are.
+ */
+export function withCommandPrefix(text: string, prefix: string): string {
+  if (prefix === '!') return text;
+  return text.replace(/(^|[\s("'`“‘])!(?=[a-z])/g, (_match, before: string) => `${before}${prefix}`);
 }
 
 /** The last line of a reply that has a dashboard page: `Dashboard: <url>`. */

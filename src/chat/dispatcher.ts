@@ -64,11 +64,13 @@ export class Dispatcher {
       return reply([`Cannot read that: ${(err as Error).message}.`]);
     }
     const [name = '', ...args] = words;
+    // Replies name commands the way this person invokes them (`/status` after a slash command).
+    const prefix = message.commandPrefix ?? this.prefix;
     const command = this.find(name);
     if (!command) {
       const hint = this.suggest(name);
       return reply([
-        `Unknown command '${name.slice(0, 40)}'.${hint ? ` Did you mean ${this.prefix}${hint}?` : ''} Try ${this.prefix}help.`,
+        `Unknown command '${name.slice(0, 40)}'.${hint ? ` Did you mean ${prefix}${hint}?` : ''} Try ${prefix}help.`,
       ]);
     }
     const can = (permission: Permission) => isAllowed(this.opts.grants, message.sender, permission);
@@ -80,7 +82,7 @@ export class Dispatcher {
       if (command.audited) this.opts.onRefused?.(command, message);
       return reply(
         [
-          `${this.prefix}${command.name} needs the '${command.permission}' permission${
+          `${prefix}${command.name} needs the '${command.permission}' permission${
             message.sender.identity ? '' : ' (and you are not identified to the network)'
           }.`,
         ],
@@ -94,7 +96,7 @@ export class Dispatcher {
       room: message.room,
       isDirect: message.isDirect,
       lineLimit,
-      prefix: this.prefix,
+      prefix,
       fleet: this.opts.fleet,
       tests: this.opts.tests,
       control: this.opts.control,
@@ -112,7 +114,7 @@ export class Dispatcher {
     } catch (err) {
       if (err instanceof UsageError) {
         const sentence = /[.?!]$/.test(err.message) ? err.message : `${err.message}.`;
-        return reply([`${sentence} Usage: ${this.prefix}${command.name} ${command.usage}`.trimEnd()]);
+        return reply([`${sentence} Usage: ${prefix}${command.name} ${command.usage}`.trimEnd()]);
       }
       if (err instanceof PermissionError) return reply([err.message], { private: true });
       if (err instanceof BbwatchError && err.forUser) return reply([err.message]);
@@ -132,7 +134,7 @@ export class Dispatcher {
         'command failed',
       );
       const code = err instanceof BbwatchError ? ` (${err.code})` : '';
-      return reply([`Sorry, ${this.prefix}${command.name} failed${code}; the details are in the bot's log.`]);
+      return reply([`Sorry, ${prefix}${command.name} failed${code}; the details are in the bot's log.`]);
     }
   }
 

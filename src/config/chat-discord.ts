@@ -29,8 +29,12 @@ export const discordSchema = z.strictObject({
   token: z.string().min(1),
   /** Slash commands in every guild (kept in step at start); false removes bbwatch's. */
   slash_commands: z.boolean().default(true),
-  /** `!status` typed in channels too; needs the privileged Message Content intent. */
-  prefix_commands: z.boolean().default(false),
+  /**
+   * `!status` typed in channels too, which needs the privileged Message Content intent: `auto`
+   * when the Developer Portal has it switched on for the bot, `true` always (the login fails
+   * without it), `false` never.
+   */
+  prefix_commands: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   /** Only these guilds (server ids); default: every guild the bot is in. */
   guilds: z.array(snowflake).min(1).optional(),
   /** Commands cut their replies at this many lines (an embed holds 4096 characters). */

@@ -9,7 +9,14 @@ import { type Line, type Message, TONE_COLOUR, toneOf } from '../messages/messag
 import type { Fleet } from '../state/fleet.js';
 import type { ControlStore, FollowUp } from '../store/control.js';
 
-const POLL_MS = 3000;
+/**
+ * Starts come from the master's live stream; REST is asked only for what the stream may not have
+ * said: at once for new requests (a build can start before the request is registered) and after
+ * each (re)connect, then every so often as a safety net. A master followed without a stream
+ * (polling, or down) is asked more often.
+ */
+const SAFETY_POLL_MS = 30_000;
+const UNSTREAMED_POLL_MS = 3000;
 /** A request that has not started after a day was cancelled or forgotten on the master. */
 const EXPIRE_MS = 86_400_000;
 
@@ -17,12 +24,16 @@ type Send = (master: string, buildid: number, event: string, destination: string
 
 /**
  * Tells whoever forced (or rebuilt) a build, where they asked, when it starts and when it finishes
- * (with the failing tests of a red build). The follow-ups live in SQLite, so a restart keeps them.
+ * (with the failing tests of a red build), following the master's build events. The follow-ups
+ * live in the store, so a restart keeps them.
  */
 export class FollowUps {
   private timer: NodeJS.Timeout | undefined;
+  private dueAt = 0;
   private polling = false;
   private stopped = false;
+  /** Masters whose live stream is open: their starts arrive as events. */
+  private readonly streaming = new Set<string>();
 
   constructor(
     private readonly opts: {
@@ -35,10 +46,26 @@ export class FollowUps {
       send: Send;
     },
   ) {
+    opts.bus.on(Events.BuildStarted, ({ master, build }) => {
+      for (const f of this.opts.store.open()) {
+        if (f.master === master && f.brid === build.buildrequestid && f.startedAt === null)
+          this.started(f, build);
+      }
+    });
     opts.bus.on(Events.BuildFinished, ({ master, build }) => {
       for (const f of this.opts.store.open()) {
         if (f.master === master && f.brid === build.buildrequestid) void this.finished(f, build);
       }
+    });
+    opts.bus.on(Events.WatcherState, ({ master, status }) => {
+      if (status !== 'streaming') {
+        this.streaming.delete(master);
+        this.schedule(); // sooner, if requests on this master wait for their start
+        return;
+      }
+      this.streaming.add(master);
+      // Starts while no stream was open were not heard.
+      void this.check(master);
     });
   }
 
@@ -51,41 +78,70 @@ export class FollowUps {
     clearTimeout(this.timer);
   }
 
-  /** Looks for the builds of requests that have not started yet. */
+  /**
+   * Requests were just registered on `master`: their builds may have started before that (and
+   * their start event gone by), so the master is asked once now.
+   */
+  requested(master: string): void {
+    void this.check(master).finally(() => this.schedule());
+  }
+
+  /** The safety net: asks the master about every request whose start was not heard. */
   async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {
       this.opts.store.expire(Date.now() - EXPIRE_MS);
-      for (const f of this.opts.store.open()) {
-        if (f.startedAt !== null || this.stopped) continue;
-        const rest = this.opts.rests.get(f.master);
-        if (!rest) continue;
-        try {
-          const [build] = await rest.list<BuildbotBuild>(`buildrequests/${f.brid}/builds`, 'builds');
-          if (!build) continue;
-          this.opts.store.markStarted(f.id, build.buildid);
-          if (build.complete) await this.finished(f, build);
-          else
-            this.opts.send(f.master, build.buildid, 'force-started', f.room, this.startedMessage(f, build));
-        } catch (err) {
-          this.opts.log.warn(
-            { master: f.master, brid: f.brid, err: errorMessage(err) },
-            'follow-up poll failed',
-          );
-        }
-      }
+      await this.check(undefined);
     } finally {
       this.polling = false;
       this.schedule();
     }
   }
 
+  /** Asks REST for the builds of requests (of one master, or all) whose start was not heard. */
+  private async check(master: string | undefined): Promise<void> {
+    for (const f of this.opts.store.open()) {
+      if (f.startedAt !== null || this.stopped || (master !== undefined && f.master !== master)) continue;
+      const rest = this.opts.rests.get(f.master);
+      if (!rest) continue;
+      try {
+        const [build] = await rest.list<BuildbotBuild>(`buildrequests/${f.brid}/builds`, 'builds');
+        // An event may have told the start (or the end) while the master was being asked.
+        const now = this.opts.store.open().find((o) => o.id === f.id);
+        if (!build || !now || now.startedAt !== null) continue;
+        if (build.complete) {
+          this.opts.store.markStarted(f.id, build.buildid);
+          await this.finished(f, build);
+        } else this.started(f, build);
+      } catch (err) {
+        this.opts.log.warn(
+          { master: f.master, brid: f.brid, err: errorMessage(err) },
+          'follow-up check failed',
+        );
+      }
+    }
+  }
+
+  /** Sets the next safety poll, unless one is running or already due sooner. */
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.polling) return;
+    const unheard = this.opts.store.open().some((f) => f.startedAt === null && !this.streaming.has(f.master));
+    const delay = unheard ? UNSTREAMED_POLL_MS : SAFETY_POLL_MS;
+    if (this.timer && this.dueAt <= Date.now() + delay) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), POLL_MS);
+    this.dueAt = Date.now() + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.poll();
+    }, delay);
     this.timer.unref();
+  }
+
+  /** Records the start and tells the requester (once: the outbox keys the message by build). */
+  private started(f: FollowUp, build: BuildbotBuild): void {
+    this.opts.store.markStarted(f.id, build.buildid);
+    this.opts.send(f.master, build.buildid, 'force-started', f.room, this.startedMessage(f, build));
   }
 
   private async finished(f: FollowUp, build: BuildbotBuild): Promise<void> {

@@ -71,6 +71,8 @@ export class ControlService implements ControlView {
       fleet: FleetView;
       store: ControlStore;
       log: Logger;
+      /** Follow-ups were registered for new build requests on this master. */
+      onRequested?: (master: string) => void;
       now?: () => number;
     },
   ) {}
@@ -246,6 +248,7 @@ export class ControlService implements ControlView {
         this.now,
       );
     }
+    this.opts.onRequested?.(master.config.name);
     return {
       kind: 'started',
       master: master.config.name,

@@ -172,6 +172,17 @@ export class Notifier {
   }
 
   /**
+   * A platform is reachable again (its adapter said so): what waits goes out now rather than at
+   * the next retry tick, and the back-off starts over.
+   */
+  retryNow(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryDelayMs = 2000;
+    return this.flush();
+  }
+
+  /**
    * For a clean shutdown: delivers what is pending (bursts included) for up to `deadlineMs`, then
    * stops. What is still pending stays in the outbox for the next start.
    */

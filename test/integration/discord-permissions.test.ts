@@ -107,7 +107,7 @@ describe('Discord permissions', () => {
     for (const member of [alice, mallory]) {
       const refused = await discord.answer(discord.command(member, 'guarded'));
       expect(refused.ephemeral).toBe(true);
-      expect(text(refused.message)).toBe("!guarded needs the 'force' permission.");
+      expect(text(refused.message)).toBe("/guarded needs the 'force' permission.");
     }
   });
 

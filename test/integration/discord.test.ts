@@ -83,6 +83,7 @@ beforeAll(async () => {
     url: ${lab.url}
     stream: ws
     timeout: 5s
+    auth: { username: bot, password: "botpass" }
 storage: ./state.sqlite
 chat:
   discord:
@@ -112,7 +113,7 @@ afterAll(async () => {
 describe('Discord', () => {
   it('connects with the intents it needs and keeps the slash commands equal to its own', () => {
     expect(discord.gateway.events.find((e) => e.kind === 'identify')?.intents).toBe(
-      Intents.Guilds | Intents.GuildMessages | Intents.MessageContent,
+      Intents.Guilds | Intents.GuildMessages | Intents.DirectMessages | Intents.MessageContent,
     );
     const commands = discord.commandsOf();
     const names = commands.map((c) => c.json.name);
@@ -201,7 +202,7 @@ describe('Discord', () => {
     const lineFor = async (member: typeof alice) => {
       const answer = await discord.answer(discord.command(member, 'help'));
       const lines = (answer.embeds[0]?.description ?? '').split('\n');
-      return lines.find((l) => l.startsWith(`**!${guarded.name}**`)) ?? '(no line)';
+      return lines.find((l) => l.startsWith(`**/${guarded.name}**`)) ?? '(no line)';
     };
     expect(await lineFor(alice)).toMatch(new RegExp(`\\(needs ${guarded.permission}\\)$`));
     // Mallory's role and nickname are both called like the granted role: names count for nothing.
@@ -224,6 +225,42 @@ describe('Discord', () => {
       return r.length > 0 && r;
     });
     expect(answer?.embeds[0]?.title).toBe(`${OTHER}: last 1 builds`);
+  });
+
+  it('/force with a reason: the request, then "started" and "finished" for the requester, in order', async () => {
+    const { admin } = discord.world;
+    const interaction = discord.command(admin, 'force', { target: OTHER, reason: 'from a slash command' });
+    const answer = await discord.answer(interaction);
+    expect(answer.embeds[0]?.title).toBe(`Requested ${OTHER}; you will hear when it starts and finishes:`);
+    const channel = discord.world.channel.id;
+    const followUps = () =>
+      discord
+        .posts(channel)
+        .filter((m) =>
+          new RegExp(`^admin: ${OTHER} #\\d+ (started|finished)`).test(m.embeds[0]?.title ?? ''),
+        );
+    const done = await discord.waitFor('the finished follow-up', () => {
+      const all = followUps();
+      return all.some((m) => / finished: /.test(m.embeds[0]?.title ?? '')) && all;
+    });
+    expect(done.map((m) => (m.embeds[0]?.title ?? '').replace(/^admin: .* #\d+ (\w+).*$/, '$1'))).toEqual([
+      'started',
+      'finished',
+    ]);
+    // Meant for the requester: each pings them, and only them.
+    for (const m of done)
+      expect(discord.pings(m)).toEqual({ everyone: false, users: [admin.user.id], roles: [] });
+    // The reason went to the master with the request.
+    const [build] = (
+      await lab.api<{ builds: Array<{ buildrequestid: number }> }>(`builds?order=-buildid&limit=1`)
+    ).builds;
+    const request = await lab.api<{ buildrequests: Array<{ buildsetid: number }> }>(
+      `buildrequests/${build?.buildrequestid}`,
+    );
+    const buildset = await lab.api<{ buildsets: Array<{ reason: string }> }>(
+      `buildsets/${request.buildrequests[0]?.buildsetid}`,
+    );
+    expect(buildset.buildsets[0]?.reason).toMatch(/: from a slash command$/);
   });
 
   it('resumes after a dropped connection and answers what was said meanwhile', async () => {

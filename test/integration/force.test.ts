@@ -120,6 +120,30 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
       await bot.waitForLine(/^console: AMD64 Debian root 3\.x #\d+ finished: green/, from, 60_000);
     });
 
+    it('tells of a short build both that it started and that it finished, in that order', async () => {
+      const from = bot.stdout.length;
+      bot.send('!force AMD64 Debian root 3.x');
+      await bot.waitForLine(
+        /^Requested AMD64 Debian root 3\.x; you will hear when it starts and finishes:$/,
+        from,
+      );
+      const finished = await bot.waitForLine(
+        /^console: AMD64 Debian root 3\.x #(\d+) finished: green/,
+        from,
+        60_000,
+      );
+      const number = /#(\d+) finished/.exec(finished.text)?.[1];
+      const lines = bot.stdout.slice(from).map((l) => l.text);
+      const started = lines.indexOf(`console: AMD64 Debian root 3.x #${number} started`);
+      expect(started).toBeGreaterThanOrEqual(0);
+      expect(started).toBeLessThan(lines.indexOf(finished.text));
+      // How short it was (a build between two of the old 3 s polls of its request got no "started").
+      const b = await lab.waitForBuild('AMD64 Debian root 3.x', Number(number));
+      console.log(
+        `Buildbot ${version}: forced build #${number} took ${(b.complete_at ?? 0) - b.started_at} s`,
+      );
+    });
+
     it.each([
       ['..', /may not contain \. or \.\. segments|not an allowed repository/],
       ['https://evil.example/x', /not a URL/],

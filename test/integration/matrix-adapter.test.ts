@@ -251,8 +251,11 @@ describe('sending', () => {
     await hs.goDown();
     await expect(adapter.send('matrix:#ci:hs.test', announcement)).rejects.toThrow();
     await t.waitForLog('lost the Matrix homeserver; sync will resume when it is back');
+    const connects = t.connects();
     await hs.comeBack();
     await t.waitForLog('the Matrix homeserver is reachable again');
+    // The core hears it (and sends what waited at once).
+    expect(t.connects()).toBe(connects + 1);
     await adapter.send('matrix:#ci:hs.test', announcement);
     expect(hs.messagesFrom(bot, room)).toHaveLength(1);
     // Commands work again too.
@@ -344,8 +347,10 @@ describe('sessions', () => {
     await adapter.start(async (m) => adapter.send(m.room, reply(['ok'])), t.services);
     await t.waitForLog('cannot reach the Matrix homeserver; trying again in the background');
     await expect(adapter.send('matrix:#ci:hs.test', announcement)).rejects.toThrow(/not connected/);
+    expect(t.connects()).toBe(0);
     await hs.comeBack();
     await t.waitForLog('Matrix rooms ready');
+    expect(t.connects()).toBe(1);
     await adapter.send('matrix:#ci:hs.test', announcement);
     expect(hs.messagesFrom(bot, room)).toHaveLength(1);
   });

@@ -24,7 +24,7 @@ describe('chat.discord configuration', () => {
     expect(config.chat.discord).toEqual({
       token: 'secret-token',
       slash_commands: true,
-      prefix_commands: false,
+      prefix_commands: 'auto',
       reply_lines: 20,
       api: 'https://discord.com/api',
     });

@@ -100,6 +100,44 @@ describe('Discord slash commands', () => {
     ).toEqual(['status', '3.x', 'stable', '"x', 'y']);
   });
 
+  it('offer named options (--reason, --yes) as options, and give them back as the core reads them', () => {
+    const force = COMMANDS.find((c) => c.name === 'force');
+    if (!force) throw new Error('no force command');
+    const [def] = slashDefinitions([force]).commands;
+    expect(def?.options.slice(-2)).toEqual([
+      { type: 3, name: 'reason', description: 'why, for the master and its audit trail' },
+      { type: 5, name: 'yes', description: 'go ahead without confirming, however many builders' },
+    ]);
+    const line = commandLine(
+      force,
+      new Map<string, string | number | boolean>([
+        ['target', 'custom'],
+        ['reason', 'try "the" fix'],
+        ['yes', true],
+        ['repository', 'sandbox/myfixes'],
+        ['branch', 'main'],
+      ]),
+    );
+    expect(tokenize(line)).toEqual([
+      'force',
+      'custom',
+      'sandbox/myfixes',
+      'main',
+      '--reason',
+      'try "the" fix',
+      '--yes',
+    ]);
+    expect(
+      commandLine(
+        force,
+        new Map<string, string | boolean>([
+          ['target', 'custom'],
+          ['yes', false],
+        ]),
+      ),
+    ).toBe('force custom');
+  });
+
   it('give the core back exactly the value typed, whatever it contains', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 100 }), (value) => {

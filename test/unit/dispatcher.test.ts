@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../commands/index.js';
 import type { IncomingMessage } from '../../src/chat/adapter.js';
-import { defineCommand } from '../../src/chat/command.js';
+import { defineCommand, withCommandPrefix } from '../../src/chat/command.js';
 import { Dispatcher } from '../../src/chat/dispatcher.js';
 import { tokenize } from '../../src/chat/tokenize.js';
 import { MasterError, UserError } from '../../src/errors.js';
@@ -160,6 +160,62 @@ describe('dispatcher', () => {
     expect(text(await dispatcher.handle(message('!help nosuch'), 10))).toBe(
       "There is no command 'nosuch'. Try !help.",
     );
+  });
+});
+
+describe('commands named the way the asker invokes them', () => {
+  /** As a platform with slash commands hands one over: addressed, with `/` as the person's form. */
+  const slash = (line: string, identity: string | null = 'irc:bob'): IncomingMessage => ({
+    ...message(line, identity, true),
+    commandPrefix: '/',
+  });
+
+  it('lists /commands in help for someone who used a slash command, and !commands otherwise', async () => {
+    const bySlash = text(await dispatcher.handle(slash('help'), 40)).split('\n');
+    expect(bySlash).toContain(
+      '/status [branch|builder text|all] [stable|unstable|tier-N]... — how the fleet (or a branch, or some builders) is doing, and which builders are red',
+    );
+    expect(bySlash).toContain('/help <command> explains one.');
+    expect(bySlash.filter((l) => /^!/.test(l))).toEqual([]);
+    const byPrefix = text(await dispatcher.handle(message('!help', 'irc:bob'), 40)).split('\n');
+    expect(byPrefix).toContain('!help <command> explains one.');
+    expect(byPrefix.filter((l) => l.startsWith('/'))).toEqual([]);
+  });
+
+  it('writes examples, aliases and summaries of one command in the asker’s form', async () => {
+    const force = text(await dispatcher.handle(slash('help force'), 40));
+    expect(force).toContain('/force <builder-group|builder>');
+    expect(force).toContain('Examples: /force AMD64 Debian root 3.x · /force custom sandbox/myfixes');
+    expect(force).toContain('Many builders at once need --yes or a /confirm within a minute.');
+    expect(force).not.toMatch(/(^|\s)!\w/);
+    const confirm = text(await dispatcher.handle(slash('help confirm'), 40));
+    expect(confirm).toContain('— go ahead with the /force that asked for confirmation');
+    expect(confirm).toContain('Also: /yes');
+  });
+
+  it('refuses with the form used: /force for a slash command, !force for a typed one', async () => {
+    expect(text(await dispatcher.handle(slash('forcelike', 'irc:mallory'), 10))).toBe(
+      "/forcelike needs the 'force' permission.",
+    );
+    expect(text(await dispatcher.handle(message('!forcelike', 'irc:mallory'), 10))).toBe(
+      "!forcelike needs the 'force' permission.",
+    );
+  });
+
+  it('gives usage lines and apologies in the form used', async () => {
+    expect(text(await dispatcher.handle(slash('last'), 10))).toBe(
+      'Which builder? Usage: /last <builder> [count]',
+    );
+    expect(text(await dispatcher.handle(slash('boom'), 10))).toBe(
+      "Sorry, /boom failed; the details are in the bot's log.",
+    );
+  });
+
+  it('rewrites only a ! that starts a command word', () => {
+    expect(withCommandPrefix('Try !help, or say "!status 3.x" (or !why). Hello!', '/')).toBe(
+      'Try /help, or say "/status 3.x" (or /why). Hello!',
+    );
+    expect(withCommandPrefix('a!b x != y !3 !Status', '/')).toBe('a!b x != y !3 !Status');
   });
 });
 

@@ -30,6 +30,7 @@ import {
   type DefaultWorld,
   defaultWorld,
   type FakeChannel,
+  type FakeDmChannel,
   type FakeGuild,
   type FakeMember,
   guildCreateJson,
@@ -96,6 +97,8 @@ export class FakeDiscord {
   private readonly stored: StoredMessage[] = [];
   private readonly commands = new Map<string, StoredCommand[]>();
   private readonly interactions = new Map<string, StoredInteraction>();
+  /** DM channels, by the id of the user the bot talks to there. */
+  private readonly dms = new Map<string, FakeDmChannel>();
   private readonly changes = new EventEmitter();
   private readonly joinedAt = new Date().toISOString();
 
@@ -119,7 +122,7 @@ export class FakeDiscord {
           user: { ...userJson(this.world.bot), verified: true, mfa_enabled: false, flags: 0 },
           guilds: this.guilds.map((g) => ({ id: g.id, unavailable: true })),
           shard: [0, 1],
-          application: { id: this.applicationId, flags: 0 },
+          application: { id: this.applicationId, flags: this.applicationFlags() },
           user_settings: {},
           relationships: [],
           private_channels: [],
@@ -155,6 +158,33 @@ export class FakeDiscord {
       author: member,
     });
     return message;
+  }
+
+  /**
+   * A user writes to the bot in a direct message. Discord delivers it with its text whatever the
+   * bot's intents, if the bot asked for DIRECT_MESSAGES: no guild, no member, `channel_type` 1 (DM).
+   */
+  dm(member: FakeMember, content: string): StoredMessage {
+    return this.store({
+      channelId: this.dmChannelWith(member.user).id,
+      guildId: undefined,
+      body: { content },
+      author: member,
+    });
+  }
+
+  /** Messages the bot posted in its DM with a user, oldest first. */
+  dmPosts(member: FakeMember): StoredMessage[] {
+    return this.posts(this.dmChannelWith(member.user).id);
+  }
+
+  /**
+   * The application's flags as `GET /applications/@me` and READY give them: the Developer Portal's
+   * Message Content switch (GATEWAY_MESSAGE_CONTENT_LIMITED, 1 << 19, for a bot in under 100
+   * servers) is on unless the gateway is told to refuse that intent.
+   */
+  applicationFlags(): number {
+    return (this.gateway.disallowedIntents & Intents.MessageContent) === 0 ? 1 << 19 : 0;
   }
 
   /** A member runs a slash command with the given option values (checked against the registered definition). */
@@ -301,6 +331,20 @@ export class FakeDiscord {
     return this.guilds.find((g) => g.id === id);
   }
 
+  /** The DM channel with a user (Discord opens one the first time either writes). */
+  dmChannelWith(user: FakeMember['user']): FakeDmChannel {
+    let dm = this.dms.get(user.id);
+    if (!dm) {
+      dm = { id: snowflake(), recipient: user };
+      this.dms.set(user.id, dm);
+    }
+    return dm;
+  }
+
+  dmChannel(id: string): FakeDmChannel | undefined {
+    return [...this.dms.values()].find((dm) => dm.id === id);
+  }
+
   channel(id: string): { guild: FakeGuild; channel: FakeChannel } | undefined {
     for (const guild of this.guilds) {
       const channel = guild.channels.find((c) => c.id === id);
@@ -348,7 +392,8 @@ export class FakeDiscord {
   /** Stores a message (the bot's, or a user's with `author`) and tells the gateway about it. */
   store(input: {
     channelId: string;
-    guildId: string;
+    /** Undefined in a DM. */
+    guildId: string | undefined;
     body: MessageBody;
     author?: FakeMember;
     replyTo?: string | undefined;
@@ -363,7 +408,8 @@ export class FakeDiscord {
       channelId: input.channelId,
       guildId: input.guildId,
       author: input.author?.user ?? this.world.bot,
-      ...(input.author ? { member: input.author } : {}),
+      // Guild messages carry the author's membership; a DM has none.
+      ...(input.author && input.guildId ? { member: input.author } : {}),
       content: body.content ?? '',
       embeds: body.embeds ?? [],
       attachments: input.attachments ?? [],
@@ -390,17 +436,23 @@ export class FakeDiscord {
     return found.guild;
   }
 
-  /** MESSAGE_CREATE as the bot's intents allow it: nothing without GuildMessages, no content without MessageContent. */
+  /**
+   * MESSAGE_CREATE as the bot's intents allow it: guild messages need GuildMessages and carry no
+   * content without MessageContent (unless they mention the bot or are its own); DMs need
+   * DirectMessages and always carry their content. `channel_type` says which (0 text, 1 DM).
+   */
   private dispatchMessage(message: StoredMessage): void {
     const intents = this.gateway.intents ?? 0;
-    if ((intents & Intents.GuildMessages) === 0) return;
+    const direct = message.guildId === undefined;
+    if ((intents & (direct ? Intents.DirectMessages : Intents.GuildMessages)) === 0) return;
     const mentionsBot = new RegExp(`<@!?${this.world.bot.id}>`).test(message.content);
-    const readable = (intents & Intents.MessageContent) !== 0 || mentionsBot || message.author.bot;
+    const readable = direct || (intents & Intents.MessageContent) !== 0 || mentionsBot || message.author.bot;
     const json = messageJson(message, this.applicationId);
     this.gateway.dispatch('MESSAGE_CREATE', {
       ...json,
       ...(readable ? {} : { content: '', embeds: [] }),
       mentions: mentionsBot ? [userJson(this.world.bot)] : [],
+      channel_type: direct ? 1 : 0,
     });
   }
 

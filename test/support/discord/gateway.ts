@@ -20,7 +20,12 @@ export const Op = {
   HeartbeatAck: 11,
 } as const;
 
-export const Intents = { Guilds: 1 << 0, GuildMessages: 1 << 9, MessageContent: 1 << 15 } as const;
+export const Intents = {
+  Guilds: 1 << 0,
+  GuildMessages: 1 << 9,
+  DirectMessages: 1 << 12,
+  MessageContent: 1 << 15,
+} as const;
 
 interface Payload {
   op: number;

@@ -39,7 +39,8 @@ function attachmentUrl(m: { channelId: string }, a: StoredAttachment): string {
 export interface StoredMessage {
   id: string;
   channelId: string;
-  guildId: string;
+  /** Undefined in a direct message. */
+  guildId: string | undefined;
   author: FakeUser;
   /** The author's membership (user messages only). */
   member?: FakeMember;
@@ -66,7 +67,7 @@ export function messageJson(m: StoredMessage, applicationId: string) {
   return {
     id: m.id,
     channel_id: m.channelId,
-    guild_id: m.guildId,
+    ...(m.guildId ? { guild_id: m.guildId } : {}),
     author: userJson(m.author),
     ...(m.member
       ? { member: (({ user: _u, ...rest }) => rest)(memberJson(m.member, new Date(0).toISOString())) }
@@ -99,7 +100,12 @@ export function messageJson(m: StoredMessage, applicationId: string) {
     ...(m.nonce !== undefined ? { nonce: m.nonce } : {}),
     ...(m.replyTo
       ? {
-          message_reference: { type: 0, message_id: m.replyTo, channel_id: m.channelId, guild_id: m.guildId },
+          message_reference: {
+            type: 0,
+            message_id: m.replyTo,
+            channel_id: m.channelId,
+            ...(m.guildId ? { guild_id: m.guildId } : {}),
+          },
         }
       : {}),
     ...(m.interactionId ? { webhook_id: applicationId, application_id: applicationId } : {}),

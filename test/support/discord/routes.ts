@@ -14,7 +14,7 @@ import {
   type MessageBody,
   messageProblems,
 } from './validate.js';
-import { channelJson, userJson } from './world.js';
+import { channelJson, dmChannelJson, userJson } from './world.js';
 
 const json = (body: unknown, status = 200): RestResponse => ({ status, body });
 const noContent: RestResponse = { status: 204 };
@@ -53,16 +53,38 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
   );
   rest.route('GET', '/gateway', () => json({ url: fake.gatewayUrl }), { auth: false });
   rest.route('GET', '/users/@me', () => json(userJson(fake.world.bot)));
+  rest.route('GET', '/applications/@me', () =>
+    json({
+      id: app,
+      name: fake.world.bot.username,
+      icon: null,
+      description: '',
+      summary: '',
+      type: null,
+      bot: userJson(fake.world.bot),
+      bot_public: true,
+      bot_require_code_grant: false,
+      verify_key: '0'.repeat(64),
+      team: null,
+      flags: fake.applicationFlags(),
+      approximate_guild_count: 1,
+      redirect_uris: [],
+      interactions_endpoint_url: null,
+    }),
+  );
 
   rest.route('GET', '/channels/:channel', (_req, [channel = '']) => {
     const found = fake.channel(channel);
+    const dm = found ? undefined : fake.dmChannel(channel);
+    if (dm) return json(dmChannelJson(dm));
     if (!found) return error(404, 10003, 'Unknown Channel');
     return json(channelJson(found.channel, found.guild.id, 0));
   });
 
   rest.route('POST', '/channels/:channel/messages', (req, [channel = '']) => {
     const found = fake.channel(channel);
-    if (!found) return error(404, 10003, 'Unknown Channel');
+    const dm = found ? undefined : fake.dmChannel(channel);
+    if (!found && !dm) return error(404, 10003, 'Unknown Channel');
     const body = (req.body ?? {}) as MessageBody;
     const refused = refusal(body, req.files);
     if (refused) return refused;
@@ -77,7 +99,7 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
     }
     const message = fake.store({
       channelId: channel,
-      guildId: found.guild.id,
+      guildId: found?.guild.id,
       body,
       replyTo: ref && fake.messageById(ref) ? ref : undefined,
       attachments: attachmentsOf(body, req.files),

@@ -42,6 +42,12 @@ export interface FakeChannel {
   overwrites?: FakeOverwrite[];
 }
 
+/** A direct-message channel between the bot and one user (Discord makes one per pair). */
+export interface FakeDmChannel {
+  id: string;
+  recipient: FakeUser;
+}
+
 export interface FakeMember {
   user: FakeUser;
   /** Role ids (never names), as Discord sends them. */
@@ -133,6 +139,17 @@ export function channelJson(channel: FakeChannel, guildId: string, position: num
     last_message_id: null,
     rate_limit_per_user: 0,
     parent_id: null,
+  };
+}
+
+/** A DM channel as `GET /channels/{id}` returns it (type 1, DM): no guild, no name, one recipient. */
+export function dmChannelJson(dm: FakeDmChannel) {
+  return {
+    id: dm.id,
+    type: 1, // DM
+    last_message_id: null,
+    flags: 0,
+    recipients: [userJson(dm.recipient)],
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * AdapterServices for running an adapter inside a test: state in a Map (share it between two
- * adapters to play a restart), and the adapter's log lines kept as parsed JSON, with a wait that
- * wakes on every new line.
+ * adapters to play a restart), the adapter's log lines kept as parsed JSON, with a wait that
+ * wakes on every new line, and a count of the times the adapter said it is connected.
  */
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
@@ -20,6 +20,10 @@ export interface TestServices {
   /** Everything logged, as written (to check that no secret appears). */
   raw: string[];
   waitForLog(msg: string | RegExp, match?: Record<string, unknown>, timeoutMs?: number): Promise<LogRecord>;
+  /** How many times the adapter told the core it is connected (first time, and after outages). */
+  connects(): number;
+  /** Resolves once the adapter has said it is connected `count` times. */
+  waitForConnects(count: number, timeoutMs?: number): Promise<void>;
 }
 
 export function testServices(state = new Map<string, string>()): TestServices {
@@ -27,6 +31,7 @@ export function testServices(state = new Map<string, string>()): TestServices {
   const raw: string[] = [];
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
+  let connects = 0;
   const log = pino(
     { level: 'trace', base: {} },
     {
@@ -52,6 +57,27 @@ export function testServices(state = new Map<string, string>()): TestServices {
       log,
       commands: [],
       complete: () => [],
+      connected: () => {
+        connects++;
+        changes.emit('connected');
+      },
+    },
+    connects: () => connects,
+    waitForConnects(count, timeoutMs = 30_000) {
+      if (connects >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const onConnected = () => {
+          if (connects < count) return;
+          clearTimeout(timer);
+          changes.off('connected', onConnected);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          changes.off('connected', onConnected);
+          reject(new Error(`timed out waiting for connect #${count} (have ${connects})`));
+        }, timeoutMs);
+        changes.on('connected', onConnected);
+      });
     },
     waitForLog(msg, match = {}, timeoutMs = 20_000) {
       const found = find(msg, match);
