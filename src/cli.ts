@@ -4,18 +4,16 @@
  * which adapters and commands exist.
  */
 import { parseArgs } from 'node:util';
-import { ConsoleAdapter } from '../adapters/console/console.js';
-import { COMMANDS } from '../commands/index.js';
-import { type RunningBot, startBot } from './bot.js';
+import type { RunningBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
-import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
+import type { Config } from './config/load.js';
 import { ConfigError, errorMessage } from './errors.js';
-import { createLogger, type Logger } from './log.js';
-import { awaitLeadership } from './replica/standby.js';
-import { postgresDriver } from './store/open.js';
+import type { Logger } from './log.js';
 import { analyzeCommand } from './tools/analyze.js';
-import { backfillCommand } from './tools/backfill.js';
 import { VERSION } from './version.js';
+
+// The bot's modules (chat libraries, store, config schema) are imported where they are used:
+// `bbwatch analyze FILE` should start in milliseconds, not load the whole bot first.
 
 const HELP = `bbwatch ${VERSION} — a chat-ops bot for Buildbot CI
 
@@ -85,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('bbwatch: usage: bbwatch check-config FILE\n');
       return 2;
     }
-    const config = readConfig(file);
+    const config = await readConfig(file);
     if (!config) return 2;
     process.stdout.write(
       `${file}: OK — ${config.masters.length} master(s) (${config.masters.map((m) => m.name).join(', ')}), ` +
@@ -112,8 +110,12 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    const config = readConfig(values.config);
+    const config = await readConfig(values.config);
     if (!config) return 2;
+    const [{ backfillCommand }, { createLogger }] = await Promise.all([
+      import('./tools/backfill.js'),
+      import('./log.js'),
+    ]);
     return backfillCommand(
       config,
       days,
@@ -125,15 +127,23 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = readConfig(values.config);
+  const config = await readConfig(values.config);
   if (!config) return 2;
+  const [{ createLogger }, { COMMANDS }, { startBot }, { awaitLeadership }, { postgresDriver }] =
+    await Promise.all([
+      import('./log.js'),
+      import('../commands/index.js'),
+      import('./bot.js'),
+      import('./replica/standby.js'),
+      import('./store/open.js'),
+    ]);
   const log = createLogger(values['log-level'] ?? config.log_level, config.secrets);
   const adapters = await createAdapters(config);
 
   process.on('unhandledRejection', (reason) =>
     log.error({ err: errorMessage(reason) }, 'unhandled rejection'),
   );
-  let bot: Awaited<ReturnType<typeof startBot>>;
+  let bot: RunningBot;
   try {
     // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two replicas").
     // The driver first: a machine without it should hear so before it waits to lead.
@@ -199,7 +209,10 @@ async function createAdapters(config: Config): Promise<Adapter[]> {
 
 /** The adapter of one platform, or undefined when the configuration does not turn it on. */
 async function createAdapter(platform: string, config: Config): Promise<Adapter | undefined> {
-  if (platform === 'console' && config.chat.console) return new ConsoleAdapter();
+  if (platform === 'console' && config.chat.console) {
+    const { ConsoleAdapter } = await import('../adapters/console/console.js');
+    return new ConsoleAdapter();
+  }
   if (platform === 'discord' && config.chat.discord) {
     const { DiscordAdapter } = await import('../adapters/discord/discord.js');
     const d = config.chat.discord;
@@ -267,6 +280,7 @@ async function reloadConfig(
   }
   let next: Config;
   try {
+    const { loadConfigFile } = await import('./config/load.js');
     next = loadConfigFile(file);
   } catch (err) {
     const issues = err instanceof ConfigError ? err.issues : [errorMessage(err)];
@@ -295,7 +309,8 @@ async function reloadConfig(
 }
 
 /** The configuration, or undefined after printing every problem in it. */
-function readConfig(file: string | undefined): Config | undefined {
+async function readConfig(file: string | undefined): Promise<Config | undefined> {
+  const { defaultConfig, loadConfigFile } = await import('./config/load.js');
   try {
     return file ? loadConfigFile(file) : defaultConfig();
   } catch (err) {
