@@ -42,20 +42,31 @@ export class FileChangedError extends Error {}
  * device) is streamed.
  */
 export async function analyzeLogFile(path: string, opts: TailFirstOptions = {}): Promise<FileLogAnalysis> {
-  const fh = await open(path, 'r');
+  const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`${path}: cannot read the file (${REASONS[err.code ?? ''] ?? err.code ?? err.message})`);
+  });
   try {
     const stat = await fh.stat();
-    if (stat.isDirectory()) throw new Error(`${path} is a directory`);
+    if (stat.isDirectory()) throw new Error(`${path}: cannot read the file (a directory)`);
     const file = new FileLog(fh, stat.isFile() ? stat.size : undefined);
     // A pipe or a device cannot be read from the end.
     const result = stat.isFile()
       ? await analyzeTailFirst(file, opts)
       : { ...(await analyzeStream((onChunk) => file.stream(onChunk))), streamed: true };
     return { ...result, size: stat.isFile() ? stat.size : file.bytesRead, bytesRead: file.bytesRead };
+  } catch (err) {
+    if (err instanceof FileChangedError) throw new FileChangedError(`${path}: ${err.message}`);
+    throw err;
   } finally {
     await fh.close();
   }
 }
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'a directory',
+};
 
 /**
  * A local file as a TailSource, read with positioned reads up to its size at open: a file still
@@ -109,7 +120,7 @@ export class FileLog implements TailSource {
     }
     // Synchronous reads: the split is the work and the file is local (an asynchronous read costs
     // more in hand-over than it saves, measured with bench/parser.bench.ts).
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const got = readSync(this.fh.fd, buf, 0, Math.min(buf.length, size - at), at);
       if (got === 0) throw new FileChangedError('the file shrank while it was read');
       at += got;
