@@ -42,7 +42,7 @@ export interface TailFirstResult {
 export const FIRST_TAIL = 16;
 /** Beyond this many lines from the end, the log is streamed whole instead (never held). */
 export const MAX_TAIL = 20_000;
-/** Lines read from the start for the seed, the command and the Python version. */
+/** Lines read from the start for the seed, the command, the Python version and the worker count. */
 export const HEAD = 120;
 /** Lines longer than this are cut before matching (a 64 MiB line costs 4 KiB). */
 export const MAX_LINE = 4096;
