@@ -4,6 +4,7 @@ import { LineSplitter } from './lines.js';
 import {
   analyzeStream,
   analyzeTailFirst,
+  type LineSink,
   MAX_LINE,
   type TailFirstOptions,
   type TailFirstResult,
@@ -70,14 +71,15 @@ const REASONS: Record<string, string> = {
 
 /**
  * A local file as a TailSource, read with positioned reads up to its size at open: a file still
- * being appended to is read as it was then.
+ * being appended to is read as it was then. Its lines go to the parser as bytes, through the same
+ * LineSplitter as the full stream: the same lines, and the same skip of uninteresting ones.
  */
 export class FileLog implements TailSource {
-  readonly tagged = false;
   bytesRead = 0;
-  /** Where the lines read from the end begin (a line's first byte, or the size). */
+  /** Where the lines read from the end begin (a line's first byte, or the size), and how many they are. */
   private pos: number;
-  /** The bytes last read, from offset `keptAt`: finding lines, then splitting them, reads them once. */
+  private held = 0;
+  /** The bytes last read, from offset `keptAt`: the tail is found, then parsed, from one read. */
   private kept: Buffer = Buffer.alloc(0);
   private keptAt = 0;
 
@@ -94,16 +96,31 @@ export class FileLog implements TailSource {
     return this.pos === 0;
   }
 
-  async before(count: number): Promise<string[]> {
-    if (count <= 0 || this.pos === 0) return [];
-    const start = await this.lineStartBefore(count);
-    const lines = await this.linesIn(start, this.pos, Infinity);
+  async extend(count: number): Promise<void> {
+    if (count <= this.held || this.pos === 0) return;
+    const { start, lines } = await this.lineStartBefore(count - this.held);
     this.pos = start;
-    return lines;
+    this.held += lines;
   }
 
-  async head(count: number): Promise<string[]> {
-    return count > 0 && this.pos > 0 ? this.linesIn(0, this.pos, count) : [];
+  async parseTail(sink: LineSink): Promise<number> {
+    const split = new LineSplitter((line) => sink.line(line), MAX_LINE, sink.canSkip);
+    await this.each(this.pos, this.size ?? 0, (buf) => split.push(buf));
+    split.end();
+    return split.lines;
+  }
+
+  async parseHead(sink: LineSink, count: number): Promise<number> {
+    let n = 0;
+    const split = new LineSplitter((line) => {
+      if (n++ < count) sink.line(line);
+    }, MAX_LINE);
+    const whole = await this.each(0, this.pos, (buf) => {
+      split.push(buf);
+      return n < count;
+    });
+    if (whole) split.end();
+    return Math.min(n, count);
   }
 
   async stream(onChunk: (chunk: Uint8Array) => void): Promise<void> {
@@ -130,10 +147,10 @@ export class FileLog implements TailSource {
   }
 
   /**
-   * The first byte of the `count`th line before `pos` (0 when the file starts sooner): scans back
-   * for newlines in windows that grow fourfold.
+   * The first byte of the `count`th line before `pos` (0 when the file starts sooner), and how many
+   * lines start from there: scans back for newlines in windows that grow fourfold.
    */
-  private async lineStartBefore(count: number): Promise<number> {
+  private async lineStartBefore(count: number): Promise<{ start: number; lines: number }> {
     let hi = this.pos;
     let window = this.windows.first;
     let need = count;
@@ -148,35 +165,31 @@ export class FileLog implements TailSource {
       while (i > 0) {
         const nl = buf.lastIndexOf(10, i - 1);
         if (nl === -1) break;
-        if (--need === 0) return lo + nl + 1;
+        if (--need === 0) return { start: lo + nl + 1, lines: count };
         i = nl;
       }
       hi = lo;
       window = Math.min(window * 4, this.windows.max);
     }
-    return 0;
+    // The file's first line, and those after it.
+    return { start: 0, lines: count - need + 1 };
   }
 
   /**
-   * The lines in bytes [from, to) (which start and end on line boundaries), at most `max`, split
-   * exactly as the full stream splits them (each cut to MAX_LINE bytes, CRLF and invalid UTF-8
-   * handled the same way).
+   * Hands bytes [from, to) to `f` in order (what is kept at once, the rest in windows), until `f`
+   * returns false; true when all of them were handed over.
    */
-  private async linesIn(from: number, to: number, max: number): Promise<string[]> {
-    const lines: string[] = [];
-    const split = new LineSplitter((line) => {
-      if (lines.length < max) lines.push(line);
-    }, MAX_LINE);
+  private async each(from: number, to: number, f: (buf: Buffer) => boolean | void): Promise<boolean> {
     let at = from;
     let window = this.windows.first;
-    while (at < to && lines.length < max) {
-      const buf = await this.read(at, Math.min(window, to - at));
-      split.push(buf);
+    while (at < to) {
+      const inKept = at >= this.keptAt && to <= this.keptAt + this.kept.length;
+      const buf = await this.read(at, inKept ? to - at : Math.min(window, to - at));
       at += buf.length;
       window = Math.min(window * 4, this.windows.max);
+      if (f(buf) === false) return at >= to;
     }
-    if (at >= to) split.end();
-    return lines;
+    return true;
   }
 
   /** Bytes [at, at + length) of the file, from what is kept when they are there. */

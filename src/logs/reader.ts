@@ -1,7 +1,13 @@
 import type { BuildbotRest } from '../buildbot/rest.js';
 import { HttpError } from '../errors.js';
 import type { RegrtestAnalysis } from './regrtest.js';
-import { analyzeTailFirst, MAX_LINE, type TailFirstOptions, type TailSource } from './tail-first.js';
+import {
+  analyzeTailFirst,
+  type LineSink,
+  MAX_LINE,
+  type TailFirstOptions,
+  type TailSource,
+} from './tail-first.js';
 
 /** Which step's which log holds the test output (per master; CPython: step `test`, log `stdio`). */
 export interface LogSource {
@@ -65,8 +71,13 @@ export async function analyzeBuildLog(
   };
 }
 
-/** A log on the master, read through its `contents` API (lines, from the end) and `raw` (bytes). */
+/**
+ * A log on the master, read through its `contents` API (lines, from the end) and `raw` (bytes).
+ * Lines of a stdio log (type `s`) carry Buildbot's stream tag.
+ */
 class MasterLog implements TailSource {
+  /** The lines read from the end, in order. */
+  private tail: string[] = [];
   /** Lines asked for from the end so far. */
   private have = 0;
 
@@ -74,7 +85,7 @@ class MasterLog implements TailSource {
     private readonly rest: BuildbotRest,
     private readonly logid: number,
     private readonly total: number,
-    readonly tagged: boolean,
+    private readonly tagged: boolean,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -82,22 +93,40 @@ class MasterLog implements TailSource {
     return this.have >= this.total;
   }
 
-  async before(count: number): Promise<string[]> {
-    const start = Math.max(0, this.total - this.have - count);
+  async extend(count: number): Promise<void> {
+    const start = Math.max(0, this.total - count);
     const n = this.total - this.have - start;
-    if (n <= 0) return [];
+    if (n <= 0) return;
     const lines = await this.rest.logLines(this.logid, start, n, this.signal);
     this.have += n;
-    return lines.map(cap);
+    this.tail = [...lines.map(cap), ...this.tail];
   }
 
-  async head(count: number): Promise<string[]> {
+  async parseTail(sink: LineSink): Promise<number> {
+    // Buildbot's header lines at the end ("program finished with exit code 2") are not the command.
+    const skipHeader = this.tagged && !this.atStart;
+    for (const line of this.tail) {
+      if (skipHeader && line.startsWith('h')) continue;
+      this.feed(sink, line);
+    }
+    return this.tail.length;
+  }
+
+  async parseHead(sink: LineSink, count: number): Promise<number> {
     const n = Math.min(count, this.total - this.have);
-    return n > 0 ? (await this.rest.logLines(this.logid, 0, n, this.signal)).map(cap) : [];
+    if (n <= 0) return 0;
+    const lines = await this.rest.logLines(this.logid, 0, n, this.signal);
+    for (const line of lines) this.feed(sink, cap(line));
+    return lines.length;
   }
 
   stream(onChunk: (chunk: Uint8Array) => void): Promise<void> {
     return this.rest.streamRaw(this.logid, onChunk, this.signal);
+  }
+
+  private feed(sink: LineSink, line: string): void {
+    if (this.tagged) sink.taggedLine(line);
+    else sink.line(line);
   }
 }
 

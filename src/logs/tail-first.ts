@@ -2,21 +2,31 @@ import { LineSplitter } from './lines.js';
 import { type RegrtestAnalysis, RegrtestParser } from './regrtest.js';
 
 /**
+ * What a source feeds the lines it read to: the regrtest parser, whose byte-level `canSkip` lets
+ * a source that has the bytes pass over uninteresting lines without decoding them.
+ */
+export interface LineSink {
+  /** One line without its newline (and without Buildbot's stream tag). */
+  line(line: string): void;
+  /** One line as Buildbot's `contents` API gives a stdio log's: its stream tag (`o`, `e`, `h`) first. */
+  taggedLine(line: string): void;
+  readonly canSkip?: (bytes: Uint8Array, start: number, end: number) => boolean;
+}
+
+/**
  * A log that can be read from its end: the master's log API (src/logs/reader.ts) or a local file
- * (src/logs/file-log.ts). Both feed the one tail-first algorithm below.
+ * (src/logs/file-log.ts). Both serve the one tail-first algorithm below; each feeds its lines in
+ * its own form (tagged lines from the master, bytes from a file).
  */
 export interface TailSource {
-  /** Lines carry Buildbot's stream tag (`o`, `e`, `h`) first. */
-  readonly tagged: boolean;
-  /** The lines read so far from the end reach the log's first line. */
+  /** The lines read from the end reach the log's first line. */
   readonly atStart: boolean;
-  /**
-   * The `count` lines just before those already read from the end (fewer when the log starts
-   * sooner), in order, each cut to MAX_LINE.
-   */
-  before(count: number): Promise<string[]>;
-  /** Up to `count` lines from the log's start, none of them among those read from the end. */
-  head(count: number): Promise<string[]>;
+  /** Reads further back until `count` lines from the end are held (fewer when the log is shorter). */
+  extend(count: number): Promise<void>;
+  /** Feeds the lines read from the end, in order, each cut to MAX_LINE; returns how many there are. */
+  parseTail(sink: LineSink): Promise<number>;
+  /** Feeds up to `count` lines from the log's start, none of those read from the end; returns how many. */
+  parseHead(sink: LineSink, count: number): Promise<number>;
   /** The whole log as untagged bytes; a chunk is valid only during the call. */
   stream(onChunk: (chunk: Uint8Array) => void): Promise<void>;
 }
@@ -57,24 +67,13 @@ export async function analyzeTailFirst(
   src: TailSource,
   opts: TailFirstOptions = {},
 ): Promise<TailFirstResult> {
-  const feed = (parser: RegrtestParser, line: string) => {
-    if (src.tagged) parser.taggedLine(line);
-    else parser.line(line);
-  };
-
-  let tail: string[] = [];
   let window = FIRST_TAIL;
   let analysis: RegrtestAnalysis | undefined;
+  let linesRead = 0;
   for (;;) {
-    const more = await src.before(window - tail.length);
-    tail = [...more, ...tail];
+    await src.extend(window);
     const parser = new RegrtestParser();
-    // Buildbot's header lines at the end ("program finished with exit code 2") are not the command.
-    const skipHeader = src.tagged && !src.atStart;
-    for (const line of tail) {
-      if (skipHeader && line.startsWith('h')) continue;
-      feed(parser, line);
-    }
+    linesRead = await src.parseTail(parser);
     analysis = parser.finish();
     if (src.atStart || (complete(analysis) && (!opts.wantTracebacks || withTracebacks(analysis)))) break;
     if (window * 4 > MAX_TAIL) {
@@ -87,18 +86,14 @@ export async function analyzeTailFirst(
 
   if (!analysis) {
     // The summary is far from the end (or missing): stream the whole log once.
-    tail = [];
     return { ...(await analyzeStream((onChunk) => src.stream(onChunk))), streamed: true };
   }
 
-  let linesRead = tail.length;
   if (!src.atStart) {
     // The seed, the command, the Python version and the worker count are printed at the start;
     // the start says them for the whole run (a re-run near the end announces its own smaller pool).
-    const headLines = await src.head(HEAD);
-    linesRead += headLines.length;
     const head = new RegrtestParser();
-    for (const line of headLines) feed(head, line);
+    linesRead += await src.parseHead(head, HEAD);
     const h = head.finish();
     analysis = {
       ...analysis,
