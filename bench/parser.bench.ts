@@ -1,16 +1,20 @@
 /**
- * Log-reading figures (issue: test-log intelligence):
- * - parser throughput over a generated 200 MiB regrtest-shaped log, against `grep -c` over the
- *   same file in the same run (the ratio is what to watch: the machine is noisy);
- * - peak memory (RSS) while parsing a 1 GiB log and a log with 64 MiB lines, against a 20 MiB log;
+ * Log-reading figures (issue: test-log intelligence; issue 14: local logs read like remote ones):
+ * - `bbwatch analyze` (the built CLI, as a user runs it) of a generated 200 MiB regrtest-shaped log
+ *   whose summary is at the end (read tail first) and of one without a summary (streamed whole),
+ *   against `grep -c` over the same file in the same run (the ratio is what to watch: the machine
+ *   is noisy), with its peak RSS and the bytes it read; and the parser's own throughput on the
+ *   full stream;
+ * - peak memory (RSS) while streaming a 1 GiB log and a log with 64 MiB lines, against a 20 MiB log;
  * - requests and bytes the tail-first reader fetches from the lab master for a build whose log is
  *   about 50 MiB.
- * Each parse runs in a child process (bench/parse-file.mjs over the built code), so RSS is its own.
+ * Each run is a child process (bench/parse-file.mjs or the CLI over the built code), so RSS is its own.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, expect, it } from 'vitest';
 import { RequestBudget } from '../src/buildbot/budget.js';
@@ -22,54 +26,126 @@ import { generateLog } from './generate-log.js';
 const dir = mkdtempSync(join(tmpdir(), 'bbwatch-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MiB = 1024 * 1024;
+const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const RSS_HOOK = fileURLToPath(new URL('./rss-on-exit.mjs', import.meta.url));
 
 interface ParseRun {
   ms: number;
   bytes: number;
+  bytesRead: number;
   maxRssKiB: number;
   result: string;
 }
 
-function parseInChild(path: string): Promise<ParseRun> {
-  const script = new URL('./parse-file.mjs', import.meta.url).pathname;
+/** `stream`: the whole file through the parser; `file`: read as `bbwatch analyze FILE` reads it. */
+function parseInChild(mode: 'stream' | 'file', path: string): Promise<ParseRun> {
+  const script = fileURLToPath(new URL('./parse-file.mjs', import.meta.url));
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [script, path], { maxBuffer: 1 << 20 }, (err, stdout) =>
+    execFile(process.execPath, [script, mode, path], { maxBuffer: 1 << 20 }, (err, stdout) =>
       err ? reject(err) : resolve(JSON.parse(stdout) as ParseRun),
     ),
   );
 }
 
-function grepMs(path: string): number {
+/** `bbwatch analyze --json FILE` as a user runs it: wall time from spawn to exit, and its peak RSS. */
+function analyzeInChild(path: string): Promise<{ ms: number; maxRssKiB: number; result: unknown }> {
   const t0 = performance.now();
-  execFileSync('grep', ['-c', 'failed', path]);
-  return performance.now() - t0;
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--import', RSS_HOOK, CLI, 'analyze', '--json', path],
+      { maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        const ms = performance.now() - t0;
+        // Exit 3: no summary in the log (the full-stream case); anything else is a failed run.
+        if (err && err.code !== 3) return reject(err);
+        const rss = /maxRSS (\d+)/.exec(stderr)?.[1];
+        if (!rss) return reject(new Error(`no peak RSS from the CLI: ${stderr}`));
+        resolve({ ms, maxRssKiB: Number(rss), result: (JSON.parse(stdout) as { result: unknown }).result });
+      },
+    ),
+  );
+}
+
+/**
+ * CPU time (user + system, ms) of this process's finished children, from /proc (Linux; 10 ms
+ * ticks): less sensitive to a busy machine than wall time. Undefined where /proc is missing.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of proc(5), cutime and cstime; this array starts at field 3.
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wall time of `run`, and the CPU time of the child processes it waited for. */
+async function timed(run: () => unknown): Promise<{ ms: number; cpuMs: number | undefined }> {
+  const cpu0 = childrenCpuMs();
+  const t0 = performance.now();
+  await run();
+  const ms = performance.now() - t0;
+  const cpu1 = childrenCpuMs();
+  return { ms, cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-it('parser throughput against grep -c on a 200 MiB log', async () => {
-  const path = join(dir, 'big.log');
-  await generateLog(path, 200);
-  const parse: number[] = [];
-  const grep: number[] = [];
-  let result = '';
-  let bytes = 0;
-  for (let i = 0; i < 3; i++) {
-    const run = await parseInChild(path);
-    parse.push(run.ms);
-    result = run.result;
-    bytes = run.bytes;
-    grep.push(grepMs(path));
+it('bbwatch analyze of a 200 MiB log against grep -c: summary at the end, and missing', async () => {
+  const rows: string[] = [];
+  for (const summary of [true, false]) {
+    const path = join(dir, summary ? 'summary-at-end.log' : 'no-summary.log');
+    await generateLog(path, 200, { summary });
+    const cli: Array<{ ms: number; cpuMs: number | undefined }> = [];
+    const grep: Array<{ ms: number; cpuMs: number | undefined }> = [];
+    let rss = 0;
+    let result: unknown;
+    // Alternated, median of 3: both see the same page cache and the same neighbours.
+    for (let i = 0; i < 3; i++) {
+      cli.push(
+        await timed(async () => {
+          const run = await analyzeInChild(path);
+          rss = Math.max(rss, run.maxRssKiB);
+          result = run.result;
+        }),
+      );
+      grep.push(await timed(() => execFileSync('grep', ['-c', 'failed', path])));
+    }
+    const read = await parseInChild('file', path);
+    const stream = summary ? await parseInChild('stream', path) : undefined;
+    rmSync(path);
+    const c = median(cli.map((r) => r.ms));
+    const g = median(grep.map((r) => r.ms));
+    const cCpu = cli.every((r) => r.cpuMs !== undefined) ? median(cli.map((r) => r.cpuMs as number)) : NaN;
+    const gCpu = grep.every((r) => r.cpuMs !== undefined) ? median(grep.map((r) => r.cpuMs as number)) : NaN;
+    rows.push(
+      `  ${summary ? 'summary at the end (read tail first)' : 'summary missing (full stream)'}: ` +
+        `${c.toFixed(0)} ms, peak RSS ${(rss / 1024).toFixed(0)} MiB, read ${fmtBytes(read.bytesRead)} of ` +
+        `${fmtBytes(read.bytes)}; grep -c ${g.toFixed(0)} ms; bbwatch/grep time ratio ${(c / g).toFixed(2)} ` +
+        `(target: ${summary ? 'at most 1, peak RSS under 100 MiB' : 'at most 3'})` +
+        (Number.isNaN(cCpu) || Number.isNaN(gCpu)
+          ? ''
+          : `; CPU time ${cCpu.toFixed(0)} ms against ${gCpu.toFixed(0)} ms, ratio ${(cCpu / gCpu).toFixed(2)}`),
+    );
+    if (stream) {
+      rows.push(
+        `  the parser alone on the full stream of that log: ${(stream.bytes / MiB / (stream.ms / 1000)).toFixed(0)} MiB/s ` +
+          `(${stream.ms.toFixed(0)} ms in process, without Node's start-up)`,
+      );
+      expect(stream.result).toBe('FAILURE then SUCCESS');
+    }
+    expect(result).toBe(summary ? 'FAILURE then SUCCESS' : null);
+    expect(read.bytesRead < read.bytes).toBe(summary);
   }
-  const p = median(parse);
-  const g = median(grep);
-  console.log(
-    `\nParser: ${(bytes / MiB).toFixed(0)} MiB in ${p.toFixed(0)} ms = ${(bytes / MiB / (p / 1000)).toFixed(0)} MiB/s ` +
-      `(median of 3); grep -c: ${g.toFixed(0)} ms = ${(bytes / MiB / (g / 1000)).toFixed(0)} MiB/s; ` +
-      `parser/grep time ratio ${(p / g).toFixed(2)} (target: at least 300 MiB/s, within 3× of grep)`,
-  );
-  expect(result).toBe('FAILURE then SUCCESS');
+  console.log(`\nbbwatch analyze FILE (median of 3, each run a fresh process):\n${rows.join('\n')}`);
 });
+
+function fmtBytes(n: number): string {
+  return n >= MiB ? `${(n / MiB).toFixed(0)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
 
 it('peak memory is independent of log size and line length', async () => {
   const rows: string[] = [];
@@ -80,7 +156,7 @@ it('peak memory is independent of log size and line length', async () => {
   ] as const) {
     const path = join(dir, `mem-${mib}-${longLine}.log`);
     await generateLog(path, mib, { longLineBytes: longLine });
-    const run = await parseInChild(path);
+    const run = await parseInChild('stream', path);
     rows.push(
       `  ${label}: peak RSS ${(run.maxRssKiB / 1024).toFixed(0)} MiB (${run.ms.toFixed(0)} ms, result ${run.result})`,
     );
@@ -88,7 +164,7 @@ it('peak memory is independent of log size and line length', async () => {
     expect(run.result).toBe('FAILURE then SUCCESS');
   }
   console.log(
-    `\nPeak memory while parsing (target: under 150 MiB, independent of size):\n${rows.join('\n')}`,
+    `\nPeak memory while streaming a log through the parser (target: under 150 MiB, independent of size):\n${rows.join('\n')}`,
   );
 });
 

@@ -4,13 +4,11 @@
  * which adapters and commands exist.
  */
 import { parseArgs } from 'node:util';
-import { ConsoleAdapter } from '../adapters/console/console.js';
-import { COMMANDS } from '../commands/index.js';
-import { type RunningBot, startBot } from './bot.js';
+import type { RunningBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
 import type { PlatformProbe } from './chat/probe.js';
-import { type Config, defaultConfig, loadConfigFile } from './config/load.js';
-import { type Destination, runDoctor } from './doctor/doctor.js';
+import type { Config } from './config/load.js';
+import type { Destination } from './doctor/doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
 import {
   colourWanted,
@@ -21,11 +19,11 @@ import {
   type Logger,
   LogOutput,
 } from './log.js';
-import { awaitLeadership } from './replica/standby.js';
-import { postgresDriver } from './store/open.js';
 import { analyzeCommand } from './tools/analyze.js';
-import { backfillCommand } from './tools/backfill.js';
 import { VERSION } from './version.js';
+
+// The bot's modules (chat libraries, store, config schema) are imported where they are used:
+// `bbwatch analyze FILE` should start in milliseconds, not load the whole bot first.
 
 const HELP = `bbwatch ${VERSION} — a chat-ops bot for Buildbot CI
 
@@ -116,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('bbwatch: usage: bbwatch check-config FILE\n');
       return 2;
     }
-    const config = readConfig(file);
+    const config = await readConfig(file);
     if (!config) return 2;
     process.stdout.write(
       `${file}: OK — ${config.masters.length} master(s) (${config.masters.map((m) => m.name).join(', ')}), ` +
@@ -129,13 +127,14 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('bbwatch: usage: bbwatch doctor [--config FILE] [--json]\n');
       return 2;
     }
+    const { runDoctor } = await import('./doctor/doctor.js');
     return runDoctor({
       file: values.config,
       json: Boolean(values.json),
       style: process.stdout.isTTY && !process.env.NO_COLOR ? 'tty' : 'plain',
       logLevel: values['log-level'] ?? 'silent',
       probes: createProbes,
-      write: (text) => process.stdout.write(text),
+      write: (text: string) => process.stdout.write(text),
     });
   }
   if (positionals[0] === 'analyze') {
@@ -157,8 +156,9 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    const config = readConfig(values.config);
+    const config = await readConfig(values.config);
     if (!config) return 2;
+    const { backfillCommand } = await import('./tools/backfill.js');
     return backfillCommand(config, days, loggerFor(values, config));
   }
   if (positionals.length > 0) {
@@ -166,15 +166,21 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = readConfig(values.config);
+  const config = await readConfig(values.config);
   if (!config) return 2;
+  const [{ COMMANDS }, { startBot }, { awaitLeadership }, { postgresDriver }] = await Promise.all([
+    import('../commands/index.js'),
+    import('./bot.js'),
+    import('./replica/standby.js'),
+    import('./store/open.js'),
+  ]);
   const log = loggerFor(values, config);
   const adapters = await createAdapters(config);
 
   process.on('unhandledRejection', (reason) =>
     log.error({ err: errorMessage(reason) }, 'unhandled rejection'),
   );
-  let bot: Awaited<ReturnType<typeof startBot>>;
+  let bot: RunningBot;
   try {
     // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two replicas").
     // The driver first: a machine without it should hear so before it waits to lead.
@@ -240,11 +246,13 @@ async function createAdapters(config: Config): Promise<Adapter[]> {
 
 /** The adapter of one platform, or undefined when the configuration does not turn it on. */
 async function createAdapter(platform: string, config: Config): Promise<Adapter | undefined> {
-  if (platform === 'console' && config.chat.console)
+  if (platform === 'console' && config.chat.console) {
+    const { ConsoleAdapter } = await import('../adapters/console/console.js');
     return new ConsoleAdapter({
       colour: colourWanted(Boolean(process.stdout.isTTY)),
       ...(process.stderr.isTTY ? { logs: terminalLogs } : {}),
     });
+  }
   if (platform === 'discord' && config.chat.discord) {
     const { DiscordAdapter } = await import('../adapters/discord/discord.js');
     const d = config.chat.discord;
@@ -381,6 +389,7 @@ async function reloadConfig(
   }
   let next: Config;
   try {
+    const { loadConfigFile } = await import('./config/load.js');
     next = loadConfigFile(file);
   } catch (err) {
     const issues = err instanceof ConfigError ? err.issues : [errorMessage(err)];
@@ -409,7 +418,8 @@ async function reloadConfig(
 }
 
 /** The configuration, or undefined after printing every problem in it. */
-function readConfig(file: string | undefined): Config | undefined {
+async function readConfig(file: string | undefined): Promise<Config | undefined> {
+  const { defaultConfig, loadConfigFile } = await import('./config/load.js');
   try {
     return file ? loadConfigFile(file) : defaultConfig();
   } catch (err) {

@@ -29,28 +29,33 @@ export class LineSplitter {
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, start);
-      if (nl === -1) break;
-      if (this.skipping) {
-        this.skipping = false;
-      } else if (this.partialBytes > 0) {
-        this.keep(buf.subarray(start, nl));
+    if (this.skipping || this.partialBytes > 0) {
+      // The end of a line that began in an earlier chunk.
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        if (!this.skipping) this.keepPartial(buf);
+        return;
+      }
+      if (this.skipping) this.skipping = false;
+      else {
+        this.keep(buf.subarray(0, nl));
         this.emitPartial();
-      } else if (this.skip?.(buf, start, nl)) {
-        this.lines++;
-      } else {
-        this.emit(buf, start, Math.min(nl, start + this.maxLine));
       }
       start = nl + 1;
     }
-    if (start < buf.length && !this.skipping) {
-      this.keep(buf.subarray(start));
-      if (this.partialBytes > this.maxLine) {
-        this.emitPartial();
-        this.skipping = true;
-      }
+    // The hot loop of a big log: most lines are passed over without being decoded.
+    const skip = this.skip;
+    const maxLine = this.maxLine;
+    let skipped = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl === -1) break;
+      if (skip !== undefined && skip(buf, start, nl)) skipped++;
+      else this.emit(buf, start, nl - start > maxLine ? start + maxLine : nl);
+      start = nl + 1;
     }
+    this.lines += skipped;
+    if (start < buf.length) this.keepPartial(buf.subarray(start));
   }
 
   /** Feeds already decoded text. */
@@ -64,6 +69,15 @@ export class LineSplitter {
     this.partial = [];
     this.partialBytes = 0;
     this.skipping = false;
+  }
+
+  /** The start of a line that ends in a later chunk; past `maxLine` bytes it is cut and the rest skipped. */
+  private keepPartial(piece: Buffer): void {
+    this.keep(piece);
+    if (this.partialBytes > this.maxLine) {
+      this.emitPartial();
+      this.skipping = true;
+    }
   }
 
   private keep(piece: Buffer): void {

@@ -1,7 +1,13 @@
 import type { BuildbotRest } from '../buildbot/rest.js';
 import { HttpError } from '../errors.js';
-import { LineSplitter } from './lines.js';
-import { type RegrtestAnalysis, RegrtestParser } from './regrtest.js';
+import type { RegrtestAnalysis } from './regrtest.js';
+import {
+  analyzeTailFirst,
+  type LineSink,
+  MAX_LINE,
+  type TailFirstOptions,
+  type TailSource,
+} from './tail-first.js';
 
 /** Which step's which log holds the test output (per master; CPython: step `test`, log `stdio`). */
 export interface LogSource {
@@ -25,28 +31,17 @@ export interface BuildLogAnalysis {
   linesRead: number;
 }
 
-export interface ReadOptions {
-  /** Read further back until every failing test has a traceback (for `!why`). */
-  wantTracebacks?: boolean;
+export interface ReadOptions extends TailFirstOptions {
   signal?: AbortSignal;
 }
-
-/** The first window from the end; it grows fourfold until the summary is inside it. */
-const FIRST_TAIL = 16;
-/** Beyond this many lines from the end, the log is streamed whole instead (never held). */
-const MAX_TAIL = 20_000;
-const HEAD = 120;
-/** Lines longer than this are cut before matching (a 64 MiB line costs 4 KiB). */
-const MAX_LINE = 4096;
 
 /** The log does not exist (no such step or log in this build): the analysis cannot start. */
 export class NoTestLogError extends Error {}
 
 /**
- * Analyses a build's test log cheaply: the summary is at the end, so it reads the tail first and
- * grows the window backwards only until regrtest's summary (and, for `!why`, the tracebacks) is
- * inside it, plus the head for the seed and the command line. When the tail would have to grow
- * past MAX_TAIL lines, it streams the raw log through the parser instead, without holding it.
+ * Analyses a build's test log cheaply, tail first (src/logs/tail-first.ts): lines from the end
+ * through the master's `contents` API until regrtest's summary (and, for `!why`, the tracebacks)
+ * is inside them, plus the head; the `raw` log streamed only when the summary is far from the end.
  */
 export async function analyzeBuildLog(
   rest: BuildbotRest,
@@ -65,75 +60,77 @@ export async function analyzeBuildLog(
   );
   const logUrl = `${rest.baseUrl}#/builders/${build.builderid}/builds/${build.number}/steps/${step.number}/logs/${log.slug}`;
   const rawUrl = rest.url(`logs/${log.logid}/raw`);
-  const total = log.num_lines;
-  const tagged = log.type === 's';
-  const feed = (parser: RegrtestParser, line: string) => {
-    const capped = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
-    if (tagged) parser.taggedLine(capped);
-    else parser.line(capped);
+  const master = new MasterLog(rest, log.logid, log.num_lines, log.type === 's', signal);
+  const result = await analyzeTailFirst(master, opts);
+  return {
+    analysis: result.analysis,
+    logUrl,
+    rawUrl,
+    totalLines: log.num_lines,
+    linesRead: result.streamed ? log.num_lines : result.linesRead,
   };
-
-  // Tail first, growing until the summary is complete.
-  let tail: string[] = [];
-  let window = Math.min(FIRST_TAIL, total);
-  let analysis: RegrtestAnalysis | undefined;
-  for (;;) {
-    const start = total - window;
-    const missing = total - tail.length - start;
-    if (missing > 0) {
-      const lines = await rest.logLines(log.logid, start, missing, signal);
-      tail = [...lines.map((l) => (l.length > MAX_LINE ? l.slice(0, MAX_LINE) : l)), ...tail];
-    }
-    const parser = new RegrtestParser();
-    for (const line of tail) {
-      // Buildbot's header lines at the end ("program finished with exit code 2") are not the command.
-      if (start > 0 && tagged && line.startsWith('h')) continue;
-      feed(parser, line);
-    }
-    analysis = parser.finish();
-    if (window >= total || enough(analysis, opts)) break;
-    if (window * 4 > MAX_TAIL) {
-      analysis = undefined;
-      break;
-    }
-    window = Math.min(total, window * 4);
-  }
-
-  if (!analysis) {
-    // The summary is far from the end (or missing): stream the whole log once.
-    tail = [];
-    const parser = new RegrtestParser();
-    const split = new LineSplitter((line) => parser.line(line), MAX_LINE, parser.canSkip);
-    await rest.streamRaw(log.logid, (chunk) => split.push(chunk), signal);
-    split.end();
-    return { analysis: parser.finish(), logUrl, rawUrl, totalLines: total, linesRead: total };
-  }
-
-  let linesRead = Math.min(window, total);
-  if (window < total && (analysis.seed === undefined || analysis.command === undefined)) {
-    // The seed, the command and the Python version are printed at the start.
-    const headLines = await rest.logLines(log.logid, 0, Math.min(HEAD, total - window), signal);
-    linesRead += headLines.length;
-    const head = new RegrtestParser();
-    for (const line of headLines) feed(head, line);
-    const h = head.finish();
-    analysis = {
-      ...analysis,
-      seed: analysis.seed ?? h.seed,
-      command: analysis.command ?? h.command,
-      python: analysis.python ?? h.python,
-      workers: analysis.workers ?? h.workers,
-    };
-  }
-  return { analysis, logUrl, rawUrl, totalLines: total, linesRead };
 }
 
-/** The tail holds what is needed: the final result and, when asked, a traceback per failing test. */
-function enough(a: RegrtestAnalysis, opts: ReadOptions): boolean {
-  if (a.result === undefined || !a.summaryFound) return false;
-  if (opts.wantTracebacks) return a.failed.every((t) => a.tracebacks[t] !== undefined);
-  return true;
+/**
+ * A log on the master, read through its `contents` API (lines, from the end) and `raw` (bytes).
+ * Lines of a stdio log (type `s`) carry Buildbot's stream tag.
+ */
+class MasterLog implements TailSource {
+  /** The lines read from the end, in order. */
+  private tail: string[] = [];
+  /** Lines asked for from the end so far. */
+  private have = 0;
+
+  constructor(
+    private readonly rest: BuildbotRest,
+    private readonly logid: number,
+    private readonly total: number,
+    private readonly tagged: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  get atStart(): boolean {
+    return this.have >= this.total;
+  }
+
+  async extend(count: number): Promise<void> {
+    const start = Math.max(0, this.total - count);
+    const n = this.total - this.have - start;
+    if (n <= 0) return;
+    const lines = await this.rest.logLines(this.logid, start, n, this.signal);
+    this.have += n;
+    this.tail = [...lines.map(cap), ...this.tail];
+  }
+
+  async parseTail(sink: LineSink): Promise<number> {
+    // Buildbot's header lines at the end ("program finished with exit code 2") are not the command.
+    const skipHeader = this.tagged && !this.atStart;
+    for (const line of this.tail) {
+      if (skipHeader && line.startsWith('h')) continue;
+      this.feed(sink, line);
+    }
+    return this.tail.length;
+  }
+
+  async parseHead(sink: LineSink, count: number): Promise<number> {
+    const n = Math.min(count, this.total - this.have);
+    if (n <= 0) return 0;
+    const lines = await this.rest.logLines(this.logid, 0, n, this.signal);
+    for (const line of lines) this.feed(sink, cap(line));
+    return lines.length;
+  }
+
+  stream(onChunk: (chunk: Uint8Array) => void): Promise<void> {
+    return this.rest.streamRaw(this.logid, onChunk, this.signal);
+  }
+
+  private feed(sink: LineSink, line: string): void {
+    if (this.tagged) sink.taggedLine(line);
+    else sink.line(line);
+  }
 }
+
+const cap = (line: string) => (line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
 
 async function first<T>(request: Promise<T[]>, missing: string): Promise<T> {
   try {

@@ -1,16 +1,16 @@
-import { createReadStream } from 'node:fs';
-import pino from 'pino';
-import { RequestBudget } from '../buildbot/budget.js';
-import { BuildbotRest } from '../buildbot/rest.js';
 import type { BuildbotBuild } from '../buildbot/types.js';
 import { errorMessage } from '../errors.js';
-import { LineSplitter } from '../logs/lines.js';
+import { analyzeLogFile } from '../logs/file-log.js';
 import { analyzeBuildLog, type LogSource, NoTestLogError } from '../logs/reader.js';
-import { type RegrtestAnalysis, RegrtestParser } from '../logs/regrtest.js';
+import type { RegrtestAnalysis } from '../logs/regrtest.js';
 import { formatReport, jsonReport } from '../logs/report.js';
+import { analyzeStream } from '../logs/tail-first.js';
 
 /** Exit codes of `bbwatch analyze`: 0 analysed, 1 could not read, 3 no test summary in the log. */
 export const EXIT_NO_SUMMARY = 3;
+
+/** The report prints each failing test's first traceback: read back until the tail has them. */
+const READ = { wantTracebacks: true } as const;
 
 /**
  * `bbwatch analyze <log file | build URL | ->`: the same analysis the bot makes, for a log someone
@@ -39,20 +39,28 @@ export async function analyzeCommand(
   return analysis.summaryFound || analysis.failed.length > 0 ? 0 : EXIT_NO_SUMMARY;
 }
 
-/** Streams a log file (or stdin for `-`) through the parser without holding it. */
+/**
+ * A log file, read tail first like a log on the master (src/logs/file-log.ts); stdin (`-`) cannot
+ * be read from the end and is streamed through the parser without being held.
+ */
 export async function fromFile(path: string): Promise<RegrtestAnalysis> {
-  const parser = new RegrtestParser();
-  const split = new LineSplitter((line) => parser.line(line), 4096, parser.canSkip);
-  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream) split.push(chunk as Uint8Array);
-  split.end();
-  return parser.finish();
+  if (path !== '-') return (await analyzeLogFile(path, READ)).analysis;
+  const stdin = async (onChunk: (chunk: Uint8Array) => void) => {
+    for await (const chunk of process.stdin) onChunk(chunk as Uint8Array);
+  };
+  return (await analyzeStream(stdin)).analysis;
 }
 
 /** `https://master/#/builders/12/builds/345` → the build's test log, read tail first. */
 async function fromBuildUrl(url: string, logs: LogSource): Promise<RegrtestAnalysis> {
   const m = /^(https?:\/\/[^#]*?)\/?#\/builders\/(\d+)\/builds\/(\d+)/.exec(url);
   if (!m?.[1]) throw new Error(`not a build URL (expected <master>/#/builders/<id>/builds/<number>): ${url}`);
+  // Loaded here, not at the top: reading a local file should not pay for the HTTP client and logger.
+  const [{ default: pino }, { RequestBudget }, { BuildbotRest }] = await Promise.all([
+    import('pino'),
+    import('../buildbot/budget.js'),
+    import('../buildbot/rest.js'),
+  ]);
   const rest = new BuildbotRest({
     baseUrl: `${m[1]}/`,
     budget: new RequestBudget(20, 10_000),
@@ -61,5 +69,5 @@ async function fromBuildUrl(url: string, logs: LogSource): Promise<RegrtestAnaly
   });
   const [build] = await rest.list<BuildbotBuild>(`builders/${m[2]}/builds/${m[3]}`, 'builds');
   if (!build) throw new Error(`no build ${m[3]} on builder ${m[2]}`);
-  return (await analyzeBuildLog(rest, build, logs)).analysis;
+  return (await analyzeBuildLog(rest, build, logs, READ)).analysis;
 }

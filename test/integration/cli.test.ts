@@ -1,19 +1,38 @@
 /**
- * The CLI as a newcomer meets it: --help, check-config, bad configs, and masters that cannot be
- * reached or answer garbage. None of it may print a stack trace or crash the bot.
+ * The CLI as a newcomer meets it: --help, check-config, bad configs, masters that cannot be
+ * reached or answer garbage, and `bbwatch analyze` of a log file. None of it may print a stack
+ * trace or crash the bot.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, labConfig, startBot, writeConfig } from '../support/bot.js';
+import { fixtureText, withChatter } from '../support/regrtest-logs.js';
 
-function run(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  cwd?: string,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+    // A CLI that exits before reading all of its input is the test's failure to report, not EPIPE.
+    child.stdin?.on('error', () => undefined);
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
@@ -166,5 +185,84 @@ describe('masters that misbehave', () => {
     } finally {
       await new Promise<void>((r) => broken.close(() => r()));
     }
+  });
+});
+
+describe('bbwatch analyze FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bbwatch-analyze-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const mixed = fileURLToPath(new URL('../fixtures/regrtest/logs/mixed-par.log', import.meta.url));
+
+  it('prints what a regrtest log says, and the lists with --json', async () => {
+    const text = await run(['analyze', mixed]);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    const lines = text.stdout.split('\n');
+    expect(lines.slice(0, 7)).toEqual([
+      'Result: FAILURE then FAILURE',
+      'seed 2024, 2 workers, duration 613 ms',
+      'Failed (1):',
+      '  test_hard — test_error, test_handshake',
+      'Flaky (failed, then passed on re-run) (1):',
+      '  test_flaky — test_timing',
+      'Env changed (1):',
+    ]);
+    expect(lines).toContain('  ValueError: bad value in error test');
+    expect(lines).toContain(
+      '  ./python -m test --randseed 2024 -v test_hard -m test_error -m test_handshake',
+    );
+
+    const json = await run(['analyze', '--json', mixed]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      result: 'FAILURE then FAILURE',
+      partial: false,
+      seed: 2024,
+      failed: ['test_hard'],
+      flaky: ['test_flaky'],
+      envChanged: ['test_envchange'],
+      crashed: [],
+    });
+  });
+
+  it('a big file read tail first says what the same log on stdin (streamed whole) says', async () => {
+    const big = withChatter(fixtureText('logs/mixed-par.log'), 200_000);
+    const path = join(dir, 'big.log');
+    writeFileSync(path, big);
+    const fromFile = await run(['analyze', '--json', path]);
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({
+      seed: 2024,
+      failed: ['test_hard'],
+      flaky: ['test_flaky'],
+    });
+    // Stdin (`-`) and a named pipe cannot be read from the end: they are streamed.
+    expect(await run(['analyze', '--json', '-'], undefined, big)).toEqual(fromFile);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fromPipe = run(['analyze', '--json', fifo]);
+    await writeFile(fifo, big);
+    expect(await fromPipe).toEqual(fromFile);
+  });
+
+  it('a log without a summary exits 3; a file that cannot be read exits 1, without a stack trace', async () => {
+    const empty = join(dir, 'empty.log');
+    writeFileSync(empty, '');
+    expect(await run(['analyze', empty])).toEqual({ code: 3, stdout: 'no test summary found\n', stderr: '' });
+    const cut = join(dir, 'cut.log');
+    writeFileSync(cut, withChatter(fixtureText('logs/crash-par.log'), 50_000));
+    const partial = await run(['analyze', cut]);
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toMatch(/^Result: \(none\) {2}— partial: the log ends before the final result\n/);
+    expect(partial.stdout).toContain('Crashed (1):\n  test_crasher\n');
+
+    expect(await run(['analyze', join(dir, 'missing.log')])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `bbwatch analyze: ${join(dir, 'missing.log')}: cannot read the file (no such file)\n`,
+    });
+    expect(await run(['analyze', dir])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `bbwatch analyze: ${dir}: cannot read the file (a directory)\n`,
+    });
   });
 });
