@@ -255,15 +255,8 @@ async function createAdapter(platform: string, config: Config): Promise<Adapter 
   }
   if (platform === 'discord' && config.chat.discord) {
     const { DiscordAdapter } = await import('../adapters/discord/discord.js');
-    const d = config.chat.discord;
-    return new DiscordAdapter({
-      token: d.token,
-      prefixCommands: d.prefix_commands,
-      slashCommands: d.slash_commands,
-      guilds: d.guilds,
-      lineLimit: d.reply_lines,
-      api: d.api,
-    });
+    const { discordAdapterOptions } = await import('./config/chat-discord.js');
+    return new DiscordAdapter(discordAdapterOptions(config.chat.discord));
   }
   if (platform === 'matrix' && config.chat.matrix) {
     const { MatrixAdapter } = await import('../adapters/matrix/matrix.js');

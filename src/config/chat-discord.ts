@@ -47,3 +47,18 @@ export const discordSchema = z.strictObject({
 });
 
 export type DiscordConfig = z.output<typeof discordSchema>;
+
+/**
+ * The Discord adapter's options from `chat.discord` (one mapping for the CLI and the tests; the
+ * adapter itself sees no config).
+ */
+export function discordAdapterOptions(d: DiscordConfig) {
+  return {
+    token: d.token,
+    prefixCommands: d.prefix_commands,
+    slashCommands: d.slash_commands,
+    ...(d.guilds ? { guilds: d.guilds } : {}),
+    lineLimit: d.reply_lines,
+    api: d.api,
+  };
+}

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../adapters/discord/discord.js';
+import { discordAdapterOptions } from '../../src/config/chat-discord.js';
 import { COMMANDS } from '../../commands/index.js';
 import { type RunningBot, startBot } from '../../src/bot.js';
 import { defineCommand } from '../../src/chat/command.js';
@@ -65,14 +66,7 @@ permissions:
   const d = config.chat.discord;
   if (!d) throw new Error('no chat.discord in the config');
   expect(d.prefix_commands).toBe('auto'); // the default is what is tried here
-  const adapter = new DiscordAdapter({
-    token: d.token,
-    prefixCommands: d.prefix_commands,
-    slashCommands: d.slash_commands,
-    guilds: d.guilds,
-    lineLimit: d.reply_lines,
-    api: d.api,
-  });
+  const adapter = new DiscordAdapter(discordAdapterOptions(d));
   const bot = await startBot({
     config,
     adapters: [adapter],
