@@ -433,7 +433,19 @@ describe('fault injection: announcements match the master history', () => {
 
         const detail = `seed ${seed} (${stream}), plan ${JSON.stringify(p)}, proxy ${JSON.stringify(proxy.stats)}`;
         expect(injected, `no fault was injected, ${detail}`).toBeGreaterThan(0);
-        expect(missing, `missing announcements, ${detail}`).toEqual([]);
+        // What the bots logged about the missing builds, for the post-mortem of a failure: whether
+        // they were recorded at all, how (stream, back-fill), in which order, and what was decided.
+        const missingNumbers = new Set(missing.map((k) => Number(/#(\d+) /.exec(k)?.[1])));
+        const trail = ctx.bots.flatMap((b, i) =>
+          b.logs
+            .filter(
+              (l) =>
+                missingNumbers.has(Number(l.number)) ||
+                /stream|back-fill|live event|following|cannot reach|connected/.test(String(l.msg)),
+            )
+            .map((l) => `bot ${i}: ${JSON.stringify(l)}`),
+        );
+        expect(missing, `missing announcements, ${detail}\n${trail.slice(-60).join('\n')}`).toEqual([]);
         expect(
           got.filter((a) => !all.includes(a.key)).map((a) => a.key),
           `unexpected announcements, ${detail}`,
