@@ -50,6 +50,9 @@ export interface DiscordAdapterOptions {
   api: string;
 }
 
+/** A message that starts by mentioning a user (`<@123>` or the older `<@!123>`): which one. */
+const LEADING_MENTION = /^\s*<@!?(\d+)>[\s,:]*/;
+
 /** A slash command not answered within this long is deferred (Discord allows 3 s to acknowledge). */
 const DEFER_AFTER_MS = 1000;
 const NO_MENTIONS = { parse: [] as [] };
@@ -231,10 +234,10 @@ export class DiscordAdapter implements Adapter {
     const botId = this.connection?.client.user?.id;
     let text = m.content;
     let addressed = direct;
-    const mention = botId ? new RegExp(`^\\s*<@!?${botId}>[\\s,:]*`) : undefined;
-    if (mention?.test(text)) {
+    const mention = LEADING_MENTION.exec(text);
+    if (botId && mention?.[1] === botId) {
       // `@bbwatch status 3.x` works without the privileged intent: Discord shows the bot what mentions it.
-      text = text.replace(mention, '');
+      text = text.slice(mention[0].length);
       addressed = true;
     } else if (!direct && !this.prefixActive) {
       return;
