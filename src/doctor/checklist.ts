@@ -5,6 +5,7 @@
  * or escape sequences reach the terminal) and no secret is ever printed.
  */
 import type { CheckStatus } from '../chat/probe.js';
+import { cleanText } from '../messages/message.js';
 
 export interface CheckResult {
   /** `config`, `store`, `master lab`, `irc`, `http`. */
@@ -37,11 +38,7 @@ export function clean(text: string, secrets: readonly string[] = []): string {
   for (const secret of [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length)) {
     out = out.split(secret).join('[secret]');
   }
-  out = out
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, ' ')
-    .replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')
-    .replace(/ {2,}/g, ' ')
-    .trim();
+  out = cleanText(out);
   return out.length > MAX_TEXT ? `${out.slice(0, MAX_TEXT - 1)}…` : out;
 }
 
