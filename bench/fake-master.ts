@@ -4,7 +4,7 @@
  * fixed rate, alternating each builder between green and red so that every second event of a
  * builder is a transition. It records when it sent each build, for event-to-send latency.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeMaster {
@@ -13,6 +13,17 @@ export interface FakeMaster {
   sentAt: Map<string, number>;
   /** Replays `count` events at `perSecond`; resolves, once all are sent, with how many were red. */
   replay(count: number, perSecond: number): Promise<number>;
+  /** A build of `builderid` finishes while no stream tells of it: only REST (back-fill) knows it. */
+  finishUnstreamed(builderid: number, results: number): void;
+  /**
+   * A build of `builderid` that finishes as the next stream opens: its event goes out in the same
+   * write as the stream's handshake, as a busy master's can.
+   */
+  finishOnNextConnect(builderid: number, results: number): void;
+  /** Ends every open stream (the client reconnects). */
+  cutStreams(): void;
+  /** REST answers wait this long (a slow master). */
+  restDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -27,8 +38,26 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
   const numbers = new Map<number, number>();
   const sentAt = new Map<string, number>();
   const streams = new Set<ServerResponse>();
+  let onConnect: string[] = [];
+  const finish = (builderid: number, results: number) => {
+    const number = (numbers.get(builderid) ?? 2) + 1;
+    numbers.set(builderid, number);
+    const b = build(nextBuildId++, builderid, number, results, now());
+    // Like a real master, a finished build is also in REST's answers from now on (back-fill).
+    history.push(b);
+    return b;
+  };
+  const frameOf = (b: ReturnType<typeof build>) =>
+    `event: event\ndata: ${JSON.stringify({ key: ['builders', String(b.builderid), 'builds', String(b.number), 'finished'], message: b })}\n\n`;
 
   const server = createServer((req, res) => {
+    if (fake.restDelayMs > 0 && !req.url?.startsWith('/sse/')) {
+      setTimeout(() => answer(req, res), fake.restDelayMs);
+      return;
+    }
+    answer(req, res);
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const json = (body: unknown) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -37,7 +66,8 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
     const path = url.pathname;
     if (path.startsWith('/sse/listen/')) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      res.write('event: handshake\ndata: fake-uuid\n\n');
+      res.write(['event: handshake\ndata: fake-uuid\n\n', ...onConnect].join(''));
+      onConnect = [];
       streams.add(res);
       req.on('close', () => streams.delete(res));
       return;
@@ -67,13 +97,24 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
     if (/^\/api\/v2\/builds\/\d+\/changes$/.test(path)) return json({ changes: [], meta: {} });
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end('{"error":"not found"}');
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
-  return {
+  const fake: FakeMaster = {
     url: `http://127.0.0.1:${port}/`,
     sentAt,
+    restDelayMs: 0,
+    finishUnstreamed(builderid, results) {
+      finish(builderid, results);
+    },
+    finishOnNextConnect(builderid, results) {
+      onConnect.push(frameOf(finish(builderid, results)));
+    },
+    cutStreams() {
+      for (const s of streams) s.end();
+      streams.clear();
+    },
     async replay(count, perSecond) {
       const gap = 1000 / perSecond;
       const t0 = Date.now();
@@ -82,16 +123,12 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
         const wait = t0 + i * gap - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const builderid = (i % builders) + 1;
-        const number = (numbers.get(builderid) ?? 2) + 1;
-        numbers.set(builderid, number);
         // The history ends green; so each builder goes red, green, red...
-        const results = number % 2 === 1 ? 2 : 0;
+        const results = (numbers.get(builderid) ?? 2) % 2 === 0 ? 2 : 0;
         if (results === 2) reds++;
-        const b = build(nextBuildId++, builderid, number, results, now());
-        // Like a real master, a finished build is also in REST's answers from now on (back-fill).
-        history.push(b);
-        const frame = `event: event\ndata: ${JSON.stringify({ key: ['builders', String(builderid), 'builds', String(number), 'finished'], message: b })}\n\n`;
-        sentAt.set(`${builderid}:${number}`, Date.now());
+        const b = finish(builderid, results);
+        const frame = frameOf(b);
+        sentAt.set(`${builderid}:${b.number}`, Date.now());
         for (const s of streams) s.write(frame);
       }
       return reds;
@@ -103,6 +140,7 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
         server.close(() => resolve());
       }),
   };
+  return fake;
 }
 
 function build(buildid: number, builderid: number, number: number, results: number, at: number) {

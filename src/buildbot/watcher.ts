@@ -44,8 +44,14 @@ export class MasterWatcher {
   private stream: StreamHandle | undefined;
   private builderIds = new Set<number>();
   private lastBuilderRefresh = 0;
-  /** While a back-fill runs, live events wait here so a builder's builds are processed in order. */
+  /**
+   * While a back-fill runs, and from the moment a stream is opened until the back-fill after it has
+   * run, live events wait here: a build that finished while no stream was open is processed before
+   * any newer build of its builder, so its transition is not lost (see `Fleet.record`).
+   */
   private buffer: BuildbotBuild[] | undefined;
+  /** How many holders keep live events in `buffer` (a running back-fill, a stream being opened). */
+  private holds = 0;
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private loop: Promise<void> | undefined;
@@ -135,7 +141,7 @@ export class MasterWatcher {
   /** Asks REST for every build that finished since the cursor and processes the new ones in order. */
   private backfill(origin: BuildOrigin): Promise<void> {
     return this.serialized(async () => {
-      this.buffer ??= [];
+      this.holdLive();
       try {
         const cursor = Number(this.deps.meta.get(this.cursorKey) ?? Math.floor(this.now() / 1000));
         const since = cursor - CURSOR_SLACK_S;
@@ -150,11 +156,23 @@ export class MasterWatcher {
           if (page.length < PAGE || fresh.length === 0) break;
         }
       } finally {
-        const waiting = this.buffer ?? [];
-        this.buffer = undefined;
-        this.emitAll(waiting, 'stream');
+        this.releaseLive();
       }
     });
+  }
+
+  private holdLive(): void {
+    this.holds += 1;
+    this.buffer ??= [];
+  }
+
+  /** Ends one hold; the last one processes what waited, in arrival order. */
+  private releaseLive(): void {
+    this.holds -= 1;
+    if (this.holds > 0) return;
+    const waiting = this.buffer ?? [];
+    this.buffer = undefined;
+    for (const build of waiting) this.guarded(() => this.onLiveBuild(build));
   }
 
   private onLiveBuild(build: BuildbotBuild): void {
@@ -250,6 +268,13 @@ export class MasterWatcher {
     };
     while (!signal.aborted) {
       let handle: StreamHandle | undefined;
+      // Live builds wait until the back-fill after the open has brought what finished before them.
+      this.holdLive();
+      let held = true;
+      const release = () => {
+        if (held) this.releaseLive();
+        held = false;
+      };
       for (const transport of this.transports()) {
         this.status('connecting', transport);
         let cookie: string | undefined;
@@ -290,6 +315,7 @@ export class MasterWatcher {
         }
       }
       if (signal.aborted) {
+        release();
         handle?.close();
         return;
       }
@@ -305,8 +331,9 @@ export class MasterWatcher {
           'following live events',
         );
         const openedAt = this.now();
-        // Whatever finished while no stream was open.
+        // Whatever finished while no stream was open, then the live builds that waited for it.
         await this.backfill('backfill').catch(() => undefined);
+        release();
         ready();
         const reason = await this.waitForEnd(handle);
         this.stream = undefined;
@@ -314,6 +341,7 @@ export class MasterWatcher {
         this.deps.log.info({ master: this.master.name, transport: handle.transport, reason }, 'stream ended');
         failures = this.now() - openedAt > HEALTHY_STREAM_MS ? 1 : failures + 1;
       } else {
+        release();
         // No stream: poll until it is time to try streaming again.
         failures += 1;
         if (this.transports().length === 0) failures = 0;

@@ -44,4 +44,33 @@ describe('watcher', () => {
     expect(processed).toEqual([[replayed, 'backfill']]);
     await watcher.stop();
   }, 30_000);
+
+  it('processes builds that finished while the stream was down before a newer live one', async () => {
+    const bus = new Bus();
+    const config = parseConfig(`masters:\n  - name: fake\n    url: ${master.url}\n    stream: sse\n`, 'test');
+    const [m] = config.masters;
+    if (!m) throw new Error('no master');
+    const watcher = new MasterWatcher(m, { bus, meta: new MetaStore(openDb(':memory:')), log: silentLog });
+    await watcher.start();
+    const firstArrival: number[] = [];
+    bus.on(Events.BuildFinished, (e) => {
+      if (e.build.builderid === 2 && !firstArrival.includes(e.build.number))
+        firstArrival.push(e.build.number);
+    });
+    // The stream drops; builder 2 goes red and green meanwhile; as the stream comes back, a newer
+    // build's event arrives with its handshake, while the back-fill's answer is still on its way.
+    master.cutStreams();
+    master.finishUnstreamed(2, 2);
+    master.finishUnstreamed(2, 0);
+    master.finishOnNextConnect(2, 0);
+    master.restDelayMs = 300;
+    try {
+      await vi.waitFor(() => expect(firstArrival).toHaveLength(3), { timeout: 15_000, interval: 100 });
+      // Otherwise the red and the recovery would be recorded after the newer green and say nothing.
+      expect(firstArrival).toEqual([3, 4, 5]);
+    } finally {
+      master.restDelayMs = 0;
+      await watcher.stop();
+    }
+  }, 30_000);
 });
