@@ -61,17 +61,38 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const secrets: string[] = [];
   const problems: string[] = [];
   const refs: Record<string, string[]> = {};
-  const interpolated = interpolate(raw, [], env, { secrets, problems, refs });
+  const values = new Map<string, string>();
+  const interpolated = interpolate(raw, [], env, { secrets, problems, refs, values });
   if (problems.length > 0) throw new ConfigError(problems, source);
 
+  // A value from the environment may be a secret: a problem shows its reference, never its value.
+  const masked = (issues: string[]) => issues.map((issue) => maskValues(issue, values));
   const result = configSchema.safeParse(interpolated);
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.map((issue) => describeIssue(issue, doc, lines)),
+      masked(result.error.issues.map((issue) => describeIssue(issue, doc, lines))),
       source,
     );
   }
-  return { ...finish(result.data, source, secrets), envRefs: refs };
+  try {
+    return { ...finish(result.data, source, secrets), envRefs: refs };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(masked([...err.issues]), source);
+    throw err;
+  }
+}
+
+/**
+ * Writes every value that came from an environment variable back as its reference (`${NAME}`),
+ * longest first so that a value containing another is replaced whole. Values under 3 characters
+ * are left: masking them would mangle the message more than it protects.
+ */
+function maskValues(text: string, values: ReadonlyMap<string, string>): string {
+  let out = text;
+  for (const [value, name] of [...values].sort((a, b) => b[0].length - a[0].length)) {
+    if (value.length >= 3) out = out.split(value).join(`\${${name}}`);
+  }
+  return out;
 }
 
 function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config {
@@ -117,9 +138,15 @@ function interpolate(
   value: unknown,
   path: (string | number)[],
   env: NodeJS.ProcessEnv,
-  found: { secrets: string[]; problems: string[]; refs: Record<string, string[]> },
+  found: {
+    secrets: string[];
+    problems: string[];
+    refs: Record<string, string[]>;
+    /** Each value taken from the environment → the variable's name. */
+    values: Map<string, string>;
+  },
 ): unknown {
-  const { secrets, problems, refs } = found;
+  const { secrets, problems, refs, values } = found;
   if (typeof value === 'string') {
     return value.replace(/\$?\$\{([^}]*)\}/g, (whole, name: string) => {
       if (whole.startsWith('$$')) return whole.slice(1);
@@ -133,6 +160,7 @@ function interpolate(
         return whole;
       }
       secrets.push(set);
+      values.set(set, name);
       (refs[formatPath(path)] ??= []).push(name);
       return set;
     });

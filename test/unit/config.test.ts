@@ -88,6 +88,15 @@ notify:
     ]);
   });
 
+  it('shows a value from the environment as its reference when it is refused, never the value', () => {
+    const env = { ROOM: 'hunter2-room-token' };
+    const said = problems(`${GOOD}notify:\n  - to: "\${ROOM}"\n`, env);
+    expect(said).toEqual([
+      "notify[0].to: '${ROOM}' is not a destination (write console, or <platform>:<room> for a platform under chat:)",
+    ]);
+    expect(said.join('\n')).not.toContain('hunter2');
+  });
+
   it('refuses destinations for platforms that are not configured', () => {
     expect(problems(`${GOOD}notify:\n  - to: "slack:#python-dev"\n`)).toEqual([
       "notify[0].to: 'slack:#python-dev' is not a destination (write console, or <platform>:<room> for a platform under chat:)",
