@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirs } from '../make-dirs.js';
 
 /** What a statement run reports: rows changed, and the id of the row an INSERT created. */
 export interface RunResult {
@@ -210,7 +210,7 @@ export function openDb(path: string): Db {
 }
 
 function openSqlite(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') makeDirs(dirname(path));
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
