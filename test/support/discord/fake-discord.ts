@@ -27,6 +27,7 @@ import { RestServer } from './rest.js';
 import { installRoutes } from './routes.js';
 import type { CommandJson, EmbedJson, MessageBody } from './validate.js';
 import {
+  channelPermissions,
   type DefaultWorld,
   defaultWorld,
   type FakeChannel,
@@ -500,9 +501,9 @@ export class FakeDiscord {
       followUps: [],
     };
     this.interactions.set(interaction.id, interaction);
-    const permissions = guild.roles
-      .filter((r) => r.id === guild.id || member.roles.includes(r.id))
-      .reduce((bits, r) => bits | BigInt(r.permissions), 0n);
+    // The asker's permissions in the channel, and the bot's own there (`app_permissions`).
+    const permissions = channelPermissions(guild, channel, member.user.id, member.roles);
+    const appPermissions = channelPermissions(guild, channel, this.world.bot.id, guild.botRoles ?? []);
     this.gateway.dispatch('INTERACTION_CREATE', {
       id: interaction.id,
       application_id: this.applicationId,
@@ -522,7 +523,7 @@ export class FakeDiscord {
       member: { ...memberJson(member, this.joinedAt), permissions: String(permissions) },
       token: interaction.token,
       version: 1,
-      app_permissions: String(permissions),
+      app_permissions: String(appPermissions),
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],

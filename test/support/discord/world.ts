@@ -80,6 +80,44 @@ export const Permission = {
   AttachFiles: 1n << 15n,
 } as const;
 
+/** Every permission bit Discord defines today (bits 0 to 50). */
+const ALL_PERMISSIONS = (1n << 51n) - 1n;
+const ADMINISTRATOR = 1n << 3n;
+
+/**
+ * What a user may do in a channel, computed as Discord documents it ("Permission Overwrites"):
+ * @everyone and the user's roles, then the channel's @everyone overwrite, its role overwrites
+ * together, and the user's own overwrite. The owner and administrators may do everything.
+ */
+export function channelPermissions(
+  guild: FakeGuild,
+  channel: FakeChannel,
+  userId: string,
+  roleIds: readonly string[],
+): bigint {
+  let bits = guild.roles
+    .filter((r) => r.id === guild.id || roleIds.includes(r.id))
+    .reduce((acc, r) => acc | BigInt(r.permissions), 0n);
+  if (userId === guild.ownerId || (bits & ADMINISTRATOR) !== 0n) return ALL_PERMISSIONS;
+  const overwrites = channel.overwrites ?? [];
+  const apply = (allow: bigint, deny: bigint) => {
+    bits = (bits & ~deny) | allow;
+  };
+  const everyone = overwrites.find((o) => o.type === 0 && o.id === guild.id);
+  if (everyone) apply(BigInt(everyone.allow), BigInt(everyone.deny));
+  let allow = 0n;
+  let deny = 0n;
+  for (const o of overwrites) {
+    if (o.type !== 0 || o.id === guild.id || !roleIds.includes(o.id)) continue;
+    allow |= BigInt(o.allow);
+    deny |= BigInt(o.deny);
+  }
+  apply(allow, deny);
+  const own = overwrites.find((o) => o.type === 1 && o.id === userId);
+  if (own) apply(BigInt(own.allow), BigInt(own.deny));
+  return bits;
+}
+
 export function userJson(user: FakeUser) {
   return {
     id: user.id,
