@@ -145,6 +145,8 @@ export class RegrtestParser {
   private anyLine = false;
   private readonly failedAgain = new Set<string>();
   private readonly firstFailed = new Set<string>();
+  /** Tests whose own result line (`[3/8/1] test_x crashed (Exit code -6)`) was seen, unless they passed. */
+  private readonly resultSeen = new Set<string>();
   /** Tests whose first-run result was only "env changed". */
   private readonly firstEnv = new Set<string>();
   private readonly envWarned = new Set<string>();
@@ -296,6 +298,14 @@ export class RegrtestParser {
     if (skip) this.previous = undefined;
     return skip;
   };
+
+  /**
+   * Whether the line with this test's own result was read (`test_x failed (1 error)`, `test_x
+   * crashed (Exit code -6)`): what says how it failed, besides the summary that says that it did.
+   */
+  sawResultOf(test: string): boolean {
+    return this.resultSeen.has(test);
+  }
 
   /** Lines as Buildbot's `contents` API gives them for stdio logs: a stream tag (`o`, `e`, `h`) first. */
   taggedLine(raw: string): void {
@@ -452,6 +462,7 @@ export class RegrtestParser {
   /** Records what a status text (`failed (2 errors)`, `worker non-zero exit code (Exit code -6 (SIGABRT))`) says. */
   private status(test: string, text: string): Status {
     const status = classify(text);
+    if (status !== 'passed') add(this.resultSeen, test);
     if (this.current === test) this.current = undefined;
     this.running.delete(test);
     const exit = EXIT_CODE.exec(text)?.[1];

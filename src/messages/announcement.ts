@@ -17,6 +17,8 @@ export interface TestMention {
   flakyRecently: number;
   /** Tracker issues attached with !known. */
   known: string[];
+  /** How it ended when it did not just fail (`crashed: Exit code -6`, `timed out after 0:20:00`). */
+  how?: string | undefined;
 }
 
 /** What the test log of the build says, when it could be read. */
@@ -84,6 +86,7 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
       if (i > 0) line.push(', ');
       line.push({ text: cleanText(test.name), code: true, ...(fresh.has(test.name) ? { bold: true } : {}) });
       const notes: string[] = [];
+      if (test.how) notes.push(cleanText(test.how));
       if (fresh.has(test.name)) notes.push('new');
       if (test.flakyRecently > 0) notes.push(`flaky ${test.flakyRecently}× in ${facts.flakyDays} d`);
       if (test.known.length > 0) notes.push(`known: ${test.known.map((k) => cleanText(k)).join(', ')}`);
@@ -94,7 +97,14 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
   };
   list(t.event === 'flaky' ? 'Passed on re-run' : 'Failed', t.event === 'flaky' ? facts.flaky : facts.failed);
   if (t.event !== 'flaky') list('Flaky (passed on re-run)', facts.flaky);
-  const explained = causeWords(facts) !== undefined;
+  // A red build whose tests only changed the environment (--fail-env-changed): that is why.
+  const envOnly = t.event === 'failure' && facts.failed.length === 0 ? facts.envChanged : [];
+  if (envOnly.length > 0)
+    list(
+      'Env changed',
+      envOnly.map((name) => ({ name, flakyRecently: 0, known: [] })),
+    );
+  const explained = causeWords(facts) !== undefined || envOnly.length > 0;
   if (facts.partial && !(facts.cause && CUTS_THE_LOG.has(facts.cause.kind)))
     lines.push(['The test log ends early (killed or timed out?): the list may be incomplete.']);
   else if (!facts.partial && !explained && facts.failed.length === 0 && t.event === 'failure')
@@ -182,6 +192,8 @@ export function buildDetails(input: AnnouncementInput): Message {
   else {
     const parts = [`${tests.failed.length} failed test${tests.failed.length === 1 ? '' : 's'}`];
     if (tests.flaky.length > 0) parts.push(`${tests.flaky.length} passed on re-run`);
+    if (tests.failed.length === 0 && tests.envChanged.length > 0)
+      parts.push(`${tests.envChanged.length} changed the environment`);
     summary = parts.join(', ');
   }
   return {
