@@ -1,6 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { causeHeadline, type FailureCause } from '../logs/failure-kind.js';
 import type { Transition } from '../state/fleet.js';
+import { retriedBefore } from '../state/transitions.js';
 import { cleanText, type Line, type Message, shorten, toneOf } from './message.js';
 
 /** A change that went into a build, reduced to what a chat line shows. */
@@ -145,7 +146,7 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
   }
   // What broke comes first; then since when it had been passing, and the suspects.
   const lines: Line[] = input.tests ? testLines(t, input.tests) : [];
-  lines.push(...streakLines(t));
+  lines.push(...retryLines(t), ...streakLines(t));
   if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
   return {
     kind: 'announcement',
@@ -154,6 +155,21 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
     lines,
     link: { label: `build #${t.build.number}`, url: input.buildUrl },
   };
+}
+
+/**
+ * `Retried before this build: #7 (retry lost connection test (retry)).`: a red or purple build
+ * after attempts Buildbot retried (a lost worker), which were not announced themselves.
+ */
+function retryLines(t: Transition): Line[] {
+  if (t.event !== 'failure' && t.event !== 'exception') return [];
+  const retried = retriedBefore(t.sinceLastGood.slice(1)).reverse();
+  if (retried.length === 0) return [];
+  const shown = retried
+    .slice(-3)
+    .map((b) => `#${b.number}${b.stateString ? ` (${shorten(cleanText(b.stateString), 60)})` : ''}`);
+  const more = retried.length > 3 ? `${retried.length - 3} more and ` : '';
+  return [[`Retried before this build: ${more}${shown.join(', ')}.`]];
 }
 
 /** `Had been passing for 3 d (since #120).` */
@@ -200,7 +216,12 @@ export function buildDetails(input: AnnouncementInput): Message {
     kind: 'announcement',
     tone,
     title: [...masterPrefix(input), { text: t.builder.name, bold: true }, ` #${t.build.number}: ${summary}`],
-    lines: [...(tests ? testLines(t, tests) : []), ...streakLines(t), ...changeLines(input)],
+    lines: [
+      ...(tests ? testLines(t, tests) : []),
+      ...retryLines(t),
+      ...streakLines(t),
+      ...changeLines(input),
+    ],
     link: { label: `build #${t.build.number}`, url: input.buildUrl },
   };
 }
