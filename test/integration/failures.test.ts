@@ -48,6 +48,15 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
     await lab?.close();
   });
 
+  /** Polls `check` until it holds (the lab's REST answers), for up to 30 s. */
+  async function until(check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('timed out polling the lab');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
   /** An announcement's block: its title line and the indented lines up to its link. */
@@ -201,6 +210,53 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
         new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${B} #${n} turned red: failed test \\(failure\\)$`),
       );
       await followup.waitForLine(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${B} #${n}: 1 failed test$`));
+    });
+
+    it('a lost worker: the build Buildbot retries is not announced; the red retry names it, and a follow-up follows both', async () => {
+      const green = await lab.runBuild(A, 'pass');
+      await inline.waitForBuild(green.buildid);
+      const builderid = (await lab.builders()).find((b) => b.name === A)?.builderid;
+      // A test step that prints a line every 5 s, forced from chat.
+      await lab.setScenario('slow:120', A);
+      const from = inline.stdout.length;
+      inline.send(`!force ${A}`);
+      const started = await inline.waitForLine(new RegExp(`^console: ${A} #(\\d+) started$`), from, 60_000);
+      const n = Number(/#(\d+) started$/.exec(started.text)?.[1]);
+      await until(async () => {
+        const { steps } = await lab.api<{ steps: Array<{ name: string; started_at: number | null }> }>(
+          `builders/${builderid}/builds/${n}/steps`,
+        );
+        return steps.some((st) => st.name === 'test' && st.started_at !== null);
+      });
+      // The worker goes away during the test step: Buildbot ends the build RETRY and runs the
+      // request again when a worker is back, this time failing.
+      await lab.setScenario('fail', A);
+      await lab.stopWorker();
+      const lost = await lab.waitForBuild(A, n);
+      expect(lost.results).toBe(5);
+      await lab.startWorker();
+
+      const told = await inline.waitForLine(
+        new RegExp(`^console: ${A} #${n} finished: retry \\(.+\\)$`),
+        from,
+      );
+      expect(inline.stdout[inline.stdout.indexOf(told) + 1]?.text).toBe(
+        '  Buildbot runs the request again; its build follows.',
+      );
+      await inline.waitForLine(new RegExp(`^console: ${A} #${n + 1} started$`), from, 60_000);
+      await inline.waitForLine(
+        new RegExp(`^console: ${A} #${n + 1} finished: red \\(failed test \\(failure\\)\\)$`),
+        from,
+        60_000,
+      );
+      const one = await block(inline, new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${A} #${n + 1} turned red: `));
+      expect(one).toContainEqual(
+        expect.stringMatching(new RegExp(`^ {2}Retried before this build: #${n} \\(.+\\)\\.$`)),
+      );
+      expect(one).toContain('  Failed: test_ssl_lab');
+      // Neither bot announced the retried build itself.
+      for (const bot of [inline, followup])
+        expect(bot.matching(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${A} #${n}\\b`))).toEqual([]);
     });
 
     it('a changed environment after a re-run: the summary wins, nothing is called failed', async () => {
