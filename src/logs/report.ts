@@ -75,7 +75,8 @@ export function howItEnded(a: RegrtestAnalysis, test: string): string | undefine
     // Buildbot killed the step while the test ran: "command timed out: 1200 seconds without output".
     const killed = /^command timed out: (\d+) seconds (without output|elapsed)/.exec(detail);
     if (killed) return `killed after ${killed[1]} s${killed[2] === 'elapsed' ? '' : ' without output'}`;
-    return `timed out: ${detail}`;
+    // regrtest's main process killed the worker ("killed after 25 min").
+    return detail.startsWith('killed after ') ? `timed out, ${detail}` : `timed out: ${detail}`;
   }
   if (a.crashed.includes(test)) return detail ? `crashed: ${detail}` : 'crashed';
   return undefined;
