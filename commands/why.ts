@@ -1,6 +1,7 @@
 import { dashboardLine, defineCommand } from '../src/chat/command.js';
 import { UserError } from '../src/errors.js';
 import { causeHeadline } from '../src/logs/failure-kind.js';
+import { howItEnded } from '../src/logs/report.js';
 import { type Line, reply, toneOf } from '../src/messages/message.js';
 import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
 
@@ -48,9 +49,10 @@ export const why = defineCommand({
     for (const test of failing) {
       if (lines.length >= room) break;
       const cases = a?.cases[test] ?? [];
+      const how = a ? howItEnded(a, test) : undefined;
       lines.push([
         { text: test, code: true, bold: true },
-        a?.flaky.includes(test) ? ' (passed on re-run)' : '',
+        a?.flaky.includes(test) ? ' (passed on re-run)' : how ? ` (${how})` : '',
         cases.length > 0 ? `: ${cases.slice(0, 4).join(', ')}${cases.length > 4 ? ', …' : ''}` : '',
       ]);
       const trace = (a?.tracebacks[test] ?? []).filter((l) => l.trim() !== '' && l.trim() !== '…');
@@ -59,7 +61,11 @@ export const why = defineCommand({
         lines.push(['  ', { text: l.trim(), code: true }]);
       }
     }
-    if (a && !said && failing.length === 0)
+    // A red build whose tests only changed the environment (--fail-env-changed) says so.
+    const envOnly = a && a.failed.length === 0 && build.results === 2 ? a.envChanged : [];
+    if (envOnly.length > 0 && lines.length < room)
+      lines.push([`Env changed: `, { text: envOnly.slice(0, 8).join(', '), code: true }]);
+    if (a && !said && failing.length === 0 && envOnly.length === 0)
       lines.push([a.summaryFound ? 'No failing test in the summary.' : 'No test summary found in the log.']);
     const omitted = failing.filter(
       (t) => !lines.some((l) => l.some((s) => typeof s !== 'string' && s.text === t)),
@@ -72,9 +78,11 @@ export const why = defineCommand({
       said ??
       (a && a.failed.length > 0
         ? `${a.failed.length} failing test${a.failed.length === 1 ? '' : 's'}`
-        : a && a.flaky.length > 0
-          ? 'flaky only'
-          : 'no failing test');
+        : envOnly.length > 0
+          ? 'the environment changed'
+          : a && a.flaky.length > 0
+            ? 'flaky only'
+            : 'no failing test');
     const logUrl = said ? (cause?.logUrl ?? stored?.logUrl) : stored?.logUrl;
     return reply(lines, {
       title: [{ text: name, bold: true }, said ? `: ${what}` : ` (${a?.result ?? 'unfinished'}): ${what}`],

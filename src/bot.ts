@@ -15,6 +15,7 @@ import { FollowUps } from './control/followups.js';
 import { ControlService } from './control/service.js';
 import { Analyzer } from './logs/analyzer.js';
 import { TestHistory } from './logs/history.js';
+import { howItEnded } from './logs/report.js';
 import type { LogFacts } from './messages/announcement.js';
 import { Fleet, type Transition } from './state/fleet.js';
 import { ControlStore } from './store/control.js';
@@ -376,6 +377,7 @@ async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Pr
     // This build's own flaky outcome is not "recent history".
     flakyRecently: Math.max(0, (counts.get(name) ?? 0) - (a?.flaky.includes(name) ? 1 : 0)),
     known: tests.knownFor(name, t.builder.name).map((k) => k.issue),
+    how: a ? howItEnded(a, name) : undefined,
   });
   // Tests without a known issue first: they are the news.
   const byNews = (x: { known: string[] }, y: { known: string[] }) =>

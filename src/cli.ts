@@ -32,7 +32,7 @@ Usage:
   bbwatch check-config FILE                     check a configuration file and exit
   bbwatch doctor [--config FILE] [--json]       check that everything the bot needs works, with a fix for each problem
   bbwatch analyze LOG|BUILD-URL|- [--json]      analyse a regrtest log (a file, stdin, or a build on a master)
-  bbwatch backfill [--config FILE] [--days N]   analyse the past N days' red and orange builds (default 7)
+  bbwatch backfill [--config FILE] [--days N]   analyse the past N days' orange, red and purple builds (default 7)
   bbwatch --help | --version
 
 Options:

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type Bus, Events } from '../bus.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
-import type { BuildbotBuild } from '../buildbot/types.js';
+import { type BuildbotBuild, Results } from '../buildbot/types.js';
 import { errorMessage } from '../errors.js';
 import { causeHeadline } from '../logs/failure-kind.js';
 import type { TestHistoryView } from '../logs/history.js';
@@ -106,10 +106,16 @@ export class FollowUps {
       const rest = this.opts.rests.get(f.master);
       if (!rest) continue;
       try {
-        const [build] = await rest.list<BuildbotBuild>(`buildrequests/${f.brid}/builds`, 'builds');
-        // An event may have told the start (or the end) while the master was being asked.
+        const builds = await rest.list<BuildbotBuild>(`buildrequests/${f.brid}/builds`, 'builds');
+        // The newest: a request Buildbot retried (a lost worker) has a build per attempt.
+        const build = builds.reduce<BuildbotBuild | undefined>(
+          (a, b) => (a === undefined || b.number > a.number ? b : a),
+          undefined,
+        );
+        // An event may have told the start (or the end) while the master was being asked; a
+        // retried build was told already.
         const now = this.opts.store.open().find((o) => o.id === f.id);
-        if (!build || !now || now.startedAt !== null) continue;
+        if (!build || !now || now.startedAt !== null || build.buildid === now.buildid) continue;
         if (build.complete) {
           this.opts.store.markStarted(f.id, build.buildid);
           await this.finished(f, build);
@@ -145,7 +151,10 @@ export class FollowUps {
   }
 
   private async finished(f: FollowUp, build: BuildbotBuild): Promise<void> {
-    this.opts.store.markFinished(f.id, build.buildid);
+    // RETRY: Buildbot runs the request again, and the requester hears how that build ends too.
+    const retried = build.results === Results.RETRY;
+    if (retried) this.opts.store.markRetried(f.id, build.buildid);
+    else this.opts.store.markFinished(f.id, build.buildid);
     const builder = this.opts.fleet.builder(f.master, build.builderid);
     const name = builder?.name ?? `builder ${build.builderid}`;
     const tone = toneOf(build.results);
@@ -164,6 +173,7 @@ export class FollowUps {
       if (analysis && analysis.flaky.length > 0)
         lines.push([`Flaky (passed on re-run): ${analysis.flaky.slice(0, 8).join(', ')}`]);
     }
+    if (retried) lines.push(['Buildbot runs the request again; its build follows.']);
     this.opts.send(f.master, build.buildid, 'force-finished', f.room, {
       kind: 'reply',
       tone,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { type BuildOrigin, type Bus, Events } from '../bus.js';
-import { readFailureEvidence } from '../buildbot/failing-step.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
 import { errorMessage } from '../errors.js';
 import { builderBranch } from '../state/branches.js';
@@ -9,8 +8,8 @@ import { previousVerdict } from '../state/transitions.js';
 import type { BuildRecord } from '../store/builds.js';
 import type { StoredAnalysis, TestStore } from '../store/tests.js';
 import { testEvents } from './events.js';
-import { classifyFailure } from './failure-kind.js';
-import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+import { readBuild } from './build-read.js';
+import { type LogSource, NoTestLogError } from './reader.js';
 
 /**
  * A build to analyse: which one, and how it ended when the caller knows (a follow-up that saw it
@@ -37,11 +36,6 @@ export interface AnalyzerOptions {
 
 /** Results worth reading: orange (maybe flaky) and red for their test log, red and purple for why they failed. */
 const WORTH_READING = new Set([1, 2, 4]);
-/**
- * Results whose failure is classified from the build's steps (src/logs/failure-kind.ts): red and
- * purple; and RETRY, the result of a build whose worker went away, when `!why` asks about one.
- */
-const CLASSIFIED: ReadonlySet<number | null> = new Set([2, 4, 5]);
 const MAX_ATTEMPTS = 3;
 const RETRY_MS = 30_000;
 
@@ -180,29 +174,13 @@ export class Analyzer {
       (build.results !== undefined
         ? { results: build.results, stateString: build.stateString ?? '' }
         : undefined);
-    // Why it failed (the steps and the end of the failing one's log; known already when the log is
-    // read again for tracebacks), and the test log, side by side: a build that never got to its
-    // test step (a compile failure) has none, which costs one request.
-    let cause = this.opts.store.get(master, build.buildid)?.cause;
-    const [evidence, read] = await Promise.all([
-      !cause && ended && CLASSIFIED.has(ended.results)
-        ? readFailureEvidence(source.rest, build)
-        : Promise.resolve(undefined),
-      analyzeBuildLog(source.rest, build, source.logs, { wantTracebacks }).catch((err: unknown) => {
-        if (err instanceof NoTestLogError) return err;
-        throw err;
-      }),
-    ]);
-    if (read instanceof NoTestLogError && !evidence && !cause) throw read;
-    const result = read instanceof NoTestLogError ? undefined : read;
-    if (evidence && ended) {
-      cause = classifyFailure({
-        build: { results: ended.results, stateString: ended.stateString },
-        evidence,
-        testStep: source.logs.step,
-        ...(result ? { running: result.analysis.running } : {}),
-      });
-    }
+    // Why it failed (known already when the log is read again for tracebacks), and the test log.
+    const known = this.opts.store.get(master, build.buildid)?.cause;
+    const { result, cause } = await readBuild(source.rest, build, source.logs, {
+      ended,
+      cause: known,
+      wantTracebacks,
+    });
     const builder = this.opts.fleet.builder(master, build.builderid);
     this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },

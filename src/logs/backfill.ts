@@ -4,7 +4,8 @@ import type { BuildbotBuild } from '../buildbot/types.js';
 import { errorMessage } from '../errors.js';
 import { builderBranch } from '../state/branches.js';
 import type { TestStore } from '../store/tests.js';
-import { analyzeBuildLog, type LogSource, NoTestLogError } from './reader.js';
+import { readBuild } from './build-read.js';
+import { type LogSource, NoTestLogError } from './reader.js';
 
 export interface BackfillProgress {
   master: string;
@@ -12,14 +13,20 @@ export interface BackfillProgress {
   total: number;
   skipped: number;
   failed: number;
+  /**
+   * Builds analysed now that failed outside their tests, per cause (`compile`, `worker-lost`,
+   * `exception` for a step that raised on the master...; see src/logs/failure-kind.ts).
+   */
+  causes: Record<string, number>;
 }
 
 const PAGE = 200;
 
 /**
- * Analyses the red and orange builds of the last `days` days that the store has not analysed yet,
- * oldest first, within the master's request budget. Resumable: what is stored is skipped, so an
- * interrupted run picks up where it stopped.
+ * Analyses the orange, red and purple builds of the last `days` days that the store has not
+ * analysed yet, oldest first, within the master's request budget: their test logs, and for red and
+ * purple ones why they failed (a compile failure, a lost worker...), as the live analyzer does.
+ * Resumable: what is stored is skipped, so an interrupted run picks up where it stopped.
  */
 export async function backfillMaster(opts: {
   master: string;
@@ -43,7 +50,7 @@ export async function backfillMaster(opts: {
       {
         complete: 'true',
         complete_at__ge: since,
-        results: [1, 2],
+        results: [1, 2, 4],
         order: ['complete_at', 'buildid'],
         limit: PAGE,
         offset,
@@ -59,8 +66,9 @@ export async function backfillMaster(opts: {
     total: builds.length,
     skipped: 0,
     failed: 0,
+    causes: {},
   };
-  opts.onProgress?.({ ...progress });
+  opts.onProgress?.({ ...progress, causes: { ...progress.causes } });
   for (const build of builds) {
     opts.signal?.throwIfAborted();
     const known = opts.store.get(opts.master, build.buildid);
@@ -68,24 +76,27 @@ export async function backfillMaster(opts: {
       progress.skipped++;
     } else {
       try {
-        const result = await analyzeBuildLog(
-          opts.rest,
-          build,
-          opts.logs,
-          opts.signal ? { signal: opts.signal } : {},
-        );
+        const { result, cause } = await readBuild(opts.rest, build, opts.logs, {
+          ended: { results: build.results, stateString: build.state_string },
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
         const builder = builders.get(build.builderid);
         opts.store.saveDone(
           { master: opts.master, buildid: build.buildid, builderid: build.builderid, number: build.number },
-          result.analysis,
-          result.logUrl,
+          result?.analysis,
+          result?.logUrl ?? cause?.logUrl,
           {
             name: builder?.name ?? `builder ${build.builderid}`,
             branch: builder ? (builderBranch(builder.name, builder.tags) ?? null) : null,
           },
           build.complete_at ?? since,
           now(),
+          cause,
         );
+        if (cause && cause.kind !== 'test') {
+          const label = cause.exception ? 'exception' : cause.kind;
+          progress.causes[label] = (progress.causes[label] ?? 0) + 1;
+        }
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         progress.failed++;
@@ -98,7 +109,7 @@ export async function backfillMaster(opts: {
       }
     }
     progress.done++;
-    opts.onProgress?.({ ...progress });
+    opts.onProgress?.({ ...progress, causes: { ...progress.causes } });
   }
   return progress;
 }

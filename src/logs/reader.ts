@@ -103,10 +103,13 @@ class MasterLog implements TailSource {
   }
 
   async parseTail(sink: LineSink): Promise<number> {
-    // Buildbot's header lines at the end ("program finished with exit code 2") are not the command.
-    const skipHeader = this.tagged && !this.atStart;
+    // A window that starts inside Buildbot's opening header lines (` watching logfiles {}`) skips
+    // them: only the log's first line is the command. Its closing ones are read, as in a whole log
+    // (`program finished with exit code 2`, `command timed out: ...`).
+    let opening = this.tagged && !this.atStart;
     for (const line of this.tail) {
-      if (skipHeader && line.startsWith('h')) continue;
+      if (opening && line.charCodeAt(0) === 104 /* h */) continue;
+      opening = false;
       this.feed(sink, line);
     }
     return this.tail.length;

@@ -87,14 +87,36 @@ const BUILDBOT_KILL = /^command timed out: (\d+ seconds (?:without output|elapse
 const EXIT_CODE = /\(Exit code (-?\d+(?: \(\w+\))?)\)/;
 const TEST_NAME = /^test[\w.]*$/;
 const TB_KEEP = 10;
-/** First characters of the lines the parser reads (see `line()`); others are skipped unless a list or traceback is open. */
-const INTERESTING = new Uint8Array(256);
-for (const ch of '[UTR=FEWKAOlr\x1b') INTERESTING[ch.charCodeAt(0)] = 1;
+/**
+ * The lines the parser reads (see `line()`), by their first two characters; others are skipped
+ * unless a list or traceback is open. `Using`, `Result`/`Re-running`/`Run`, `Tests result`/`Total`/
+ * `Timeout` (and `Traceback` under a `FAIL:` header, see `canSkip`), `==`, `FAIL:`/`Fatal`, `ERROR:`,
+ * `All N tests OK.`, `Kill`, `OK`, `load avg`, `running`; `[` and colour codes whatever follows.
+ */
+const INTERESTING: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(256);
+for (const [first, seconds] of Object.entries({
+  U: 's',
+  R: 'eu',
+  T: 'eoi',
+  '=': '=',
+  F: 'Aa',
+  E: 'R',
+  A: 'l',
+  K: 'i',
+  O: 'K',
+  l: 'o',
+  r: 'u',
+})) {
+  const next = new Uint8Array(256);
+  for (const ch of seconds) next[ch.charCodeAt(0)] = 1;
+  INTERESTING[first.charCodeAt(0)] = next;
+}
+INTERESTING[91 /* [ */] = new Uint8Array(256).fill(1);
+INTERESTING[0x1b] = new Uint8Array(256).fill(1);
 const MAX_TRACEBACKS = 200;
 const MAX_NAMES = 5000;
 const COMMAND_BYTES = Buffer.from('command timed out: ');
 const PROGRAM_BYTES = Buffer.from('program finished with exit code ');
-const LOAD_BYTES = Buffer.from('load avg: ');
 
 /** What one summary block (`== Tests result: X ==` and the lists after it) says. */
 interface Block {
@@ -145,6 +167,8 @@ export class RegrtestParser {
   private anyLine = false;
   private readonly failedAgain = new Set<string>();
   private readonly firstFailed = new Set<string>();
+  /** Tests whose own result line (`[3/8/1] test_x crashed (Exit code -6)`) was seen, unless they passed. */
+  private readonly resultSeen = new Set<string>();
   /** Tests whose first-run result was only "env changed". */
   private readonly firstEnv = new Set<string>();
   private readonly envWarned = new Set<string>();
@@ -292,10 +316,25 @@ export class RegrtestParser {
       return false;
     } else if (c === 99 /* c */) skip = !startsWith(bytes, start, end, COMMAND_BYTES);
     else if (c === 112 /* p */) skip = !startsWith(bytes, start, end, PROGRAM_BYTES);
-    else skip = INTERESTING[c] !== 1;
+    else if (c === 87 /* W */)
+      // "Warning -- ..." says something only when it names a test ("... was modified by test_x");
+      // "Windows fatal exception: ..." always.
+      skip = !(bytes[start + 1] === 105 /* i */ || endsWithByTest(bytes, start, end));
+    else if (c === 84 /* T */ && bytes[start + 1] === 114 /* r */)
+      // "Traceback (most recent call last):" matters under a "FAIL: x (test_mod.Class.x)" header only.
+      skip = this.pendingCase === undefined;
+    else skip = INTERESTING[c]?.[bytes[start + 1] as number] !== 1;
     if (skip) this.previous = undefined;
     return skip;
   };
+
+  /**
+   * Whether the line with this test's own result was read (`test_x failed (1 error)`, `test_x
+   * crashed (Exit code -6)`): what says how it failed, besides the summary that says that it did.
+   */
+  sawResultOf(test: string): boolean {
+    return this.resultSeen.has(test);
+  }
 
   /** Lines as Buildbot's `contents` API gives them for stdio logs: a stream tag (`o`, `e`, `h`) first. */
   taggedLine(raw: string): void {
@@ -452,6 +491,7 @@ export class RegrtestParser {
   /** Records what a status text (`failed (2 errors)`, `worker non-zero exit code (Exit code -6 (SIGABRT))`) says. */
   private status(test: string, text: string): Status {
     const status = classify(text);
+    if (status !== 'passed') add(this.resultSeen, test);
     if (this.current === test) this.current = undefined;
     this.running.delete(test);
     const exit = EXIT_CODE.exec(text)?.[1];
@@ -914,9 +954,9 @@ function seconds(text: string): number | undefined {
 }
 
 /**
- * `0:12:00 load avg: 1.00 [ 12/478] test_x passed`: the time stamp, load and bracket as regrtest
- * prints them (what TIMESTAMP and PROGRESS read). Called for most lines of a big log: one pass over
- * the bytes, nothing read past the line.
+ * `0:12:00 load avg: 1.00 [ 12/478] test_x passed`, read from its end: ` passed`, one word (the test
+ * name), then `] ` after the bracket's digits (`[ 12/478`, `[12/478/3`); the caller saw the time
+ * stamp's first digit. Called for most lines of a big log: a few bytes from the end, nothing more.
  */
 function isPassedProgress(bytes: Uint8Array, start: number, end: number): boolean {
   const tail = end - 7; // where " passed" starts
@@ -931,54 +971,36 @@ function isPassedProgress(bytes: Uint8Array, start: number, end: number): boolea
     bytes[tail] !== 32
   )
     return false;
-  let i = start;
-  let b = bytes[i] as number;
-  // H:MM:SS and a space
-  while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
-  if (i === start || b !== 58 || i + 7 > tail) return false;
-  if (!digit(bytes[i + 1] as number) || !digit(bytes[i + 2] as number) || bytes[i + 3] !== 58) return false;
-  if (!digit(bytes[i + 4] as number) || !digit(bytes[i + 5] as number) || bytes[i + 6] !== 32) return false;
-  i += 7;
-  // "load avg: 1.00 "
-  if (bytes[i] === 108 /* l */) {
-    if (i + 10 > tail) return false;
-    for (let k = 0; k < 10; k++) if (bytes[i + k] !== (LOAD_BYTES[k] as number)) return false;
-    i += 10;
-    const digits = i;
-    b = bytes[i] as number;
-    while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
-    if (i === digits || b !== 46 /* . */) return false;
-    const decimals = ++i;
-    b = bytes[i] as number;
-    while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
-    if (i === decimals || b !== 32) return false;
-    i++;
+  // The test name: one word.
+  let i = tail - 1;
+  while (i > start && bytes[i] !== 32) i--;
+  if (i === tail - 1 || bytes[i - 1] !== 93 /* ] */) return false;
+  // The bracket: digits, '/' and the spaces of a padded count, then '['.
+  let digits = 0;
+  for (i -= 2; i > start; i--) {
+    const b = bytes[i] as number;
+    if (b >= 48 && b <= 57) digits++;
+    else if (b !== 47 && b !== 32) return b === 91 /* [ */ && digits > 0;
   }
-  // "[ 12/478] " or "[12/478/3] "
-  if (bytes[i] !== 91 /* [ */) return false;
-  i++;
-  while (bytes[i] === 32 && i < tail) i++;
-  for (let part = 0; ; part++) {
-    const digits = i;
-    b = bytes[i] as number;
-    while (b >= 48 && b <= 57 && i < tail) b = bytes[++i] as number;
-    if (i === digits || i >= tail) return false;
-    if (b === 47 /* / */ && part < 2) {
-      i++;
-      continue;
-    }
-    if (part === 0 || b !== 93 /* ] */ || bytes[i + 1] !== 32) return false;
-    break;
-  }
-  i += 2;
-  // One word, the test name, then " passed".
-  if (i >= tail) return false;
-  while (i < tail) if (bytes[i++] === 32) return false;
-  return true;
+  return false;
 }
 
-function digit(b: number): boolean {
-  return b >= 48 && b <= 57;
+/** Whether a line ends (spaces and a CR aside) with ` by test_x`: a warning that names its test. */
+function endsWithByTest(bytes: Uint8Array, start: number, end: number): boolean {
+  let e = end;
+  while (e > start && (bytes[e - 1] === 32 || bytes[e - 1] === 13)) e--;
+  let i = e - 1;
+  while (i > start && bytes[i] !== 32) i--;
+  return (
+    i - start > 3 &&
+    bytes[i - 3] === 32 &&
+    bytes[i - 2] === 98 /* b */ &&
+    bytes[i - 1] === 121 /* y */ &&
+    bytes[i + 1] === 116 /* t */ &&
+    bytes[i + 2] === 101 /* e */ &&
+    bytes[i + 3] === 115 /* s */ &&
+    bytes[i + 4] === 116 /* t */
+  );
 }
 
 /** Whether the word after the first word is a word ("test_x failed"), not "(" ("test_x (mod.C.test_x) ... ok"). */

@@ -63,6 +63,25 @@ export function formatReport(a: RegrtestAnalysis): string[] {
   return out;
 }
 
+/**
+ * How a failing test ended when it did not just fail: `crashed: Exit code -6 (SIGABRT)`, `timed out
+ * after 0:20:00`; undefined for a plain failure. What announcements and `!why` say next to its name.
+ */
+export function howItEnded(a: RegrtestAnalysis, test: string): string | undefined {
+  const detail = a.details?.[test];
+  if (a.timedOut.includes(test)) {
+    if (!detail) return 'timed out';
+    if (detail.startsWith('timeout ')) return `timed out after ${detail.slice(8)}`;
+    // Buildbot killed the step while the test ran: "command timed out: 1200 seconds without output".
+    const killed = /^command timed out: (\d+) seconds (without output|elapsed)/.exec(detail);
+    if (killed) return `killed after ${killed[1]} s${killed[2] === 'elapsed' ? '' : ' without output'}`;
+    // regrtest's main process killed the worker ("killed after 25 min").
+    return detail.startsWith('killed after ') ? `timed out, ${detail}` : `timed out: ${detail}`;
+  }
+  if (a.crashed.includes(test)) return detail ? `crashed: ${detail}` : 'crashed';
+  return undefined;
+}
+
 /** The `--json` object: the keys scripts rely on first, then the rest of the analysis. */
 export function jsonReport(a: RegrtestAnalysis): Record<string, unknown> {
   return {

@@ -75,7 +75,13 @@ export async function analyzeTailFirst(
     const parser = new RegrtestParser();
     linesRead = await src.parseTail(parser);
     analysis = parser.finish();
-    if (src.atStart || (complete(analysis) && (!opts.wantTracebacks || withTracebacks(analysis)))) break;
+    if (
+      src.atStart ||
+      (complete(analysis) &&
+        resultsSeen(parser, analysis) &&
+        (!opts.wantTracebacks || withTracebacks(analysis)))
+    )
+      break;
     if (window * 4 > MAX_TAIL) {
       // Tracebacks further back are not worth the whole log; a missing summary is.
       if (!complete(analysis)) analysis = undefined;
@@ -121,6 +127,16 @@ export async function analyzeStream(
 function complete(a: RegrtestAnalysis): boolean {
   return a.result !== undefined && a.summaryFound;
 }
+
+/**
+ * The result line of every failed test is in the tail: whether it crashed or timed out (and with
+ * which signal or after how long) is said there, not in the summary. (Up to the first MAX_EXPLAINED
+ * of them: a run with hundreds of failures is not worth its whole log for that.)
+ */
+function resultsSeen(parser: RegrtestParser, a: RegrtestAnalysis): boolean {
+  return a.failed.slice(0, MAX_EXPLAINED).every((t) => parser.sawResultOf(t));
+}
+const MAX_EXPLAINED = 20;
 
 /** Every failed or flaky test has a traceback. */
 function withTracebacks(a: RegrtestAnalysis): boolean {

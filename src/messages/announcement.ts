@@ -1,6 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { causeHeadline, type FailureCause } from '../logs/failure-kind.js';
 import type { Transition } from '../state/fleet.js';
+import { retriedBefore } from '../state/transitions.js';
 import { cleanText, type Line, type Message, shorten, toneOf } from './message.js';
 
 /** A change that went into a build, reduced to what a chat line shows. */
@@ -17,6 +18,8 @@ export interface TestMention {
   flakyRecently: number;
   /** Tracker issues attached with !known. */
   known: string[];
+  /** How it ended when it did not just fail (`crashed: Exit code -6`, `timed out after 0:20:00`). */
+  how?: string | undefined;
 }
 
 /** What the test log of the build says, when it could be read. */
@@ -84,6 +87,7 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
       if (i > 0) line.push(', ');
       line.push({ text: cleanText(test.name), code: true, ...(fresh.has(test.name) ? { bold: true } : {}) });
       const notes: string[] = [];
+      if (test.how) notes.push(cleanText(test.how));
       if (fresh.has(test.name)) notes.push('new');
       if (test.flakyRecently > 0) notes.push(`flaky ${test.flakyRecently}× in ${facts.flakyDays} d`);
       if (test.known.length > 0) notes.push(`known: ${test.known.map((k) => cleanText(k)).join(', ')}`);
@@ -94,7 +98,14 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
   };
   list(t.event === 'flaky' ? 'Passed on re-run' : 'Failed', t.event === 'flaky' ? facts.flaky : facts.failed);
   if (t.event !== 'flaky') list('Flaky (passed on re-run)', facts.flaky);
-  const explained = causeWords(facts) !== undefined;
+  // A red build whose tests only changed the environment (--fail-env-changed): that is why.
+  const envOnly = t.event === 'failure' && facts.failed.length === 0 ? facts.envChanged : [];
+  if (envOnly.length > 0)
+    list(
+      'Env changed',
+      envOnly.map((name) => ({ name, flakyRecently: 0, known: [] })),
+    );
+  const explained = causeWords(facts) !== undefined || envOnly.length > 0;
   if (facts.partial && !(facts.cause && CUTS_THE_LOG.has(facts.cause.kind)))
     lines.push(['The test log ends early (killed or timed out?): the list may be incomplete.']);
   else if (!facts.partial && !explained && facts.failed.length === 0 && t.event === 'failure')
@@ -135,7 +146,7 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
   }
   // What broke comes first; then since when it had been passing, and the suspects.
   const lines: Line[] = input.tests ? testLines(t, input.tests) : [];
-  lines.push(...streakLines(t));
+  lines.push(...retryLines(t), ...streakLines(t));
   if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
   return {
     kind: 'announcement',
@@ -144,6 +155,21 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
     lines,
     link: { label: `build #${t.build.number}`, url: input.buildUrl },
   };
+}
+
+/**
+ * `Retried before this build: #7 (retry lost connection test (retry)).`: a red or purple build
+ * after attempts Buildbot retried (a lost worker), which were not announced themselves.
+ */
+function retryLines(t: Transition): Line[] {
+  if (t.event !== 'failure' && t.event !== 'exception') return [];
+  const retried = retriedBefore(t.sinceLastGood.slice(1)).reverse();
+  if (retried.length === 0) return [];
+  const shown = retried
+    .slice(-3)
+    .map((b) => `#${b.number}${b.stateString ? ` (${shorten(cleanText(b.stateString), 60)})` : ''}`);
+  const more = retried.length > 3 ? `${retried.length - 3} more and ` : '';
+  return [[`Retried before this build: ${more}${shown.join(', ')}.`]];
 }
 
 /** `Had been passing for 3 d (since #120).` */
@@ -182,13 +208,20 @@ export function buildDetails(input: AnnouncementInput): Message {
   else {
     const parts = [`${tests.failed.length} failed test${tests.failed.length === 1 ? '' : 's'}`];
     if (tests.flaky.length > 0) parts.push(`${tests.flaky.length} passed on re-run`);
+    if (tests.failed.length === 0 && tests.envChanged.length > 0)
+      parts.push(`${tests.envChanged.length} changed the environment`);
     summary = parts.join(', ');
   }
   return {
     kind: 'announcement',
     tone,
     title: [...masterPrefix(input), { text: t.builder.name, bold: true }, ` #${t.build.number}: ${summary}`],
-    lines: [...(tests ? testLines(t, tests) : []), ...streakLines(t), ...changeLines(input)],
+    lines: [
+      ...(tests ? testLines(t, tests) : []),
+      ...retryLines(t),
+      ...streakLines(t),
+      ...changeLines(input),
+    ],
     link: { label: `build #${t.build.number}`, url: input.buildUrl },
   };
 }

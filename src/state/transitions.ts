@@ -26,6 +26,20 @@ export function previousVerdict<T extends ResultOnly>(previous: readonly T[]): T
 }
 
 /**
+ * The builds Buildbot retried (RETRY: a lost worker, mostly) just before the current one, from
+ * `previous` (newest first) up to the last verdict: not announced themselves, they are worth a line
+ * in the announcement of the build that ended the retries red or purple.
+ */
+export function retriedBefore<T extends ResultOnly>(previous: readonly T[]): T[] {
+  const retried: T[] = [];
+  for (const build of previous) {
+    if (!NOT_A_VERDICT.has(build.results)) break;
+    if (build.results === Results.RETRY) retried.push(build);
+  }
+  return retried;
+}
+
+/**
  * Which event a finished build is, given the builds before it (newest first), or undefined when it
  * is nothing to announce. Pure: the tables in test/unit/transitions.test.ts are its specification.
  * - failure: red after green or orange (red after red is not announced again);

@@ -135,6 +135,11 @@ export class ControlStore {
     this.db.prepare('UPDATE followups SET buildid = ?, started_at = ? WHERE id = ?').run(buildid, now, id);
   }
 
+  /** The build was retried (RETRY): the follow-up waits for the request's next build to start. */
+  markRetried(id: number, buildid: number): void {
+    this.db.prepare('UPDATE followups SET buildid = ?, started_at = NULL WHERE id = ?').run(buildid, id);
+  }
+
   markFinished(id: number, buildid: number, now = Date.now()): void {
     this.db.prepare('UPDATE followups SET buildid = ?, finished_at = ? WHERE id = ?').run(buildid, now, id);
   }

@@ -6,9 +6,10 @@ import { type BackfillProgress, backfillMaster } from '../logs/backfill.js';
 import type { Logger } from '../log.js';
 
 /**
- * `bbwatch backfill --days N`: analyses the past red and orange builds of every configured master
- * into the bot's store, within each master's request budget, with a progress bar on a terminal.
- * Interrupted (Ctrl-C), it stops cleanly; run again, it skips what is done.
+ * `bbwatch backfill --days N`: analyses the past orange, red and purple builds of every configured
+ * master into the bot's store (their test logs, and why a build failed outside its tests), within
+ * each master's request budget, with a progress bar on a terminal. Interrupted (Ctrl-C), it stops
+ * cleanly; run again, it skips what is done.
  */
 export async function backfillCommand(config: Config, days: number, log: Logger): Promise<number> {
   const { store, close } = await startBotStorage(config);
@@ -41,9 +42,14 @@ export async function backfillCommand(config: Config, days: number, log: Logger)
         signal: abort.signal,
       });
       if (tty) process.stderr.write('\n');
+      const causes = Object.entries(result.causes)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([kind, n]) => `${n} ${kind}`);
       process.stdout.write(
-        `${master.name}: ${result.total} red or orange builds in the last ${days} day${days === 1 ? '' : 's'}; analysed ${result.done - result.skipped - result.failed}, ` +
-          `already done ${result.skipped}, unreadable ${result.failed}\n`,
+        `${master.name}: ${result.total} orange, red or purple builds in the last ${days} day${days === 1 ? '' : 's'}; analysed ${result.done - result.skipped - result.failed}, ` +
+          `already done ${result.skipped}, unreadable ${result.failed}` +
+          (causes.length > 0 ? `; failed outside their tests: ${causes.join(', ')}` : '') +
+          '\n',
       );
     }
   } catch (err) {

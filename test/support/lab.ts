@@ -54,8 +54,10 @@ export { Results } from '../../src/buildbot/types.js';
  * `failtail:N` → 2 with N lines after regrtest's summary, `slow:S` → 0 after S seconds (a line every
  * 5 s), `hang` → 2 (a test never returns; Buildbot kills the step after LAB_SILENCE_TIMEOUT s without
  * output, default 20), `compile` → 2 (the compile step fails with a C compiler error, no test step),
- * `disk` → 2 (the compile step runs out of disk space), `checkout` → 2 (the git step cannot clone).
- * See test/support/lab/README.md.
+ * `disk` → 2 (the compile step runs out of disk space), `checkout` → 2 (the git step cannot clone),
+ * `crash` → 2 (a test aborts its worker, `-j2`), `timeout` → 2 (a test outlives regrtest's
+ * `--timeout 3`), `envrerun` → 2 (a test changes the environment under `--fail-env-changed`, another
+ * fails once and passes on re-run). See test/support/lab/README.md.
  */
 export type Scenario =
   | 'pass'
@@ -67,6 +69,9 @@ export type Scenario =
   | 'compile'
   | 'disk'
   | 'checkout'
+  | 'crash'
+  | 'timeout'
+  | 'envrerun'
   | `big:${number}`
   | `failtail:${number}`
   | `slow:${number}`;

@@ -61,6 +61,23 @@ function sameBarTracebacks(report: ReturnType<typeof jsonReport>): unknown {
   };
 }
 
+describe('read tail first without tracebacks (as for an announcement), a log still says how each test failed', () => {
+  // The summary says that a test failed; its own result line says whether it crashed or timed out.
+  const how = (r: ReturnType<typeof jsonReport>) => ({
+    failed: r.failed,
+    flaky: r.flaky,
+    envChanged: r.envChanged,
+    crashed: r.crashed,
+    timedOut: r.timedOut,
+    details: r.details,
+  });
+  it.each(regrtestFixtures)('%s', async (name) => {
+    const big = withChatter(fixtureText(name), BIG);
+    const read = await analyzeLogFile(file(big));
+    expect(how(jsonReport(read.analysis))).toEqual(how(await streamed(big)));
+  });
+});
+
 describe('a local log read tail first gives what the whole file streamed gives', () => {
   it.each(regrtestFixtures)('%s', async (name) => {
     const text = fixtureText(name);

@@ -127,4 +127,46 @@ describe('follow-ups of a forced build', () => {
     expect(sent.map((s) => s.split(' ')[0])).toEqual(['force-started', 'force-finished']);
     followUps.stop();
   });
+
+  it('follow a request Buildbot retried (RETRY, a lost worker) to the build that ends it', async () => {
+    const first = running(300, 10);
+    const second = running(301, 11);
+    let ofRequest: BuildbotBuild[] = [];
+    const { bus, followUps, sent } = setUp(() => ofRequest);
+    bus.emit(Events.BuildStarted, { master: 'lab', build: first });
+    const lost = {
+      ...first,
+      complete: true,
+      complete_at: first.started_at + 1,
+      results: 5,
+      state_string: 'retry lost connection test (retry)',
+    };
+    bus.emit(Events.BuildFinished, { master: 'lab', build: lost, origin: 'stream', receivedAt: Date.now() });
+    await settle();
+    // The master is asked while the request waits for a worker again: nothing new to tell.
+    ofRequest = [lost];
+    followUps.requested('lab');
+    await settle();
+    expect(sent).toEqual([
+      'force-started 300 test:#ci: alice: AMD64 Debian root 3.x #10 started',
+      'force-finished 300 test:#ci: alice: AMD64 Debian root 3.x #10 finished: retry (retry lost connection test (retry))',
+    ]);
+    // Its next build is followed like the first: its start (found by asking, as if the event
+    // was missed), then its end.
+    ofRequest = [lost, second];
+    followUps.requested('lab');
+    await settle();
+    bus.emit(Events.BuildFinished, {
+      master: 'lab',
+      build: finished(second),
+      origin: 'stream',
+      receivedAt: Date.now(),
+    });
+    await settle();
+    expect(sent.slice(2)).toEqual([
+      'force-started 301 test:#ci: alice: AMD64 Debian root 3.x #11 started',
+      'force-finished 301 test:#ci: alice: AMD64 Debian root 3.x #11 finished: green (build successful)',
+    ]);
+    followUps.stop();
+  });
 });

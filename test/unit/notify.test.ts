@@ -580,3 +580,32 @@ describe('destinationsFor', () => {
 });
 
 export type { Transition };
+
+describe('a build Buildbot retried (RETRY: its worker was lost)', () => {
+  it('is not announced itself; the red build after it says it was retried', async () => {
+    const sent: Message[] = [];
+    const { finish, notifier } = core(
+      openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(m)),
+    );
+    finish(build(1, 1, 0, 900), 'history');
+    // Green, then a lost worker: nothing to say yet (Buildbot runs the request again).
+    finish(build(1, 2, 5, 120, 'retry lost connection test (retry)'));
+    await notifier.flush();
+    expect(sent).toEqual([]);
+    // The retried build passes: still green, nothing to say.
+    finish(build(1, 3, 0, 110));
+    await notifier.flush();
+    expect(sent).toEqual([]);
+    // Lost again, and this time the retried build fails: one red, which names the retried attempt.
+    finish(build(1, 4, 5, 100, 'retry lost connection test (retry)'));
+    finish(build(1, 5, 2, 60));
+    await notifier.flush();
+    await notifier.stop();
+    expect(sent.map(text)).toEqual([
+      'AMD64 Debian root 3.x #5 turned red: failed test (failure) | ' +
+        'Retried before this build: #4 (retry lost connection test (retry)). | ' +
+        'Had been passing for at least 14 min (since #1). | Changes since #3: |   abcdef1234 Jane Doe: gh-1: Fix',
+    ]);
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { completeAnalysis, parseRegrtest, type RegrtestAnalysis } from '../../src/logs/regrtest.js';
-import { formatReport, jsonReport } from '../../src/logs/report.js';
+import { formatReport, howItEnded, jsonReport } from '../../src/logs/report.js';
 import { reproCommands } from '../../src/logs/repro.js';
 
 const fixture = (name: string) =>
@@ -60,5 +60,37 @@ describe('what bbwatch analyze and !repro make of the new findings', () => {
     expect(stored.running).toBeUndefined();
     expect(completeAnalysis(stored)).toMatchObject({ running: [], details: {} });
     expect(formatReport(completeAnalysis(stored))).toEqual(['no test summary found']);
+  });
+});
+
+describe('how a failed test ended, as announcements and !why say it next to its name', () => {
+  const said = (name: string) => {
+    const a = parseRegrtest(fixture(name));
+    return Object.fromEntries(a.failed.map((t) => [t, howItEnded(a, t)]));
+  };
+  it.each([
+    ['logs/3.13.0/abort-par.log', { test_abort: 'crashed: Exit code -6 (SIGABRT)' }],
+    ['logs/3.8.18/crash-par.log', { test_crasher: 'crashed: Exit code -11' }],
+    ['logs/3.11.2-debian/timeout-par.log', { test_sleeper: 'timed out after 0:00:03' }],
+    ['logs/3.13.0/timeout-par.log', { test_sleeper: 'timed out after 0:00:03' }],
+    [
+      'excerpts/windows-crash.log',
+      { test_winconsoleio: 'crashed: Exit code 3221225477 (STATUS_ACCESS_VIOLATION)' },
+    ],
+    [
+      'excerpts/py312-process-crashed.log',
+      { test_socket: 'timed out after 0:20:00', test_ssl: 'crashed: Exit code -6 (SIGABRT)' },
+    ],
+    [
+      'excerpts/py313-worker-killed.log',
+      { test_multiprocessing_spawn: 'timed out, killed after 25 min', test_socket: undefined },
+    ],
+    [
+      'excerpts/buildbot-silence-kill.log',
+      { 'test_concurrent_futures.test_deadlock': 'killed after 1200 s without output', test_ssl: undefined },
+    ],
+    ['logs/3.12.1/hard-par.log', { test_hard: undefined }],
+  ])('%s', (name, expected) => {
+    expect(said(name)).toEqual(expected);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, GREEN_OR_ORANGE, streakStart } from '../../src/state/transitions.js';
+import { classify, GREEN_OR_ORANGE, retriedBefore, streakStart } from '../../src/state/transitions.js';
 
 const S = 0;
 const W = 1;
@@ -65,5 +65,24 @@ describe('streakStart', () => {
   });
   it('is undefined when the newest verdict is another colour', () => {
     expect(streakStart([{ results: F }], GREEN_OR_ORANGE)).toBeUndefined();
+  });
+});
+
+describe('retriedBefore: the retried attempts an announcement names', () => {
+  // [previous builds newest first, the numbers (index) of those named]
+  const table: Array<[Array<number | null>, number[]]> = [
+    [[R, S], [0]],
+    [
+      [R, C, R, S],
+      [0, 2],
+    ], // a cancelled build in between is not a verdict either
+    [[S, R], []], // only those since the last verdict
+    [[E, R, S], []], // purple is a verdict of its own (announced)
+    [[F], []],
+    [[], []],
+  ];
+  it.each(table)('before %j: %j', (previous, named) => {
+    const builds = previous.map((results, i) => ({ results, i }));
+    expect(retriedBefore(builds).map((x) => x.i)).toEqual(named);
   });
 });

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The lab master by hand, for trying bbwatch (README: "Trying it against a local master").
 #   test/support/lab/lab.sh start            master on 127.0.0.1:8010, worker on 9989, state in /tmp/bbwatch-lab
-#   test/support/lab/lab.sh build "AMD64 Debian root 3.x" fail    pass | warn | flaky | fail | hang | compile | disk | checkout | exception
+#   test/support/lab/lab.sh build "AMD64 Debian root 3.x" fail    pass | warn | flaky | fail | hang | crash | timeout | envrerun | compile | ...
 #   test/support/lab/lab.sh stop
 # Needs Debian's buildbot and buildbot-worker. BB_HTTP_PORT, BB_PB_PORT, LAB_DIR, LAB_BRANCHES,
 # LAB_PLATFORMS, LAB_SILENCE_TIMEOUT change the defaults. LAB_BUILDBOT=test/support/lab4/bb4 runs a
