@@ -10,15 +10,8 @@ import type { PlatformProbe } from './chat/probe.js';
 import type { Config } from './config/load.js';
 import type { Destination } from './doctor/doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
-import {
-  colourWanted,
-  createLogger,
-  defaultLogFormat,
-  LOG_FORMATS,
-  type LogFormat,
-  type Logger,
-  LogOutput,
-} from './log.js';
+import type { Logger } from './log.js';
+import { colourWanted, defaultLogFormat, LOG_FORMATS, type LogFormat, LogOutput } from './log-output.js';
 import { analyzeCommand } from './tools/analyze.js';
 import { VERSION } from './version.js';
 
@@ -159,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
     const config = await readConfig(values.config);
     if (!config) return 2;
     const { backfillCommand } = await import('./tools/backfill.js');
-    return backfillCommand(config, days, loggerFor(values, config));
+    return backfillCommand(config, days, await loggerFor(values, config));
   }
   if (positionals.length > 0) {
     process.stderr.write(`bbwatch: unexpected argument '${positionals[0]}'\nTry 'bbwatch --help'.\n`);
@@ -174,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     import('./replica/standby.js'),
     import('./store/open.js'),
   ]);
-  const log = loggerFor(values, config);
+  const log = await loggerFor(values, config);
   const adapters = await createAdapters(config);
 
   process.on('unhandledRejection', (reason) =>
@@ -357,7 +350,12 @@ function parse(argv: string[]) {
  * warnings and above unless --log-level is given; JSON lines follow the config's log_level as
  * they always did.
  */
-function loggerFor(values: { 'log-level'?: string; 'log-format'?: string }, config: Config): Logger {
+async function loggerFor(
+  values: { 'log-level'?: string; 'log-format'?: string },
+  config: Config,
+): Promise<Logger> {
+  // Imported here: `bbwatch analyze` logs nothing and should not pay for loading pino.
+  const { createLogger } = await import('./log.js');
   const tty = Boolean(process.stderr.isTTY);
   const format = (values['log-format'] as LogFormat | undefined) ?? defaultLogFormat(tty);
   return createLogger(values['log-level'] ?? config.log_level, config.secrets, {

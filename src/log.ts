@@ -1,45 +1,10 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { type LogFormat, LogOutput } from './log-output.js';
 import { levelNumber, prettyLine } from './log-pretty.js';
 
 export type { Logger };
 
-/** `json`: pino's JSON lines, for machines and files. `pretty`: one readable line per entry. */
-export type LogFormat = 'json' | 'pretty';
-export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
-
-/** The format when none is asked for: readable on a terminal, JSON otherwise (files, journald, tests). */
-export function defaultLogFormat(stderrIsTty: boolean): LogFormat {
-  return stderrIsTty ? 'pretty' : 'json';
-}
-
-/** Whether ANSI colours are wanted on a terminal: not when NO_COLOR is set (https://no-color.org). */
-export function colourWanted(isTty: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  return isTty && !env.NO_COLOR;
-}
-
-/**
- * Where log lines go: a file descriptor (stderr), or, while something owns the terminal, through
- * it. The interactive console diverts them so that a log line never tears the command being typed:
- * it prints the line above its prompt and draws the prompt again.
- */
-export class LogOutput {
-  private readonly fd: DestinationStream;
-  private via: ((text: string) => void) | undefined;
-
-  constructor(fd = 2) {
-    this.fd = pino.destination({ fd, sync: true });
-  }
-
-  /** Sends lines through `via` from now on; undefined: back to the file descriptor. */
-  divert(via: ((text: string) => void) | undefined): void {
-    this.via = via;
-  }
-
-  write(text: string): void {
-    if (this.via) this.via(text);
-    else this.fd.write(text);
-  }
-}
+export { colourWanted, defaultLogFormat, LOG_FORMATS, type LogFormat, LogOutput } from './log-output.js';
 
 export interface LogOptions {
   /** Default `json`. */
@@ -99,6 +64,7 @@ function destination(opts: LogOptions): DestinationStream {
   const output = opts.output;
   if (format === 'json' && !output) return pino.destination({ fd: 2, sync: true });
   const out = output ?? new LogOutput(2);
+  out.attach(() => pino.destination({ fd: out.fd, sync: true }));
   if (format === 'json') return { write: (line) => out.write(line) };
   const pretty = {
     colour: opts.colour ?? false,
