@@ -217,7 +217,7 @@ function changeLines(input: AnnouncementInput): Line[] {
 }
 
 /** `Jane Doe <jane@example.org>` → `Jane Doe`: addresses stay out of chat. */
-function authorName(author: string): string {
+export function authorName(author: string): string {
   const name = author.replace(/<[^>]*>/g, '').trim();
   return name || author.replace(/@.*/, '');
 }
