@@ -15,7 +15,12 @@ import { FollowUps } from './control/followups.js';
 import { ControlService } from './control/service.js';
 import { Analyzer } from './logs/analyzer.js';
 import { TestHistory } from './logs/history.js';
-import type { LogFacts } from './messages/announcement.js';
+import type { LogFacts, TrackerFacts } from './messages/announcement.js';
+import { readBuildFacts } from './buildbot/build-facts.js';
+import type { RegrtestAnalysis } from './logs/regrtest.js';
+import { builderBranch } from './state/branches.js';
+import { Triage } from './tracker/triage.js';
+import { suggestionText } from './triage/search.js';
 import { Fleet, type Transition } from './state/fleet.js';
 import { ControlStore } from './store/control.js';
 import { TestStore } from './store/tests.js';
@@ -89,6 +94,11 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     ),
   });
   const tests = new TestHistory(testStore, analyzer);
+  const triage = new Triage({
+    config: config.tracker,
+    log,
+    readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
+  });
 
   const reportStore = new ReportStore(db);
   const ops = new Ops({
@@ -121,7 +131,12 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     burstWindowMs: config.announce.burst_window,
     details: config.announce.details,
     changes: changeLookup(watchers),
-    tests: (t) => logFacts(t, tests, testStore),
+    tests: (t) =>
+      logFacts(t, tests, testStore, {
+        triage,
+        waitMs: config.tracker?.wait ?? 0,
+        buildUrl: fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
+      }),
     deliver: (destination, message) => {
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
       const adapter = adapters.find((a) => a.platform === platform);
@@ -226,6 +241,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     mutes,
     workers,
     reports,
+    triage,
     ...(links ? { dashboard: links } : {}),
     grants: config.permissions,
     log,
@@ -364,7 +380,12 @@ const FLAKY_DAYS = 7;
  * The test-log facts of an announcement: failing and flaky tests with their recent history, and
  * why the build failed when that is known.
  */
-async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Promise<LogFacts | undefined> {
+async function logFacts(
+  t: Transition,
+  tests: TestHistory,
+  store: TestStore,
+  tracker: { triage: Triage; waitMs: number; buildUrl: string },
+): Promise<LogFacts | undefined> {
   const stored = await tests.analysis(t.master, t.build, false);
   const a = stored?.analysis;
   const cause = stored?.cause;
@@ -388,6 +409,51 @@ async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Pr
     logUrl: stored?.logUrl,
     flakyDays: FLAKY_DAYS,
     ...(cause ? { cause } : {}),
+    ...(a && tracker.triage.searching ? { tracker: await trackerFacts(t, a, tests, tracker) } : {}),
+  };
+}
+
+/**
+ * Suggestions for the failing tests without a known issue, as far as the tracker answered within
+ * `waitMs` (the details message never waits longer; a later `!why` finds them cached).
+ */
+async function trackerFacts(
+  t: Transition,
+  a: RegrtestAnalysis,
+  tests: TestHistory,
+  { triage, waitMs, buildUrl }: { triage: Triage; waitMs: number; buildUrl: string },
+): Promise<TrackerFacts | undefined> {
+  const unknown = (name: string) => tests.knownFor(name, t.builder.name).length === 0;
+  const news = { ...a, failed: a.failed.filter(unknown), flaky: a.flaky.filter(unknown) };
+  if (news.failed.length + news.flaky.length === 0) return undefined;
+  const now = Date.now();
+  const found = await triage.suggest(news, t.builder.name, waitMs);
+  const answered = found.filter((s) => s.state !== 'unavailable');
+  if (answered.length === 0) return undefined;
+  const failing = news.failed.length > 0 ? news.failed : news.flaky;
+  const none = answered.some((s) => s.state === 'none');
+  const file = none
+    ? {
+        url: triage.report(
+          {
+            builder: t.builder.name,
+            buildNumber: t.build.number,
+            buildUrl,
+            tests: failing.map((test) => ({ test, cases: a.cases[test] ?? [] })),
+            flaky: news.failed.length === 0,
+          },
+          builderBranch(t.builder.name, t.builder.tags ?? []),
+        ).short,
+        command: `!file ${t.builder.name} ${t.build.number}`,
+      }
+    : undefined;
+  return {
+    tests: answered.map((s) => ({
+      test: s.test,
+      suggestions: s.candidates.map((c) => suggestionText(c, now)),
+      firstIssue: s.candidates[0] ? `gh-${s.candidates[0].number}` : undefined,
+    })),
+    ...(file ? { file } : {}),
   };
 }
 

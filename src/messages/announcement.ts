@@ -30,6 +30,16 @@ export interface LogFacts {
   flakyDays: number;
   /** Why the build failed, when it is red or purple and its steps could be read. */
   cause?: FailureCause | undefined;
+  /** What the issue tracker suggests for tests without a known issue, when it answered in time. */
+  tracker?: TrackerFacts | undefined;
+}
+
+/** Tracker suggestions for an announcement (see src/tracker/): apart from the issues confirmed with !known. */
+export interface TrackerFacts {
+  /** Per test: `maybe gh-N "title" (open, updated 3 d ago)` lines, best first; empty when no issue matches. */
+  tests: Array<{ test: string; suggestions: string[]; firstIssue: string | undefined }>;
+  /** A new-issue link for a failure no issue matches, and the command that gives the full report. */
+  file?: { url: string; command: string } | undefined;
 }
 
 /** The words for a failure that is not a test failure ("failed compile: ..."); undefined otherwise. */
@@ -99,7 +109,39 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
     lines.push(['The test log ends early (killed or timed out?): the list may be incomplete.']);
   else if (!facts.partial && !explained && facts.failed.length === 0 && t.event === 'failure')
     lines.push(['No failing test in the log summary.']);
+  lines.push(...trackerLines(facts.tracker));
   if (facts.logUrl && t.event !== 'recovery') lines.push(['Log: ', facts.logUrl]);
+  return lines;
+}
+
+/**
+ * `test_posix: maybe gh-12345 "..." (open, updated 3 d ago) — confirm: !known test_posix gh-12345`,
+ * or `test_posix: no existing issue — file one` with a new-issue link.
+ */
+function trackerLines(tracker: TrackerFacts | undefined): Line[] {
+  if (!tracker) return [];
+  const lines: Line[] = [];
+  for (const { test, suggestions, firstIssue } of tracker.tests) {
+    if (suggestions.length === 0) {
+      if (!tracker.file) continue;
+      lines.push([
+        { text: cleanText(test), code: true },
+        ': no existing issue — ',
+        { text: 'file one', href: tracker.file.url },
+        ' (full report: ',
+        { text: cleanText(tracker.file.command), code: true },
+        ')',
+      ]);
+      continue;
+    }
+    suggestions.forEach((s, i) => {
+      const line: Line =
+        i === 0 ? [{ text: cleanText(test), code: true }, `: ${cleanText(s)}`] : [`  ${cleanText(s)}`];
+      if (i === 0 && firstIssue)
+        line.push(' — confirm: ', { text: `!known ${cleanText(test)} ${firstIssue}`, code: true });
+      lines.push(line);
+    });
+  }
   return lines;
 }
 

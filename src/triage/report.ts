@@ -80,7 +80,7 @@ function issueBody(
   if (where.length > 0) out.push(`Built: ${where.join(', ')}`);
   out.push('');
   const tests = input.tests.slice(0, parts.tests);
-  if (tests.length > 0) {
+  if (input.tests.length > 0) {
     out.push(input.flaky ? 'Failed, then passed on re-run:' : 'Failing tests:');
     for (const t of tests) {
       const cases = t.cases.slice(0, MAX_CASES).map((c) => `\`${field(c)}\``);
@@ -112,11 +112,11 @@ function issueBody(
 }
 
 /** The new-issue URL: every field filled, at most {@link MAX_URL_BYTES} bytes. */
-export function newIssueUrl(input: FileReportInput): string {
+export function newIssueUrl(input: FileReportInput, title = issueTitle(input)): string {
   const base = `${input.webUrl.replace(/\/*$/, '/')}${input.repo}/issues/new`;
   const make = (parts: { traceback: number; tests: number; repro: boolean }) => {
     const query = new URLSearchParams();
-    query.set('title', issueTitle(input));
+    query.set('title', title);
     query.set('body', issueBody(input, parts));
     if (input.labels.length > 0) query.set('labels', input.labels.map((l) => clean(l)).join(','));
     return `${base}?${query.toString().replace(/\+/g, '%20')}`;
