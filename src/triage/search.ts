@@ -113,12 +113,14 @@ function platformWords(builder: string | undefined): string[] {
   return builder
     .toLowerCase()
     .split(/[\s()/-]+/)
-    .map((w) => w.replace(/\d+$/, ''))
+    .map((w) => w.replace(/\d+(?:\.\d+)?$/, ''))
     .filter(
-      (w) =>
-        w.length >= 3 &&
-        !/^(?:stable|non|debug|refleaks|root|installed|shared|bigmem|lto|pgo|nogil)$/.test(w),
+      (w) => w.length >= 3 && !/^(?:non|debug|refleaks|root|installed|shared|bigmem|lto|pgo|nogil)$/.test(w),
     );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The `test_*` names a text mentions, as whole words. */
@@ -146,15 +148,16 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
   const pkg = target.test.split('.')[0] ?? file;
   const titleTests = testNames(c.title);
   const bodyTests = testNames(c.body.slice(0, 4000));
-  const method = target.method;
+  const method = target.method !== file ? target.method : undefined;
   const subject = titleSubject(c.title);
   const aboutFile = subject === file || subject === pkg;
-  const methodInTitle = method !== undefined && method !== file && titleTests.has(method);
+  const methodInTitle = method !== undefined && titleTests.has(method);
   if (methodInTitle) {
     score += 8;
     why.push('method in title');
-  } else if (method !== undefined && method !== file && bodyTests.has(method)) {
-    score += 4;
+  } else if (method !== undefined && bodyTests.has(method)) {
+    // A long method name is as good as an id; `test_timeout` is in many issues about other tests.
+    score += method.length >= 16 ? 6 : 3;
     why.push('method in description');
   }
   if (aboutFile) {
@@ -163,10 +166,10 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
   } else if (titleTests.has(file) || titleTests.has(pkg)) {
     score += 3;
     why.push('test file in title');
-  } else if (bodyTests.has(file)) {
+  } else if (bodyTests.has(file) || bodyTests.has(pkg)) {
     score += 1;
     why.push('test file in description');
-  } else if (subject !== undefined) {
+  } else if (subject !== undefined && subject !== method) {
     score -= 4;
     why.push('about another test file');
   }
@@ -174,11 +177,17 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
     score += 2;
     why.push('class in title');
   }
-  // Another method of the file named in the title, and not ours: an issue about another test.
-  const otherMethods = [...titleTests].filter((t) => t !== file && t !== pkg && t !== method);
-  if (method !== undefined && !methodInTitle && otherMethods.length > 0) {
+  // `test_posix: test_other fails`: an issue about another test of the same file, a near miss.
+  const otherTests = [...titleTests].filter((t) => t !== file && t !== pkg && t !== method);
+  if (aboutFile && method !== undefined && !methodInTitle && otherTests.length > 0) {
     score -= 6;
     why.push('names another test');
+  }
+  // A tracking issue lists many tests: it mentions this one without being about it.
+  const listed = new Set([...bodyTests].filter((t) => t !== file && t !== pkg)).size;
+  if (listed >= 5 && !methodInTitle) {
+    score -= 3;
+    why.push('lists many tests');
   }
   const errorHits = errorWords(target.errorLine ?? '').filter((w) =>
     new RegExp(`\\b${w}\\b`, 'i').test(`${c.title}\n${c.body.slice(0, 4000)}`),
@@ -187,9 +196,14 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
     score += Math.min(3, errorHits);
     why.push(`${errorHits} error words`);
   }
-  const platform = platformWords(target.builder).filter((w) => c.title.toLowerCase().includes(w)).length;
+  // The builder's platform in the title (`AMD64 FreeBSD CURRENT`): with the test file as subject,
+  // three words of it make an issue about "test_gdb on that builder" a match.
+  const title = c.title.toLowerCase();
+  const platform = platformWords(target.builder).filter((w) =>
+    new RegExp(`\\b${escapeRegExp(w)}`).test(title),
+  ).length;
   if (platform > 0) {
-    score += Math.min(2, platform);
+    score += Math.min(3, platform);
     why.push('same platform');
   }
   const age = (now - Date.parse(c.updatedAt)) / DAY_MS;
