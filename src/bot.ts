@@ -98,6 +98,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     config: config.tracker,
     log,
     readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
+    readChanges: changeLookup(watchers),
   });
 
   const reportStore = new ReportStore(db);

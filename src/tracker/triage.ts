@@ -3,6 +3,7 @@ import type { BuildFacts } from '../buildbot/build-facts.js';
 import type { TrackerConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { RegrtestAnalysis } from '../logs/regrtest.js';
+import type { ChangeSummary } from '../messages/announcement.js';
 import { type FileReportInput, issueTitle, newIssueUrl, versionLabel } from '../triage/report.js';
 import { searchTargets } from '../triage/targets.js';
 import { GitHubTracker } from './github.js';
@@ -28,12 +29,15 @@ export interface TriageView {
   report(facts: ReportFacts, branch: string | undefined): { full: string; short: string };
   /** Where the build ran (worker, branch, revision); undefined when the master cannot say. */
   buildFacts(master: string, buildid: number): Promise<BuildFacts | undefined>;
+  /** The changes of these builds, newest first; undefined when the master cannot say. */
+  changes(master: string, buildids: readonly number[]): Promise<ChangeSummary[] | undefined>;
 }
 
 export interface TriageOptions {
   config: TrackerConfig | undefined;
   log: Logger;
   readFacts: (master: string, buildid: number) => Promise<BuildFacts>;
+  readChanges: (master: string, buildids: readonly number[]) => Promise<ChangeSummary[]>;
   now?: () => number;
 }
 
@@ -116,6 +120,15 @@ export class Triage implements TriageView {
     short.logUrl = undefined;
     short.reproCommand = undefined;
     return { full: newIssueUrl(input), short: newIssueUrl(short, issueTitle(facts)) };
+  }
+
+  async changes(master: string, buildids: readonly number[]): Promise<ChangeSummary[] | undefined> {
+    try {
+      return await this.opts.readChanges(master, buildids);
+    } catch (err) {
+      this.opts.log.warn({ master, err: errorMessage(err) }, 'changes unavailable');
+      return undefined;
+    }
   }
 
   async buildFacts(master: string, buildid: number): Promise<BuildFacts | undefined> {

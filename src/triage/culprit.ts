@@ -45,3 +45,26 @@ export function culpritLines(culprits: readonly ChangeSummary[]): string[] {
     return `${i === 0 ? head : '  '}${said}`;
   });
 }
+
+/** A build as the blamelist needs it. */
+export interface BlameBuild {
+  buildid: number;
+  number: number;
+  results: number | null;
+}
+
+/**
+ * The builds whose changes a failing build may blame: it and the builds before it back to (not
+ * including) the last green or orange one, from a builder's recent builds (newest first).
+ * Undefined when no good build is among them (the blamelist would be incomplete).
+ */
+export function blamelistBuilds<B extends BlameBuild>(recent: readonly B[], number: number): B[] | undefined {
+  const from = recent.findIndex((b) => b.number === number);
+  if (from < 0) return undefined;
+  const out: B[] = [];
+  for (const b of recent.slice(from)) {
+    if (b.number !== number && (b.results === 0 || b.results === 1)) return out;
+    out.push(b);
+  }
+  return undefined;
+}

@@ -20,8 +20,20 @@ const fleet = fleetWith(
   [
     builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable']),
     builder(2, 'PPC64LE Fedora Stable 3.14', ['3.14', 'stable']),
+    builder(3, 'PPC64 Debian 3.14', ['3.14', 'stable']),
+    builder(4, 'AMD64 Fedora Stable 3.14', ['3.14', 'stable']),
   ],
-  [build(1, 10, 0, 7200), build(1, 11, 2, 60), build(2, 20, 0, 7200), build(2, 21, 2, 60)],
+  [
+    build(1, 10, 0, 7200),
+    build(1, 11, 2, 60),
+    build(2, 20, 0, 7200),
+    build(2, 21, 2, 60),
+    build(3, 30, 0, 7200),
+    build(3, 31, 2, 600),
+    build(3, 32, 2, 60),
+    build(4, 40, 0, 7200),
+    build(4, 41, 2, 60),
+  ],
   'lab',
   db,
 );
@@ -41,7 +53,32 @@ function save(builderid: number, number: number, log: string) {
   );
 }
 save(1, 11, fixtureText('logs/3.13.0/hard-par.log'));
-save(2, 21, readFileSync(new URL('../fixtures/triage/same-1.log', import.meta.url), 'utf8'));
+const triageLog = (name: string) =>
+  readFileSync(new URL(`../fixtures/triage/${name}`, import.meta.url), 'utf8');
+// The same failure on two workers (other temporary paths, PIDs, addresses, worker names), and another one.
+save(2, 21, triageLog('same-1.log'));
+save(3, 32, triageLog('same-2.log'));
+save(4, 41, triageLog('other.log'));
+
+/** The changes in each build (by builder and number), as the master would list them. */
+const buildid = (builderid: number, number: number) =>
+  fleet.recent('lab', builderid).find((r) => r.number === number)?.buildid ?? -1;
+const change = (revision: string, comments: string) => ({
+  revision,
+  author: 'Jane Doe <jane@example.org>',
+  comments,
+});
+const CHANGES = new Map([
+  [
+    buildid(2, 21),
+    [change('abc1234567', 'gh-12345: Fix the frobnicator'), change('eee0000001', 'Docs: typo')],
+  ],
+  [buildid(3, 31), [change('abc1234567', 'gh-12345: Fix the frobnicator')]],
+  [buildid(3, 32), [change('fff0000002', 'gh-999: Tidy')]],
+  [buildid(4, 41), [change('abc1234567', 'gh-12345: Fix the frobnicator')]],
+]);
+const readChanges = (_master: string, ids: readonly number[]) =>
+  Promise.resolve(ids.flatMap((id) => CHANGES.get(id) ?? []));
 
 let hub: GitHubStandIn;
 let triage: Triage;
@@ -68,6 +105,7 @@ beforeAll(async () => {
     log: silentLog,
     readFacts: () =>
       Promise.resolve({ worker: 'cstratak-fedora-ppc64le', branch: '3.14', revision: 'abc1234def' }),
+    readChanges,
   });
 });
 afterAll(() => hub.close());
@@ -82,6 +120,20 @@ function ask(text: string, platform = 'test'): Promise<Message | undefined> {
     tests,
     control: controlWith(db, fleet),
     triage,
+    workers: {
+      list: () =>
+        Promise.resolve({
+          workers: ['cstratak-fedora-ppc64le', 'edelsohn-debian-ppc64'].map((name, i) => ({
+            master: 'lab',
+            workerid: i + 1,
+            name,
+            connected: true,
+            builders: 1,
+          })),
+          unreachable: [],
+        }),
+      now: () => Date.now(),
+    },
     grants: { operate: ['test:u'], force: [] },
     log: silentLog,
   });
@@ -131,6 +183,7 @@ describe('tracker suggestions in !why', () => {
       config: trackerSchema.parse({ api_url: hub.url }),
       log: silentLog,
       readFacts: () => Promise.reject(new Error('no master')),
+      readChanges,
     });
     const dispatcher = new Dispatcher({
       commands: COMMANDS,
@@ -155,6 +208,20 @@ describe('tracker suggestions in !why', () => {
     const out = text(m);
     expect(out[0]).toContain('PPC64LE Fedora Stable 3.14 #21');
     expect(out).toContain('test_spawnish: the issue tracker did not answer in time');
+  });
+});
+
+describe('the likely culprit in !why', () => {
+  it('names the one change both builders red for the same reason have since their last green build', async () => {
+    const out = text(await ask('!why PPC64LE Fedora Stable 3.14'));
+    expect(out).toContain('likely culprit: abc1234567 Jane Doe: gh-12345: Fix the frobnicator');
+    // The builder red for another assertion of the same test is not in the group.
+    expect(out).toContain('(the same failure on PPC64 Debian 3.14)');
+  });
+
+  it('names none when the other builder failed for another reason', async () => {
+    const out = text(await ask('!why AMD64 Fedora Stable 3.14'));
+    expect(out.join('\n')).not.toContain('likely culprit');
   });
 });
 
