@@ -425,10 +425,16 @@ async function trackerFacts(
   { triage, waitMs, buildUrl }: { triage: Triage; waitMs: number; buildUrl: string },
 ): Promise<TrackerFacts | undefined> {
   const unknown = (name: string) => tests.knownFor(name, t.builder.name).length === 0;
-  const news = { ...a, failed: a.failed.filter(unknown), flaky: a.flaky.filter(unknown) };
-  if (news.failed.length + news.flaky.length === 0) return undefined;
+  if (a.failed.filter(unknown).length + a.flaky.filter(unknown).length === 0) return undefined;
   const now = Date.now();
-  const found = await triage.suggest(news, t.builder.name, waitMs);
+  const deadline = now + waitMs;
+  // The failing method and the error line are in the tracebacks, which the announcement's read of
+  // the log's tail may not have reached: read them, within the same wait.
+  const missing = [...a.failed, ...a.flaky].some((test) => !a.tracebacks[test]);
+  const full = missing ? await withDeadline(tests.analysis(t.master, t.build, true), deadline) : undefined;
+  const read = full?.analysis ?? a;
+  const news = { ...read, failed: read.failed.filter(unknown), flaky: read.flaky.filter(unknown) };
+  const found = await triage.suggest(news, t.builder.name, Math.max(0, deadline - Date.now()));
   const answered = found.filter((s) => s.state !== 'unavailable');
   if (answered.length === 0) return undefined;
   const failing = news.failed.length > 0 ? news.failed : news.flaky;
@@ -440,7 +446,7 @@ async function trackerFacts(
             builder: t.builder.name,
             buildNumber: t.build.number,
             buildUrl,
-            tests: failing.map((test) => ({ test, cases: a.cases[test] ?? [] })),
+            tests: failing.map((test) => ({ test, cases: read.cases[test] ?? [] })),
             flaky: news.failed.length === 0,
           },
           builderBranch(t.builder.name, t.builder.tags ?? []),
@@ -456,6 +462,16 @@ async function trackerFacts(
     })),
     ...(file ? { file } : {}),
   };
+}
+
+/** The promise's value, or undefined once `deadline` (epoch ms) has passed or when it fails. */
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+    timer.unref();
+  });
+  return Promise.race([promise.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 function changeLookup(watchers: ReadonlyMap<string, MasterWatcher>): ChangeLookup {

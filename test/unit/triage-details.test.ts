@@ -29,7 +29,7 @@ const t: Transition = {
   previous: undefined,
   streak: undefined,
   sinceLastGood: [red],
-  origin: 'live',
+  origin: 'stream',
 };
 const facts = (tracker: LogFacts['tracker']): LogFacts => ({
   failed: [
