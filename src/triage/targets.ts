@@ -37,5 +37,7 @@ export function searchTargets(
 
 /** The reasons (reason.ts) of a build's failed tests, as keys: two builds share a failure when they share a key. */
 export function reasonKeys(a: RegrtestAnalysis, workers: readonly string[] = []): string[] {
-  return a.failed.map((test) => failureReason(test, a.cases[test] ?? [], a.tracebacks[test] ?? [], workers).key);
+  return a.failed.map(
+    (test) => failureReason(test, a.cases[test] ?? [], a.tracebacks[test] ?? [], workers).key,
+  );
 }
