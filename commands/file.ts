@@ -9,7 +9,7 @@ import { issueTitle } from '../src/triage/report.js';
 export const file = defineCommand({
   name: 'file',
   summary:
-    'a pre-filled tracker issue for a failed build: title, build link, failing tests, traceback, seed, labels',
+    'a pre-filled tracker issue for a failed build (title, build link, tests, traceback, seed, labels)',
   usage: '<builder> [build]',
   args: BUILD_ARGS,
   help: [
