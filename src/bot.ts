@@ -410,7 +410,10 @@ async function logFacts(
     logUrl: stored?.logUrl,
     flakyDays: FLAKY_DAYS,
     ...(cause ? { cause } : {}),
-    ...(a && tracker.triage.searching ? { tracker: await trackerFacts(t, a, tests, tracker) } : {}),
+    ...(a && tracker.triage.searching
+      ? // Suggestions are extras: whatever goes wrong there, the test facts still go out.
+        { tracker: await trackerFacts(t, a, tests, tracker).catch(() => undefined) }
+      : {}),
   };
 }
 

@@ -65,8 +65,6 @@ export class GitHubTracker {
   private readonly cache: TtlCache<Candidate[]>;
   private readonly inFlight = new Map<string, Promise<Candidate[]>>();
   private readonly now: () => number;
-  /** Counts for `/metrics`-style reporting and tests. */
-  readonly counts = { requests: 0, cached: 0, limited: 0, failed: 0, refused: 0 };
 
   constructor(private readonly opts: GitHubTrackerOptions) {
     this.now = opts.now ?? Date.now;
@@ -90,7 +88,6 @@ export class GitHubTracker {
   search(q: string): Promise<Candidate[]> {
     const hit = this.cache.get(q);
     if (hit) {
-      this.counts.cached++;
       return Promise.resolve(hit);
     }
     const running = this.inFlight.get(q);
@@ -103,10 +100,8 @@ export class GitHubTracker {
   private async send(q: string): Promise<Candidate[]> {
     const refused = this.budget.tryTake();
     if (refused !== undefined) {
-      this.counts.refused++;
       throw new TrackerUnavailable('tracker search budget spent', refused);
     }
-    this.counts.requests++;
     try {
       const res = await this.octokit.rest.search.issuesAndPullRequests({
         q,
@@ -131,7 +126,6 @@ export class GitHubTracker {
       if (status === 403 || status === 429) {
         const until = this.limitUntil(headers);
         if (until !== undefined) {
-          this.counts.limited++;
           this.budget.pause(until);
           this.opts.log.warn(
             { status, until: new Date(until).toISOString() },
@@ -140,7 +134,6 @@ export class GitHubTracker {
           throw new TrackerUnavailable(`tracker rate limit until ${new Date(until).toISOString()}`, until);
         }
       }
-      this.counts.failed++;
       const until = this.now() + (this.opts.coolOffMs ?? 60_000);
       this.budget.pause(until);
       this.opts.log.warn({ status, err: errorMessage(err) }, 'tracker search failed: searches paused');
