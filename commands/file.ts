@@ -6,6 +6,12 @@ import { builderBranch } from '../src/state/branches.js';
 import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
 import { issueTitle } from '../src/triage/report.js';
 
+/**
+ * The longest link each platform carries whole: an IRC line holds about 400 bytes (the short form
+ * is given there), Discord refuses an embed link over 2,048 characters; the others take 8 KB.
+ */
+const LINK_BYTES: Readonly<Record<string, number>> = { irc: 0, discord: 2000 };
+
 export const file = defineCommand({
   name: 'file',
   summary:
@@ -34,6 +40,7 @@ export const file = defineCommand({
     const branch = builderBranch(builder.name, builder.tags) ?? facts?.branch;
     const tests = failing.map((test) => ({ test, cases: a.cases[test] ?? [] }));
     const flaky = a.failed.length === 0;
+    const room = LINK_BYTES[ctx.platform];
     const urls = ctx.triage.report(
       {
         builder: builder.name,
@@ -51,6 +58,7 @@ export const file = defineCommand({
         reproCommand: `!repro ${builder.name} ${build.number}`,
       },
       branch,
+      room || undefined,
     );
     const lines: Line[] = [];
     // The watchers' rule: an issue that exists gets the build's link, not a duplicate.
@@ -60,8 +68,7 @@ export const file = defineCommand({
         `Already known: ${known.slice(0, 3).join(', ')}. Add the build's link there rather than file a new one.`,
       ]);
     }
-    // An IRC line carries about 400 bytes: a longer link would arrive cut in pieces, so IRC gets the short form.
-    const short = ctx.platform === 'irc';
+    const short = room === 0;
     if (short) lines.push(['Short form (title, build link, labels): paste the traceback from !why into it.']);
     lines.push(['Nothing is filed until you open the link and submit it.']);
     return reply(lines, {

@@ -25,8 +25,11 @@ export interface TriageView {
    * `waitMs`, what is ready by then: a slow or absent tracker leaves the others `unavailable`.
    */
   suggest(a: RegrtestAnalysis, builder: string, waitMs?: number): Promise<Suggestion[]>;
-  /** The new-issue URL of a failure: `full` (under 8 KB), `short` (title, build link and labels only). */
-  report(facts: ReportFacts, branch: string | undefined): { full: string; short: string };
+  /**
+   * The new-issue URL of a failure: `full` (at most `maxBytes`, default 8 KB: the traceback is cut
+   * to fit), `short` (title, build link and labels only).
+   */
+  report(facts: ReportFacts, branch: string | undefined, maxBytes?: number): { full: string; short: string };
   /** Where the build ran (worker, branch, revision); undefined when the master cannot say. */
   buildFacts(master: string, buildid: number): Promise<BuildFacts | undefined>;
   /** The changes of these builds, newest first; undefined when the master cannot say. */
@@ -102,7 +105,7 @@ export class Triage implements TriageView {
     return results.slice();
   }
 
-  report(facts: ReportFacts, branch: string | undefined): { full: string; short: string } {
+  report(facts: ReportFacts, branch: string | undefined, maxBytes?: number): { full: string; short: string } {
     const version = versionLabel(branch, this.versions);
     const labels = [...this.labels, ...(version && !this.labels.includes(version) ? [version] : [])];
     const input: FileReportInput = { ...facts, repo: this.repo, webUrl: this.webUrl, labels };
@@ -119,7 +122,10 @@ export class Triage implements TriageView {
     short.branch = undefined;
     short.logUrl = undefined;
     short.reproCommand = undefined;
-    return { full: newIssueUrl(input), short: newIssueUrl(short, issueTitle(facts)) };
+    return {
+      full: newIssueUrl(input, issueTitle(facts), maxBytes),
+      short: newIssueUrl(short, issueTitle(facts)),
+    };
   }
 
   async changes(master: string, buildids: readonly number[]): Promise<ChangeSummary[] | undefined> {

@@ -111,8 +111,12 @@ function issueBody(
   return out.join('\n');
 }
 
-/** The new-issue URL: every field filled, at most {@link MAX_URL_BYTES} bytes. */
-export function newIssueUrl(input: FileReportInput, title = issueTitle(input)): string {
+/** The new-issue URL: every field filled, at most `maxBytes` ({@link MAX_URL_BYTES}) bytes. */
+export function newIssueUrl(
+  input: FileReportInput,
+  title = issueTitle(input),
+  maxBytes = MAX_URL_BYTES,
+): string {
   const base = `${input.webUrl.replace(/\/*$/, '/')}${input.repo}/issues/new`;
   const make = (parts: { traceback: number; tests: number; repro: boolean }) => {
     const query = new URLSearchParams();
@@ -124,8 +128,7 @@ export function newIssueUrl(input: FileReportInput, title = issueTitle(input)): 
   const traceLines = input.traceback?.length ?? 0;
   const tests = Math.min(input.tests.length, MAX_TESTS);
   // Cheapest cut first: traceback lines from the top (binary search), then tests, then the commands.
-  const fits = (p: { traceback: number; tests: number; repro: boolean }) =>
-    byteLength(make(p)) <= MAX_URL_BYTES;
+  const fits = (p: { traceback: number; tests: number; repro: boolean }) => byteLength(make(p)) <= maxBytes;
   let parts = { traceback: traceLines, tests, repro: true };
   if (fits(parts)) return make(parts);
   let lo = 0;

@@ -256,6 +256,15 @@ describe('!file', () => {
     await ask('!unknown test_hard');
   });
 
+  it('keeps the link within what Discord accepts', async () => {
+    const m = await ask('!file PPC64LE Fedora Stable 3.14', 'discord');
+    const url = m?.link?.url ?? '';
+    expect(url.length).toBeLessThanOrEqual(2000);
+    const body = new URL(url).searchParams.get('body') ?? '';
+    expect(body).toContain(`Build: ${fleet.buildUrl('lab', 2, 21)}`);
+    expect(body).toContain('Random seed: 4242');
+  });
+
   it('gives IRC the short form, one line long', async () => {
     const m = await ask('!file PPC64LE Fedora Stable 3.14', 'irc');
     const url = m?.link?.url ?? '';

@@ -82,6 +82,19 @@ describe('the new-issue URL', () => {
     expect(got.title).toContain('fails on PPC64LE');
   });
 
+  it('fits a smaller bound (Discord takes 2,000 characters) by cutting the traceback from the top', () => {
+    const frames = Array.from(
+      { length: 80 },
+      (_, i) => `  File "/home/buildbot/Lib/test/test_x.py", line ${i}, in helper_${i}`,
+    );
+    const url = newIssueUrl(input({ traceback: [...frames, 'AssertionError: the end'] }), undefined, 2000);
+    expect(url.length).toBeLessThanOrEqual(2000);
+    const body = parse(url).body;
+    expect(body).toContain(`Build: ${BUILD}`);
+    expect(body).toContain('AssertionError: the end');
+    expect(body).not.toContain('helper_0\n');
+  });
+
   it('stays under 8 KB with hundreds of failing tests and a huge builder name', () => {
     const tests = Array.from({ length: 500 }, (_, i) => ({
       test: `test_mod${i}`,
