@@ -446,3 +446,113 @@ export const FAILURES: LabelledFailure[] = [
     truth: null,
   },
 ];
+
+/**
+ * A held-out set, added after the ranking was tuned on the sets above and not used to tune it:
+ * more real issues (test_logging, test_venv, test_os, test_zipfile) and failures, some with their
+ * issue and some whose issue is absent while near misses about the same file are present.
+ */
+export const HELD_OUT_ISSUES: StandInIssue[] = [
+  {
+    number: 151463,
+    title: 'GitHub Actions: `test_logging` CI fails randomly',
+    state: 'closed',
+    updated_at: at('2026-06-15'),
+    body: "test_logging randomly fails in test_rollover_at_weekday / test_rollover_at_midnight: AssertionError: 'testing2 0' not found in the log line",
+  },
+  {
+    number: 107237,
+    title: 'test_logging: test_udp_reconnection() fails randomly',
+    state: 'closed',
+    updated_at: at('2023-07-26'),
+    body: 'FAIL: test_udp_reconnection (test.test_logging.IPv6SysLogHandlerTest)',
+  },
+  {
+    number: 106313,
+    title: '`test_venv` failures on installed buildbots',
+    state: 'closed',
+    updated_at: at('2023-07-10'),
+    body: 'Failing on AMD64 Fedora Stable Clang Installed: ERROR: test_zippath_from_non_installed_posix (test.test_venv.BasicTest), subprocess.CalledProcessError',
+  },
+  {
+    number: 130486,
+    title: 'test_venv fails from within venv',
+    state: 'closed',
+    updated_at: at('2025-03-01'),
+    body: 'test_zippath_from_non_installed_posix ... ERROR when the tests run inside a virtual environment',
+  },
+  {
+    number: 115538,
+    title: 'Windows debug main test_os, test_venv failures',
+    state: 'closed',
+    updated_at: at('2024-02-20'),
+    body: 'test_fdopen: AssertionError: RuntimeWarning not raised',
+  },
+  {
+    number: 129192,
+    title: '`test_zipfile` fails (env changed)',
+    state: 'closed',
+    updated_at: at('2025-01-23'),
+    body: '1 test altered the execution environment: test_zipfile',
+  },
+];
+
+export const HELD_OUT_FAILURES: LabelledFailure[] = [
+  {
+    test: 'test_logging',
+    method: 'test_rollover_at_weekday',
+    error: "AssertionError: 'testing2 0' not found in '2026-11-30 13:45:50,101 testing1 0\\n'",
+    builder: 'AMD64 Windows11 3.x',
+    truth: 151463,
+  },
+  {
+    test: 'test_logging',
+    method: 'test_udp_reconnection',
+    error: 'AssertionError: None != b"sp\\xc3\\xa4m\\x00"',
+    builder: 'AMD64 Fedora Rawhide 3.x',
+    truth: 107237,
+  },
+  {
+    test: 'test_venv',
+    method: 'test_zippath_from_non_installed_posix',
+    error:
+      "subprocess.CalledProcessError: Command '['/tmp/test_python_x/venv/bin/python', '-c', 'pass']' returned non-zero exit status 1.",
+    builder: 'aarch64 Fedora Stable Clang Installed 3.x',
+    truth: 106313,
+  },
+  {
+    test: 'test_os',
+    method: 'test_fdopen',
+    error: 'AssertionError: RuntimeWarning not raised',
+    builder: 'AMD64 Windows11 Non-Debug 3.x',
+    truth: 115538,
+  },
+  {
+    test: 'test_logging',
+    method: 'test_post_fork_child_no_deadlock',
+    error: 'AssertionError: 1 != 0 : child process did not exit cleanly',
+    builder: 'AMD64 Ubuntu 3.x',
+    truth: null,
+  },
+  {
+    test: 'test_venv',
+    method: 'test_special_chars_csh',
+    error: 'IndexError: list index out of range',
+    builder: 'ARM64 macOS 3.x',
+    truth: null,
+  },
+  {
+    test: 'test_os',
+    method: 'test_chown_uid_gid_arguments_must_be_index',
+    error: 'AssertionError: TypeError not raised',
+    builder: 'PPC64LE Fedora Stable 3.x',
+    truth: null,
+  },
+  {
+    test: 'test_zipfile',
+    method: 'test_many_opens',
+    error: 'OSError: [Errno 24] Too many open files',
+    builder: 'AMD64 Debian root 3.x',
+    truth: null,
+  },
+];

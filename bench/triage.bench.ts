@@ -14,7 +14,14 @@ import { suggestFor } from '../src/tracker/suggestions.js';
 import { normaliseErrorLine } from '../src/triage/reason.js';
 import { errorWords } from '../src/triage/search.js';
 import { type GitHubStandIn, startGitHubStandIn } from '../test/support/github/server.js';
-import { DISTRACTORS, FAILURES, ISSUES, type LabelledFailure } from './triage-set.js';
+import {
+  DISTRACTORS,
+  FAILURES,
+  HELD_OUT_FAILURES,
+  HELD_OUT_ISSUES,
+  ISSUES,
+  type LabelledFailure,
+} from './triage-set.js';
 
 const REPO = 'python/cpython';
 const NOW = Date.parse('2026-12-04T12:00:00Z');
@@ -37,6 +44,7 @@ beforeAll(async () => {
   hubs = [
     await startGitHubStandIn(REPO, ISSUES),
     await startGitHubStandIn(REPO, [...ISSUES, ...DISTRACTORS]),
+    await startGitHubStandIn(REPO, [...ISSUES, ...DISTRACTORS, ...HELD_OUT_ISSUES]),
   ];
 });
 afterAll(() => Promise.all(hubs.map((h) => h.close())));
@@ -86,16 +94,18 @@ it('suggests the right issue more often than a naive search, and says "no existi
     const tracker = trackerOf(hub);
     const mine: Array<{ f: LabelledFailure; got: number[] }> = [];
     const theirs: Array<{ f: LabelledFailure; got: number[] }> = [];
-    for (const f of FAILURES) {
+    for (const f of i === 2 ? HELD_OUT_FAILURES : FAILURES) {
       mine.push({ f, got: await ours(tracker, f) });
       theirs.push({ f, got: await naive(tracker, f) });
     }
     const a = score(mine);
     const b = score(theirs);
     out.push(
-      i === 0
-        ? `Tracker suggestions: ${a.having} failures with an issue, ${a.without} whose issue is not in the tracker; ${ISSUES.length} real CPython issues`
-        : `The same with ${DISTRACTORS.length} synthetic distractors (tracking issues listing tests, a common method name in another file)`,
+      [
+        `Tracker suggestions: ${a.having} failures with an issue, ${a.without} whose issue is not in the tracker; ${ISSUES.length} real CPython issues`,
+        `The same with ${DISTRACTORS.length} synthetic distractors (tracking issues listing tests, a common method name in another file)`,
+        `Held out (not used to tune the ranking): ${a.having} + ${a.without} failures, ${HELD_OUT_ISSUES.length} more real issues in the tracker`,
+      ][i] as string,
       row('bbwatch', a),
       row('naive search', b),
       ...mine
@@ -105,9 +115,12 @@ it('suggests the right issue more often than a naive search, and says "no existi
             `    miss: ${m.f.test}.${m.f.method} on ${m.f.builder}: truth ${m.f.truth ?? 'none'}, got [${m.got.join(', ')}]`,
         ),
     );
-    // Ours must say "no existing issue" where the naive search offers a near miss.
-    expect(a.none).toBeGreaterThan(b.none);
-    expect(a.first).toBeGreaterThanOrEqual(80);
+    // Ours must say "no existing issue" where the naive search offers a near miss (asserted on the
+    // tuned sets only: the held-out figures are printed as they come).
+    if (i < 2) {
+      expect(a.none).toBeGreaterThan(b.none);
+      expect(a.first).toBeGreaterThanOrEqual(80);
+    }
   }
   out.push('targets: first >= 80%, top-3 >= 95%, "no issue" said >= 70%, "no issue" wrong <= 10%');
   console.log(out.join('\n'));
