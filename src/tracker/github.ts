@@ -124,7 +124,7 @@ export class GitHubTracker {
         return [];
       }
       if (status === 403 || status === 429) {
-        const until = this.limitUntil(headers);
+        const until = this.limitUntil(status, headers, errorMessage(err));
         if (until !== undefined) {
           this.budget.pause(until);
           this.opts.log.warn(
@@ -150,7 +150,7 @@ export class GitHubTracker {
   }
 
   /** When a 403/429 is a rate limit, until when; undefined when it is not one (a plain refusal). */
-  private limitUntil(headers: Headers): number | undefined {
+  private limitUntil(status: number, headers: Headers, message: string): number | undefined {
     const retryAfter = Number(headers['retry-after']);
     if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter))
       return this.now() + Math.max(1, retryAfter) * 1000;
@@ -158,8 +158,10 @@ export class GitHubTracker {
       const reset = Number(headers['x-ratelimit-reset']);
       return Number.isFinite(reset) && reset > 0 ? reset * 1000 + 1000 : this.now() + 60_000;
     }
-    // A secondary limit without Retry-After: GitHub asks for at least a minute.
-    return this.now() + 60_000;
+    // A secondary limit without Retry-After: GitHub asks for at least a minute. A 403 that is no
+    // limit at all (a token without access) is a failure, not a limit.
+    if (status === 429 || /rate limit/i.test(message)) return this.now() + 60_000;
+    return undefined;
   }
 }
 
