@@ -61,7 +61,10 @@ async function trackerLines(
         ' gives one ready to file',
       ]);
     } else if (s?.state === 'unavailable') {
-      lines.push([{ text: test, code: true }, ': the issue tracker did not answer in time']);
+      lines.push([
+        { text: test, code: true },
+        ': the issue tracker did not answer (down, slow or rate-limited)',
+      ]);
     }
   }
   return lines.slice(0, room);

@@ -207,7 +207,7 @@ describe('tracker suggestions in !why', () => {
     );
     const out = text(m);
     expect(out[0]).toContain('PPC64LE Fedora Stable 3.14 #21');
-    expect(out).toContain('test_spawnish: the issue tracker did not answer in time');
+    expect(out).toContain('test_spawnish: the issue tracker did not answer (down, slow or rate-limited)');
   });
 });
 
