@@ -3,9 +3,7 @@ import { UserError } from '../src/errors.js';
 import { causeHeadline } from '../src/logs/failure-kind.js';
 import type { RegrtestAnalysis } from '../src/logs/regrtest.js';
 import { suggestionText } from '../src/triage/search.js';
-import { blamelistBuilds, culpritLines, likelyCulprits } from '../src/triage/culprit.js';
-import { reasonKeys } from '../src/triage/targets.js';
-import type { BuilderStatus } from '../src/state/fleet.js';
+import { culpritHint } from '../src/tracker/culprits.js';
 import { type Line, reply, toneOf } from '../src/messages/message.js';
 import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
 
@@ -70,59 +68,6 @@ async function trackerLines(
   return lines.slice(0, room);
 }
 
-/** Other red builders whose latest failure is compared with this one. */
-const MAX_OTHERS = 8;
-
-/**
- * `likely culprit: abc1234 Jane Doe: ...` when other red builders of the master failed for the
- * same reason (test and normalised error line) and their blamelists since the last green build
- * have one to three changes in common.
- */
-async function culpritHint(
-  ctx: CommandContext,
-  builder: BuilderStatus,
-  number: number,
-  a: RegrtestAnalysis,
-): Promise<Line[]> {
-  const triage = ctx.triage;
-  if (!triage || a.failed.length === 0) return [];
-  // Worker names in error lines are masked: the same failure on two workers is one reason.
-  const workers = ((await ctx.workers?.list().catch(() => undefined))?.workers ?? []).map((w) => w.name);
-  const keys = new Set(reasonKeys(a, workers));
-  const same: Array<{ builder: BuilderStatus; number: number }> = [{ builder, number }];
-  const others = ctx.fleet
-    .builders()
-    .filter((b) => b.master === builder.master && b.builderid !== builder.builderid && b.colour === 'failure')
-    .slice(0, MAX_OTHERS);
-  for (const other of others) {
-    const red = other.recent.find((r) => r.results === 2);
-    if (!red) continue;
-    const theirs = (await ctx.tests.analysis(other.master, red, false))?.analysis;
-    if (theirs && reasonKeys(theirs, workers).some((k) => keys.has(k)))
-      same.push({ builder: other, number: red.number });
-  }
-  if (same.length < 2) return [];
-  const lists = await Promise.all(
-    same.map(async ({ builder: b, number: n }) => {
-      const builds = blamelistBuilds(b.recent, n);
-      const changes = builds
-        ? await triage.changes(
-            b.master,
-            builds.map((x) => x.buildid),
-          )
-        : undefined;
-      return { builder: b.name, changes };
-    }),
-  );
-  const culprits = likelyCulprits(lists);
-  if (!culprits) return [];
-  const names = same.slice(1, 4).map((s) => s.builder.name);
-  return [
-    ...culpritLines(culprits).map((l) => [l]),
-    [`(the same failure on ${names.join(', ')}${same.length > 4 ? `, … ${same.length - 4} more` : ''})`],
-  ];
-}
-
 /** Traceback lines shown per test: the innermost frames and the exception. */
 const TRACE_LINES = 3;
 
@@ -169,8 +114,11 @@ export const why = defineCommand({
       a && failing.length > 0
         ? await trackerLines(ctx, a, builder.name, build.number, Math.min(4, room - 2))
         : [];
-    const culprit = a && a.failed.length > 0 ? await culpritHint(ctx, builder, build.number, a) : [];
-    tracker.push(...culprit.slice(0, Math.max(0, room - 2 - tracker.length)));
+    const culprit =
+      a && ctx.triage
+        ? await culpritHint({ ...ctx, triage: ctx.triage, workers: ctx.workers }, builder, build.number, a)
+        : [];
+    tracker.push(...culprit.slice(0, Math.max(0, room - 2 - tracker.length)).map((l) => [l]));
     const testRoom = room - tracker.length;
     for (const test of failing) {
       if (lines.length >= testRoom) break;

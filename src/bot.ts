@@ -20,6 +20,7 @@ import { readBuildFacts } from './buildbot/build-facts.js';
 import type { RegrtestAnalysis } from './logs/regrtest.js';
 import { builderBranch } from './state/branches.js';
 import { Triage } from './tracker/triage.js';
+import { culpritHint } from './tracker/culprits.js';
 import { suggestionText } from './triage/search.js';
 import { Fleet, type Transition } from './state/fleet.js';
 import { ControlStore } from './store/control.js';
@@ -137,6 +138,14 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
         triage,
         waitMs: config.tracker?.wait ?? 0,
         buildUrl: fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
+        culprit: (a) => {
+          const builder = fleet
+            .builders()
+            .find((b) => b.master === t.master && b.builderid === t.builder.builderid);
+          return builder
+            ? culpritHint({ fleet, tests, triage, workers }, builder, t.build.number, a)
+            : Promise.resolve([]);
+        },
       }),
     deliver: (destination, message) => {
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
@@ -374,6 +383,9 @@ function watcherOf(watchers: ReadonlyMap<string, MasterWatcher>, name: string): 
 /** How long a shutdown may spend delivering pending announcements. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
+/** How long a details message waits for the culprit hint (other builders' analyses, changes). */
+const CULPRIT_WAIT_MS = 3_000;
+
 /** Days of history behind "flaky N× recently" in announcements. */
 const FLAKY_DAYS = 7;
 
@@ -385,7 +397,12 @@ async function logFacts(
   t: Transition,
   tests: TestHistory,
   store: TestStore,
-  tracker: { triage: Triage; waitMs: number; buildUrl: string },
+  tracker: {
+    triage: Triage;
+    waitMs: number;
+    buildUrl: string;
+    culprit: (a: RegrtestAnalysis) => Promise<string[]>;
+  },
 ): Promise<LogFacts | undefined> {
   const stored = await tests.analysis(t.master, t.build, false);
   const a = stored?.analysis;
@@ -410,6 +427,10 @@ async function logFacts(
     logUrl: stored?.logUrl,
     flakyDays: FLAKY_DAYS,
     ...(cause ? { cause } : {}),
+    // Another builder red for the same reason: the changes both have since green (at most the wait).
+    ...(a && t.event === 'failure'
+      ? { culprit: (await withDeadline(tracker.culprit(a), Date.now() + CULPRIT_WAIT_MS)) ?? [] }
+      : {}),
     ...(a && tracker.triage.searching
       ? // Suggestions are extras: whatever goes wrong there, the test facts still go out.
         { tracker: await trackerFacts(t, a, tests, tracker).catch(() => undefined) }

@@ -32,6 +32,8 @@ export interface LogFacts {
   cause?: FailureCause | undefined;
   /** What the issue tracker suggests for tests without a known issue, when it answered in time. */
   tracker?: TrackerFacts | undefined;
+  /** `likely culprit: ...` lines when other builders are red for the same reason (src/tracker/culprits.ts). */
+  culprit?: string[] | undefined;
 }
 
 /** Tracker suggestions for an announcement (see src/tracker/): apart from the issues confirmed with !known. */
@@ -110,6 +112,7 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
   else if (!facts.partial && !explained && facts.failed.length === 0 && t.event === 'failure')
     lines.push(['No failing test in the log summary.']);
   lines.push(...trackerLines(facts.tracker));
+  for (const l of facts.culprit ?? []) lines.push([cleanText(l)]);
   if (facts.logUrl && t.event !== 'recovery') lines.push(['Log: ', facts.logUrl]);
   return lines;
 }

@@ -94,6 +94,29 @@ describe('tracker suggestions in the details message', () => {
   });
 });
 
+describe('the culprit hint in the details message', () => {
+  it('names the likely culprit and the other builders after the suggestions', () => {
+    const m = buildDetails({
+      transition: t,
+      tests: {
+        ...facts(undefined),
+        culprit: [
+          'likely culprit: abc1234567 Jane Doe: gh-12345: Fix the frobnicator',
+          '(the same failure on PPC64 Debian 3.x)',
+        ],
+      },
+      changes: [],
+      changesKnown: true,
+      buildUrl: 'http://master.invalid/#/builders/3/builds/21',
+      showMaster: false,
+    });
+    const lines = m.lines.map(lineText);
+    const at = lines.indexOf('likely culprit: abc1234567 Jane Doe: gh-12345: Fix the frobnicator');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe('(the same failure on PPC64 Debian 3.x)');
+  });
+});
+
 describe('the tracker config', () => {
   const base = 'masters: [{ name: lab, url: "http://127.0.0.1:8010/" }]\n';
 
