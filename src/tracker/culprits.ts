@@ -29,13 +29,15 @@ export async function culpritHint(
   a: RegrtestAnalysis,
 ): Promise<string[]> {
   if (a.failed.length === 0) return [];
-  const workers = ((await v.workers?.list().catch(() => undefined))?.workers ?? []).map((w) => w.name);
-  const keys = new Set(reasonKeys(a, workers));
-  const same: Array<{ builder: BuilderStatus; number: number }> = [{ builder, number }];
   const others = v.fleet
     .builders()
     .filter((b) => b.master === builder.master && b.builderid !== builder.builderid && b.colour === 'failure')
     .slice(0, MAX_OTHERS);
+  // Alone in red: nothing to compare, and nothing to ask the master.
+  if (others.length === 0) return [];
+  const workers = ((await v.workers?.list().catch(() => undefined))?.workers ?? []).map((w) => w.name);
+  const keys = new Set(reasonKeys(a, workers));
+  const same: Array<{ builder: BuilderStatus; number: number }> = [{ builder, number }];
   for (const other of others) {
     const red = other.recent.find((r) => r.results === 2);
     if (!red) continue;
