@@ -1,5 +1,6 @@
 import type { Command } from '../src/chat/command.js';
 import { confirm } from './confirm.js';
+import { file } from './file.js';
 import { flaky } from './flaky.js';
 import { force } from './force.js';
 import { help } from './help.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   flaky,
   report,
   repro,
+  file,
   known,
   unknown,
   force,

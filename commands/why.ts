@@ -1,9 +1,73 @@
-import { dashboardLine, defineCommand } from '../src/chat/command.js';
+import { type CommandContext, dashboardLine, defineCommand, withCommandPrefix } from '../src/chat/command.js';
 import { UserError } from '../src/errors.js';
 import { causeHeadline } from '../src/logs/failure-kind.js';
 import { howItEnded } from '../src/logs/report.js';
+import type { RegrtestAnalysis } from '../src/logs/regrtest.js';
+import { suggestionText } from '../src/triage/search.js';
+import { culpritHint } from '../src/tracker/culprits.js';
 import { type Line, reply, toneOf } from '../src/messages/message.js';
 import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
+
+/** How long `!why` waits for the tracker's suggestions (a slow tracker leaves them out). */
+const TRACKER_WAIT_MS = 10_000;
+
+/**
+ * Per failing test (the first three): its known issues, else the tracker's suggestions
+ * (`maybe gh-N ...`, apart from the known ones), else "no existing issue" and the `!file` command.
+ */
+async function trackerLines(
+  ctx: CommandContext,
+  a: RegrtestAnalysis,
+  builder: string,
+  number: number,
+  room: number,
+): Promise<Line[]> {
+  if (room <= 0) return [];
+  const failing = a.failed.length > 0 ? a.failed : a.flaky;
+  const known = new Map(failing.map((t) => [t, ctx.tests.knownFor(t, builder).map((k) => k.issue)]));
+  const unknown = (t: string) => (known.get(t) ?? []).length === 0;
+  const news = { ...a, failed: a.failed.filter(unknown), flaky: a.flaky.filter(unknown) };
+  const found =
+    ctx.triage?.searching && news.failed.length + news.flaky.length > 0
+      ? await ctx.triage.suggest(news, builder, TRACKER_WAIT_MS)
+      : [];
+  const now = Date.now();
+  const lines: Line[] = [];
+  for (const test of failing.slice(0, 3)) {
+    const issues = known.get(test) ?? [];
+    if (issues.length > 0) {
+      lines.push([{ text: test, code: true }, `: known: ${issues.join(', ')}`]);
+      continue;
+    }
+    const s = found.find((f) => f.test === test);
+    if (s?.state === 'found') {
+      s.candidates.forEach((c, i) =>
+        lines.push(
+          i === 0
+            ? [
+                { text: test, code: true },
+                `: ${suggestionText(c, now)} — confirm: `,
+                { text: withCommandPrefix(`!known ${test} gh-${c.number}`, ctx.prefix), code: true },
+              ]
+            : [`  ${suggestionText(c, now)}`],
+        ),
+      );
+    } else if (s?.state === 'none') {
+      lines.push([
+        { text: test, code: true },
+        ': no existing issue — ',
+        { text: withCommandPrefix(`!file ${builder} ${number}`, ctx.prefix), code: true },
+        ' gives one ready to file',
+      ]);
+    } else if (s?.state === 'unavailable') {
+      lines.push([
+        { text: test, code: true },
+        ': the issue tracker did not answer (down, slow or rate-limited)',
+      ]);
+    }
+  }
+  return lines.slice(0, room);
+}
 
 /** Traceback lines shown per test: the innermost frames and the exception. */
 const TRACE_LINES = 3;
@@ -46,8 +110,19 @@ export const why = defineCommand({
       lines.push(['  ', { text: l, code: true }]);
     }
     const failing = a ? (a.failed.length > 0 ? a.failed : a.flaky) : [];
+    // The tracker's word is kept room for: up to four lines, after the tests.
+    const tracker =
+      a && failing.length > 0
+        ? await trackerLines(ctx, a, builder.name, build.number, Math.min(4, room - 2))
+        : [];
+    const culprit =
+      a && ctx.triage
+        ? await culpritHint({ ...ctx, triage: ctx.triage, workers: ctx.workers }, builder, build.number, a)
+        : [];
+    tracker.push(...culprit.slice(0, Math.max(0, room - 2 - tracker.length)).map((l) => [l]));
+    const testRoom = room - tracker.length;
     for (const test of failing) {
-      if (lines.length >= room) break;
+      if (lines.length >= testRoom) break;
       const cases = a?.cases[test] ?? [];
       const how = a ? howItEnded(a, test) : undefined;
       lines.push([
@@ -57,7 +132,7 @@ export const why = defineCommand({
       ]);
       const trace = (a?.tracebacks[test] ?? []).filter((l) => l.trim() !== '' && l.trim() !== '…');
       for (const l of trace.slice(-TRACE_LINES)) {
-        if (lines.length >= room) break;
+        if (lines.length >= testRoom) break;
         lines.push(['  ', { text: l.trim(), code: true }]);
       }
     }
@@ -71,6 +146,7 @@ export const why = defineCommand({
       (t) => !lines.some((l) => l.some((s) => typeof s !== 'string' && s.text === t)),
     ).length;
     if (omitted > 0) lines.push([`… and ${omitted} more failing tests; see the log.`]);
+    lines.push(...tracker);
     // A step killed or a worker lost explains a short log itself.
     if (a?.partial && !said) lines.push(['The log ends early (killed or timed out?): this may not be all.']);
     if (dashboard) lines.push(dashboard);

@@ -16,7 +16,13 @@ import { ControlService } from './control/service.js';
 import { Analyzer } from './logs/analyzer.js';
 import { TestHistory } from './logs/history.js';
 import { howItEnded } from './logs/report.js';
-import type { LogFacts } from './messages/announcement.js';
+import type { LogFacts, TrackerFacts } from './messages/announcement.js';
+import { readBuildFacts } from './buildbot/build-facts.js';
+import type { RegrtestAnalysis } from './logs/regrtest.js';
+import { builderBranch } from './state/branches.js';
+import { Triage } from './tracker/triage.js';
+import { culpritHint } from './tracker/culprits.js';
+import { suggestionText } from './triage/search.js';
 import { Fleet, type Transition } from './state/fleet.js';
 import { ControlStore } from './store/control.js';
 import { TestStore } from './store/tests.js';
@@ -90,6 +96,12 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     ),
   });
   const tests = new TestHistory(testStore, analyzer);
+  const triage = new Triage({
+    config: config.tracker,
+    log,
+    readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
+    readChanges: changeLookup(watchers),
+  });
 
   const reportStore = new ReportStore(db);
   const ops = new Ops({
@@ -122,7 +134,20 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     burstWindowMs: config.announce.burst_window,
     details: config.announce.details,
     changes: changeLookup(watchers),
-    tests: (t) => logFacts(t, tests, testStore),
+    tests: (t) =>
+      logFacts(t, tests, testStore, {
+        triage,
+        waitMs: config.tracker?.wait ?? 0,
+        buildUrl: fleet.buildUrl(t.master, t.builder.builderid, t.build.number),
+        culprit: (a) => {
+          const builder = fleet
+            .builders()
+            .find((b) => b.master === t.master && b.builderid === t.builder.builderid);
+          return builder
+            ? culpritHint({ fleet, tests, triage, workers }, builder, t.build.number, a)
+            : Promise.resolve([]);
+        },
+      }),
     deliver: (destination, message) => {
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
       const adapter = adapters.find((a) => a.platform === platform);
@@ -227,6 +252,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     mutes,
     workers,
     reports,
+    triage,
     ...(links ? { dashboard: links } : {}),
     grants: config.permissions,
     log,
@@ -358,6 +384,9 @@ function watcherOf(watchers: ReadonlyMap<string, MasterWatcher>, name: string): 
 /** How long a shutdown may spend delivering pending announcements. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
+/** How long a details message waits for the culprit hint (other builders' analyses, changes). */
+const CULPRIT_WAIT_MS = 3_000;
+
 /** Days of history behind "flaky N× recently" in announcements. */
 const FLAKY_DAYS = 7;
 
@@ -365,7 +394,17 @@ const FLAKY_DAYS = 7;
  * The test-log facts of an announcement: failing and flaky tests with their recent history, and
  * why the build failed when that is known.
  */
-async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Promise<LogFacts | undefined> {
+async function logFacts(
+  t: Transition,
+  tests: TestHistory,
+  store: TestStore,
+  tracker: {
+    triage: Triage;
+    waitMs: number;
+    buildUrl: string;
+    culprit: (a: RegrtestAnalysis) => Promise<string[]>;
+  },
+): Promise<LogFacts | undefined> {
   const stored = await tests.analysis(t.master, t.build, false);
   const a = stored?.analysis;
   const cause = stored?.cause;
@@ -390,7 +429,75 @@ async function logFacts(t: Transition, tests: TestHistory, store: TestStore): Pr
     logUrl: stored?.logUrl,
     flakyDays: FLAKY_DAYS,
     ...(cause ? { cause } : {}),
+    // Another builder red for the same reason: the changes both have since green (at most the wait).
+    ...(a && t.event === 'failure'
+      ? { culprit: (await withDeadline(tracker.culprit(a), Date.now() + CULPRIT_WAIT_MS)) ?? [] }
+      : {}),
+    ...(a && tracker.triage.searching
+      ? // Suggestions are extras: whatever goes wrong there, the test facts still go out.
+        { tracker: await trackerFacts(t, a, tests, tracker).catch(() => undefined) }
+      : {}),
   };
+}
+
+/**
+ * Suggestions for the failing tests without a known issue, as far as the tracker answered within
+ * `waitMs` (the details message never waits longer; a later `!why` finds them cached).
+ */
+async function trackerFacts(
+  t: Transition,
+  a: RegrtestAnalysis,
+  tests: TestHistory,
+  { triage, waitMs, buildUrl }: { triage: Triage; waitMs: number; buildUrl: string },
+): Promise<TrackerFacts | undefined> {
+  const unknown = (name: string) => tests.knownFor(name, t.builder.name).length === 0;
+  if (a.failed.filter(unknown).length + a.flaky.filter(unknown).length === 0) return undefined;
+  const now = Date.now();
+  const deadline = now + waitMs;
+  // The failing method and the error line are in the tracebacks, which the announcement's read of
+  // the log's tail may not have reached: read them, within the same wait.
+  const missing = [...a.failed, ...a.flaky].some((test) => !a.tracebacks[test]);
+  const full = missing ? await withDeadline(tests.analysis(t.master, t.build, true), deadline) : undefined;
+  const read = full?.analysis ?? a;
+  const news = { ...read, failed: read.failed.filter(unknown), flaky: read.flaky.filter(unknown) };
+  const found = await triage.suggest(news, t.builder.name, Math.max(0, deadline - Date.now()));
+  const answered = found.filter((s) => s.state !== 'unavailable');
+  if (answered.length === 0) return undefined;
+  const failing = news.failed.length > 0 ? news.failed : news.flaky;
+  const none = answered.some((s) => s.state === 'none');
+  const file = none
+    ? {
+        url: triage.report(
+          {
+            builder: t.builder.name,
+            buildNumber: t.build.number,
+            buildUrl,
+            tests: failing.map((test) => ({ test, cases: read.cases[test] ?? [] })),
+            flaky: news.failed.length === 0,
+          },
+          builderBranch(t.builder.name, t.builder.tags ?? []),
+        ).short,
+        command: `!file ${t.builder.name} ${t.build.number}`,
+      }
+    : undefined;
+  return {
+    tests: answered.map((s) => ({
+      test: s.test,
+      suggestions: s.candidates.map((c) => suggestionText(c, now)),
+      firstIssue: s.candidates[0] ? `gh-${s.candidates[0].number}` : undefined,
+    })),
+    ...(file ? { file } : {}),
+  };
+}
+
+/** The promise's value, or undefined once `deadline` (epoch ms) has passed or when it fails. */
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+    timer.unref();
+  });
+  return Promise.race([promise.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 function changeLookup(watchers: ReadonlyMap<string, MasterWatcher>): ChangeLookup {

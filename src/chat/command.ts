@@ -7,6 +7,7 @@ import type { MuteView } from '../notify/mute.js';
 import type { SubscriptionsView } from '../notify/subscriptions.js';
 import type { WorkersView } from '../workers/monitor.js';
 import type { ReportsView } from '../digest/reports.js';
+import type { TriageView } from '../tracker/triage.js';
 import type { Sender } from './adapter.js';
 import type { Permission } from './permissions.js';
 
@@ -48,6 +49,8 @@ export interface CommandViews {
   masters?: MastersView;
   /** Links to the web dashboard's pages; absent unless `http.public_url` is configured. */
   dashboard?: DashboardLinks;
+  /** The issue tracker: suggestions for failing tests and ready-to-file reports. */
+  triage?: TriageView;
 }
 
 /** Absolute URLs of the dashboard's pages, for replies to end with. */

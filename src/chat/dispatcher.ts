@@ -106,6 +106,7 @@ export class Dispatcher {
       ...(this.opts.masters ? { masters: this.opts.masters } : {}),
       ...(this.opts.reports ? { reports: this.opts.reports } : {}),
       ...(this.opts.dashboard ? { dashboard: this.opts.dashboard } : {}),
+      ...(this.opts.triage ? { triage: this.opts.triage } : {}),
       commands: this.opts.commands,
       can,
     };

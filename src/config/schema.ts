@@ -132,6 +132,38 @@ const permissionsSchema = z
   })
   .default({ operate: [], force: [] });
 
+/**
+ * The issue tracker (GitHub): where `!file` files and, when `search` is on, where failing tests
+ * are looked up for suggestions. Without the section, `!file` files on python/cpython and nothing
+ * is searched.
+ */
+export const trackerSchema = z.strictObject({
+  repo: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name (python/cpython)')
+    .default('python/cpython'),
+  /** A GitHub token (write `${GITHUB_TOKEN}`): optional; the search API allows 30 searches a minute with one, 10 without. */
+  token: z.string().min(1).optional(),
+  api_url: httpUrl.default('https://api.github.com/'),
+  web_url: httpUrl.default('https://github.com/'),
+  /** Look failing tests up in the tracker and suggest the matching issues. */
+  search: z.boolean().default(true),
+  /** Searches allowed per window; default 25 a minute with a token, 9 without. */
+  budget: z
+    .strictObject({ requests: z.number().int().min(1).max(1000), per: duration.default(60_000) })
+    .optional(),
+  timeout: duration.default(5_000),
+  /** How long a failure's details message waits for suggestions before it goes without them. */
+  wait: duration.default(3_000),
+  cache_ttl: duration.default(600_000),
+  /** Labels of a `!file` issue, plus the version label of the builder's branch. */
+  labels: z.array(z.string().min(1).max(50)).default(['tests', 'type-bug']),
+  /** The version label of a branch that is not a version (`3.x: "3.15"`); a version branch labels itself. */
+  versions: z.record(z.string(), z.string()).default({}),
+});
+
+export type TrackerConfig = z.output<typeof trackerSchema>;
+
 export const configSchema = z
   .strictObject({
     masters: z.array(masterSchema).min(1, 'at least one master is needed'),
@@ -183,6 +215,7 @@ export const configSchema = z
       .default({ default: 3_600_000, max: 7 * 86_400_000 }),
     /** A worker gone this long is announced (event `worker`); a shorter absence is not. */
     workers: z.strictObject({ grace: duration.default(300_000) }).default({ grace: 300_000 }),
+    tracker: trackerSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Set<string>();

@@ -33,6 +33,18 @@ export interface LogFacts {
   flakyDays: number;
   /** Why the build failed, when it is red or purple and its steps could be read. */
   cause?: FailureCause | undefined;
+  /** What the issue tracker suggests for tests without a known issue, when it answered in time. */
+  tracker?: TrackerFacts | undefined;
+  /** `likely culprit: ...` lines when other builders are red for the same reason (src/tracker/culprits.ts). */
+  culprit?: string[] | undefined;
+}
+
+/** Tracker suggestions for an announcement (see src/tracker/): apart from the issues confirmed with !known. */
+export interface TrackerFacts {
+  /** Per test: `maybe gh-N "title" (open, updated 3 d ago)` lines, best first; empty when no issue matches. */
+  tests: Array<{ test: string; suggestions: string[]; firstIssue: string | undefined }>;
+  /** A new-issue link for a failure no issue matches, and the command that gives the full report. */
+  file?: { url: string; command: string } | undefined;
 }
 
 /** The words for a failure that is not a test failure ("failed compile: ..."); undefined otherwise. */
@@ -110,7 +122,40 @@ function testLines(t: Transition, facts: LogFacts): Line[] {
     lines.push(['The test log ends early (killed or timed out?): the list may be incomplete.']);
   else if (!facts.partial && !explained && facts.failed.length === 0 && t.event === 'failure')
     lines.push(['No failing test in the log summary.']);
+  lines.push(...trackerLines(facts.tracker));
+  for (const l of facts.culprit ?? []) lines.push([cleanText(l)]);
   if (facts.logUrl && t.event !== 'recovery') lines.push(['Log: ', facts.logUrl]);
+  return lines;
+}
+
+/**
+ * `test_posix: maybe gh-12345 "..." (open, updated 3 d ago) — confirm: !known test_posix gh-12345`,
+ * or `test_posix: no existing issue — file one` with a new-issue link.
+ */
+function trackerLines(tracker: TrackerFacts | undefined): Line[] {
+  if (!tracker) return [];
+  const lines: Line[] = [];
+  for (const { test, suggestions, firstIssue } of tracker.tests) {
+    if (suggestions.length === 0) {
+      if (!tracker.file) continue;
+      lines.push([
+        { text: cleanText(test), code: true },
+        ': no existing issue — ',
+        { text: 'file one', href: tracker.file.url },
+        ' (full report: ',
+        { text: cleanText(tracker.file.command), code: true },
+        ')',
+      ]);
+      continue;
+    }
+    suggestions.forEach((s, i) => {
+      const line: Line =
+        i === 0 ? [{ text: cleanText(test), code: true }, `: ${cleanText(s)}`] : [`  ${cleanText(s)}`];
+      if (i === 0 && firstIssue)
+        line.push(' — confirm: ', { text: `!known ${cleanText(test)} ${firstIssue}`, code: true });
+      lines.push(line);
+    });
+  }
   return lines;
 }
 
@@ -250,7 +295,7 @@ function changeLines(input: AnnouncementInput): Line[] {
 }
 
 /** `Jane Doe <jane@example.org>` → `Jane Doe`: addresses stay out of chat. */
-function authorName(author: string): string {
+export function authorName(author: string): string {
   const name = author.replace(/<[^>]*>/g, '').trim();
   return name || author.replace(/@.*/, '');
 }
