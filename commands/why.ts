@@ -25,7 +25,11 @@ export const why = defineCommand({
   ],
   permission: 'read',
   async run(ctx) {
-    const { builder, build } = pickBuild(ctx.fleet.builders(), ctx.args, [2, 4, 1]);
+    const { builder, build } = pickBuild(ctx.fleet.builders(), ctx.args, [
+      'failure',
+      'exception',
+      'warnings',
+    ]);
     const stored = await ctx.tests.analysis(builder.master, build, true);
     const name = `${builder.name} #${build.number}`;
     // A failure that is not a test failure ("failed compile: ...") leads; the tests follow if any ran.

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { type Bus, Events } from '../bus.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
+import { Results } from '../buildbot/results.js';
 import type { BuildbotBuild } from '../buildbot/types.js';
 import { errorMessage } from '../errors.js';
 import { causeHeadline } from '../logs/failure-kind.js';
@@ -150,7 +151,11 @@ export class FollowUps {
     const name = builder?.name ?? `builder ${build.builderid}`;
     const tone = toneOf(build.results);
     const lines: Line[] = [];
-    if (build.results === 1 || build.results === 2 || build.results === 4) {
+    if (
+      build.results === Results.WARNINGS ||
+      build.results === Results.FAILURE ||
+      build.results === Results.EXCEPTION
+    ) {
       // The bot may not have recorded the build yet: say how it ended.
       const stored = await this.opts.tests
         .analysis(f.master, { ...build, stateString: build.state_string }, false)

@@ -4,6 +4,8 @@
  * Matrix). Text inside is untrusted (it comes from build data and chat) until an adapter renders it.
  */
 
+import { Results } from '../buildbot/results.js';
+
 /** Colours a span or a whole message takes: Buildbot's results, plus states that are not results. */
 export type Tone =
   | 'success'
@@ -89,19 +91,19 @@ export function lineText(line: Line): string {
 /** Buildbot result code → tone. */
 export function toneOf(results: number | null | undefined): Tone {
   switch (results) {
-    case 0:
+    case Results.SUCCESS:
       return 'success';
-    case 1:
+    case Results.WARNINGS:
       return 'warnings';
-    case 2:
+    case Results.FAILURE:
       return 'failure';
-    case 3:
+    case Results.SKIPPED:
       return 'skipped';
-    case 4:
+    case Results.EXCEPTION:
       return 'exception';
-    case 5:
+    case Results.RETRY:
       return 'retry';
-    case 6:
+    case Results.CANCELLED:
       return 'cancelled';
     default:
       return 'building';

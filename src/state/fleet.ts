@@ -1,3 +1,4 @@
+import { isVerdict } from '../buildbot/results.js';
 import type { BuildbotBuild, BuildbotBuilder } from '../buildbot/types.js';
 import type { BuildOrigin } from '../bus.js';
 import type { NotifyEvent } from '../config/schema.js';
@@ -157,7 +158,7 @@ export class Fleet implements FleetView {
       for (const b of s.builders.values()) {
         if (!b.active) continue;
         const recent = s.builds.get(b.builderid) ?? [];
-        const last = recent.find((r) => r.results !== null && ![3, 5, 6].includes(r.results));
+        const last = recent.find((r) => isVerdict(r.results));
         const colour: Tone = last ? toneOf(last.results) : 'neutral';
         out.push({
           master,

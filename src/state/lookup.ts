@@ -1,5 +1,6 @@
 import type { ArgSpec } from '../chat/command.js';
 import { UsageError, UserError } from '../errors.js';
+import { type Tone, TONE_COLOUR, toneOf } from '../messages/message.js';
 import type { BuilderStatus } from './fleet.js';
 
 /**
@@ -26,7 +27,6 @@ export function findBuilder(builders: readonly BuilderStatus[], text: string): B
 }
 
 /** Results a build lookup may default to, and how to say them. */
-const COLOURS: Record<number, string> = { 2: 'red', 4: 'purple', 1: 'orange' };
 
 /**
  * `<builder> [build]` as !why and !repro take it: the named build, or the builder's latest build
@@ -35,7 +35,7 @@ const COLOURS: Record<number, string> = { 2: 'red', 4: 'purple', 1: 'orange' };
 export function pickBuild(
   builders: readonly BuilderStatus[],
   words: readonly string[],
-  defaults: readonly number[] = [2, 1],
+  defaults: readonly Tone[] = ['failure', 'warnings'],
 ): {
   builder: BuilderStatus;
   build: { buildid: number; builderid: number; number: number; results: number | null };
@@ -45,10 +45,10 @@ export function pickBuild(
   const builder = findBuilder(builders, args.join(' '));
   const build =
     number === undefined
-      ? builder.recent.find((b) => b.results !== null && defaults.includes(b.results))
+      ? builder.recent.find((b) => b.results !== null && defaults.includes(toneOf(b.results)))
       : builder.recent.find((b) => b.number === number);
   if (!build) {
-    const colours = defaults.map((r) => COLOURS[r] ?? String(r));
+    const colours = defaults.map((tone) => TONE_COLOUR[tone]);
     const said = colours.length > 1 ? `${colours.slice(0, -1).join(', ')} or ${colours.at(-1)}` : colours[0];
     throw new UserError(
       number === undefined
