@@ -2,9 +2,21 @@ import type { Logger } from 'pino';
 import { HttpError, MasterError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
+import type { z } from 'zod';
 import { isPrefixedRaw, RawPrefixStripper } from './raw-prefix.js';
+import { Results } from './results.js';
+import {
+  buildSchema,
+  builderSchema,
+  changeSchema,
+  firstProblem,
+  logChunkSchema,
+  logSchema,
+  stepSchema,
+  workerSchema,
+} from './schemas.js';
 import { BuildbotSession, ReadRefusedError, SessionError } from './session.js';
-import type { BuildbotBuild, BuildbotBuilder, BuildbotChange, BuildbotLog, BuildbotStep } from './types.js';
+import type { BuildbotBuild, BuildbotBuilder, BuildbotLog, BuildbotStep, BuildbotWorker } from './types.js';
 
 export type Query = Record<string, string | number | boolean | ReadonlyArray<string | number>>;
 
@@ -63,26 +75,125 @@ export class BuildbotRest {
     return url.toString();
   }
 
-  /** GETs a collection and returns its list, checking the answer is Buildbot's envelope. */
-  async list<T>(path: string, key: string, query: Query = {}, signal?: AbortSignal): Promise<T[]> {
+  /**
+   * GETs a collection and returns its list, checking the answer is Buildbot's envelope and each
+   * item has the fields the bot reads, with their types: anything else is a MasterError that says
+   * what was wrong, never a crash further on.
+   */
+  private async list<T>(
+    path: string,
+    key: string,
+    schema: z.ZodType<T>,
+    query: Query = {},
+    signal?: AbortSignal,
+  ): Promise<T[]> {
     const url = this.url(path, query);
     const body = await this.getJson(url, signal);
     const items = (body as Record<string, unknown> | null)?.[key];
     if (!Array.isArray(items)) {
       throw new MasterError(`${url} did not answer with Buildbot's API (no "${key}" list in the reply)`);
     }
-    return items as T[];
+    return items.map((item: unknown, i) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) {
+        throw new MasterError(
+          `${url} answered with a "${key}" list the bot cannot read (${firstProblem(parsed.error, i)})`,
+        );
+      }
+      return parsed.data;
+    });
   }
 
   builders(signal?: AbortSignal): Promise<BuildbotBuilder[]> {
-    return this.list<BuildbotBuilder>('builders', 'builders', {}, signal);
+    return this.list('builders', 'builders', builderSchema, {}, signal);
+  }
+
+  /** The master's workers, with the masters they are connected to and the builders they serve. */
+  workers(signal?: AbortSignal): Promise<BuildbotWorker[]> {
+    return this.list('workers', 'workers', workerSchema, {}, signal);
+  }
+
+  /** A builder's build by number, or undefined when the master has no such build. */
+  async build(builderid: number, number: number, signal?: AbortSignal): Promise<BuildbotBuild | undefined> {
+    const [build] = await this.list(
+      `builders/${builderid}/builds/${number}`,
+      'builds',
+      buildSchema,
+      {},
+      signal,
+    );
+    return build;
+  }
+
+  /** A builder's running builds (only build `number`, when given). */
+  runningBuilds(builderid: number, number?: number, signal?: AbortSignal): Promise<BuildbotBuild[]> {
+    return this.list(
+      `builders/${builderid}/builds`,
+      'builds',
+      buildSchema,
+      { complete: 'false', ...(number !== undefined ? { number } : {}) },
+      signal,
+    );
+  }
+
+  /** The builds a build request started (none while it waits for a worker). */
+  buildsOfRequest(brid: number, signal?: AbortSignal): Promise<BuildbotBuild[]> {
+    return this.list(`buildrequests/${brid}/builds`, 'builds', buildSchema, {}, signal);
+  }
+
+  /** Orange and red builds that completed at or after `sinceEpoch`, oldest first: what has test logs to read. */
+  orangeOrRedBuildsSince(sinceEpoch: number, limit: number, offset = 0, signal?: AbortSignal) {
+    return this.list(
+      'builds',
+      'builds',
+      buildSchema,
+      {
+        complete: 'true',
+        complete_at__ge: sinceEpoch,
+        results: [Results.WARNINGS, Results.FAILURE],
+        order: ['complete_at', 'buildid'],
+        limit,
+        offset,
+      },
+      signal,
+    );
+  }
+
+  /** A build's step by name (or number), or undefined when it has none. */
+  async buildStep(buildid: number, step: string, signal?: AbortSignal): Promise<BuildbotStep | undefined> {
+    const [found] = await this.list(
+      `builds/${buildid}/steps/${encodeURIComponent(step)}`,
+      'steps',
+      stepSchema,
+      {},
+      signal,
+    );
+    return found;
+  }
+
+  /** A step's log by slug, or undefined when it has none. */
+  async stepLog(stepid: number, slug: string, signal?: AbortSignal): Promise<BuildbotLog | undefined> {
+    const [found] = await this.list(
+      `steps/${stepid}/logs/${encodeURIComponent(slug)}`,
+      'logs',
+      logSchema,
+      {},
+      signal,
+    );
+    return found;
+  }
+
+  /** Where a log's raw text can be downloaded (what `streamRaw` reads). */
+  rawLogUrl(logid: number): string {
+    return this.url(`logs/${logid}/raw`);
   }
 
   /** Finished builds that completed at or after `sinceEpoch`, oldest first. */
   finishedBuildsSince(sinceEpoch: number, limit: number, offset = 0, signal?: AbortSignal) {
-    return this.list<BuildbotBuild>(
+    return this.list(
       'builds',
       'builds',
+      buildSchema,
       { complete: 'true', complete_at__ge: sinceEpoch, order: ['complete_at', 'buildid'], limit, offset },
       signal,
     );
@@ -90,36 +201,32 @@ export class BuildbotRest {
 
   /** The most recent finished builds on the whole master, newest first. */
   recentFinishedBuilds(limit: number, signal?: AbortSignal) {
-    return this.list<BuildbotBuild>(
-      'builds',
-      'builds',
-      { complete: 'true', order: '-buildid', limit },
-      signal,
-    );
+    return this.list('builds', 'builds', buildSchema, { complete: 'true', order: '-buildid', limit }, signal);
   }
 
   /** A builder's most recent finished builds, newest first. */
   builderHistory(builderid: number, limit: number, signal?: AbortSignal) {
-    return this.list<BuildbotBuild>(
+    return this.list(
       `builders/${builderid}/builds`,
       'builds',
+      buildSchema,
       { complete: 'true', order: '-number', limit },
       signal,
     );
   }
 
   buildChanges(buildid: number, signal?: AbortSignal) {
-    return this.list<BuildbotChange>(`builds/${buildid}/changes`, 'changes', {}, signal);
+    return this.list(`builds/${buildid}/changes`, 'changes', changeSchema, {}, signal);
   }
 
   /** A build's steps, in order. */
   buildSteps(buildid: number, signal?: AbortSignal) {
-    return this.list<BuildbotStep>(`builds/${buildid}/steps`, 'steps', { order: 'number' }, signal);
+    return this.list(`builds/${buildid}/steps`, 'steps', stepSchema, { order: 'number' }, signal);
   }
 
   /** A step's logs (stdio, and what the step added: warnings, err.text, ...). */
   stepLogs(stepid: number, signal?: AbortSignal) {
-    return this.list<BuildbotLog>(`steps/${stepid}/logs`, 'logs', {}, signal);
+    return this.list(`steps/${stepid}/logs`, 'logs', logSchema, {}, signal);
   }
 
   /** Counts requests and bytes, when a caller wants to know what an operation cost. */
@@ -127,9 +234,10 @@ export class BuildbotRest {
 
   /** A Buildbot log's lines (with stream tags for stdio logs), `limit` lines from `offset`. */
   async logLines(logid: number, offset: number, limit: number, signal?: AbortSignal): Promise<string[]> {
-    const chunks = await this.list<{ firstline: number; content: string }>(
+    const chunks = await this.list(
       `logs/${logid}/contents`,
       'logchunks',
+      logChunkSchema,
       { offset, limit },
       signal,
     );
@@ -147,7 +255,7 @@ export class BuildbotRest {
    * Retried only before the first byte arrives: a stream cut midway fails rather than repeat lines.
    */
   async streamRaw(logid: number, onChunk: (chunk: Uint8Array) => void, signal?: AbortSignal): Promise<void> {
-    const url = this.url(`logs/${logid}/raw`);
+    const url = this.rawLogUrl(logid);
     await this.request(url, signal, 'text/plain', async (res, idle) => {
       if (!res.body) return;
       const strip = new RawPrefixStripper(onChunk, isPrefixedRaw(res.headers.get('content-disposition')));

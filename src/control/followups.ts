@@ -107,7 +107,7 @@ export class FollowUps {
       const rest = this.opts.rests.get(f.master);
       if (!rest) continue;
       try {
-        const [build] = await rest.list<BuildbotBuild>(`buildrequests/${f.brid}/builds`, 'builds');
+        const [build] = await rest.buildsOfRequest(f.brid);
         // An event may have told the start (or the end) while the master was being asked.
         const now = this.opts.store.open().find((o) => o.id === f.id);
         if (!build || !now || now.startedAt !== null) continue;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { BuildbotControl, ForceField, ForceScheduler } from '../buildbot/control.js';
 import { ControlError } from '../buildbot/control.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
-import type { BuildbotBuild } from '../buildbot/types.js';
+import { buildRequestPageUrl } from '../buildbot/urls.js';
 import type { MasterConfig } from '../config/schema.js';
 import { BbwatchError, errorMessage, UserError } from '../errors.js';
 import type { BuilderStatus, FleetView } from '../state/fleet.js';
@@ -144,14 +144,7 @@ export class ControlService implements ControlView {
       const master = this.master(builder.master);
       note.master = builder.master;
       this.checkRate(who, master.config);
-      const running = await master.rest.list<BuildbotBuild>(
-        `builders/${builder.builderid}/builds`,
-        'builds',
-        {
-          complete: 'false',
-          ...(number !== undefined ? { number } : {}),
-        },
-      );
+      const running = await master.rest.runningBuilds(builder.builderid, number);
       if (running.length === 0) {
         throw new UserError(
           number !== undefined
@@ -177,9 +170,9 @@ export class ControlService implements ControlView {
       const master = this.master(builder.master);
       note.master = builder.master;
       this.checkRate(who, master.config);
-      const [build] = await master.rest
-        .list<BuildbotBuild>(`builders/${builder.builderid}/builds/${number}`, 'builds')
-        .catch(() => []);
+      // builderAndNumber(words, true) has refused a missing number already; this narrows the type.
+      if (number === undefined) throw new UserError('Which build number?');
+      const build = await master.rest.build(builder.builderid, number).catch(() => undefined);
       if (!build) throw new UserError(`${builder.name} has no build #${number}.`);
       if (!build.complete)
         throw new UserError(`${builder.name} #${number} is still running: stop it first, or wait.`);
@@ -253,7 +246,7 @@ export class ControlService implements ControlView {
       kind: 'started',
       master: master.config.name,
       builders,
-      requests: Object.values(brids).map((brid) => `${master.config.url}#/buildrequests/${brid}`),
+      requests: Object.values(brids).map((brid) => buildRequestPageUrl(master.config.url, brid)),
       repository,
       branch,
     };

@@ -1,5 +1,6 @@
 import { isVerdict } from '../buildbot/results.js';
 import type { BuildbotBuild, BuildbotBuilder } from '../buildbot/types.js';
+import { buildersViewUrl, buildPageUrl, builderPageUrl } from '../buildbot/urls.js';
 import type { BuildOrigin } from '../bus.js';
 import type { NotifyEvent } from '../config/schema.js';
 import { type Tone, toneOf } from '../messages/message.js';
@@ -45,6 +46,8 @@ export interface FleetView {
   builders(): BuilderStatus[];
   buildUrl(master: string, builderid: number, number: number): string;
   builderUrl(master: string, builderid: number): string;
+  /** The master's builders view, filtered to builders with every one of `tags`. */
+  buildersViewUrl(masterUrl: string, tags: readonly string[]): string;
 }
 
 interface MasterState {
@@ -177,11 +180,15 @@ export class Fleet implements FleetView {
   }
 
   buildUrl(master: string, builderid: number, number: number): string {
-    return `${this.master(master).url}#/builders/${builderid}/builds/${number}`;
+    return buildPageUrl(this.master(master).url, builderid, number);
+  }
+
+  buildersViewUrl(masterUrl: string, tags: readonly string[]): string {
+    return buildersViewUrl(masterUrl, tags);
   }
 
   builderUrl(master: string, builderid: number): string {
-    return `${this.master(master).url}#/builders/${builderid}`;
+    return builderPageUrl(this.master(master).url, builderid);
   }
 
   builder(master: string, builderid: number): BuilderRecord | undefined {
