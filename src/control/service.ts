@@ -5,6 +5,7 @@ import type { BuildbotRest } from '../buildbot/rest.js';
 import { buildRequestPageUrl } from '../buildbot/urls.js';
 import type { MasterConfig } from '../config/schema.js';
 import { BbwatchError, errorMessage, UserError } from '../errors.js';
+import { sanitizeText } from '../messages/safe-text.js';
 import type { BuilderStatus, FleetView } from '../state/fleet.js';
 import { trailingBuildNumber } from '../state/lookup.js';
 import type { ControlStore } from '../store/control.js';
@@ -264,7 +265,7 @@ export class ControlService implements ControlView {
 
   private reason(who: Requester, reason: string | undefined): string {
     const base = `bbwatch: requested by ${who.identity ?? who.name} on ${who.platform} (${who.room})`;
-    return (reason ? `${base}: ${reason}` : base).replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+    return sanitizeText(reason ? `${base}: ${reason}` : base).slice(0, 300);
   }
 
   private key(who: Requester): string {

@@ -5,6 +5,7 @@
  */
 
 import { Results } from '../buildbot/results.js';
+import { stripControls } from './safe-text.js';
 
 /** Colours a span or a whole message takes: Buildbot's results, plus states that are not results. */
 export type Tone =
@@ -128,11 +129,7 @@ export const TONE_COLOUR: Record<Tone, string> = {
  * IRC formatting codes, ANSI escapes), bidi overrides; runs of white space become one space.
  */
 export function cleanText(text: string): string {
-  return text
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return stripControls(text).replace(/\s+/g, ' ').trim();
 }
 
 /** Cuts text to at most `max` characters, marking the cut with an ellipsis. */
