@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { safeUrl as discordUrl, escapeText } from '../../adapters/discord/markdown.js';
 import { sanitize as ircSanitize } from '../../adapters/irc/sanitize.js';
 import { renderMatrix, safeUrl as matrixUrl } from '../../adapters/matrix/render.js';
-import { cleanText } from '../../src/messages/message.js';
+import { cleanText, reply } from '../../src/messages/message.js';
 import { escapeHtml, safeHttpUrl, sanitizeText, stripControls } from '../../src/messages/safe-text.js';
 import { safeUrl as webUrl } from '../../src/web/html.js';
 
@@ -26,8 +26,9 @@ describe('the one text sanitiser', () => {
     expect(stripControls(HOSTILE)).toBe('failed  PRIVMSG #ops :hi  04red  txt.exe ');
     expect(cleanText(HOSTILE)).toBe('failed PRIVMSG #ops :hi 04red txt.exe');
     expect(escapeText(HOSTILE)).not.toMatch(/[\r\n\x03\x1b\u202e]/);
-    const matrix = renderMatrix({ title: [HOSTILE], lines: [] });
-    expect(matrix.body).not.toMatch(/[\r\n\x03\x1b]/);
+    const matrix = renderMatrix(reply([HOSTILE], { title: [HOSTILE] }));
+    // One line for the title, one for the reply's line: the break is Matrix's, none came from the text.
+    expect(matrix.body.split('\n')).toEqual([sanitizeText(HOSTILE), sanitizeText(HOSTILE)]);
   });
 });
 
