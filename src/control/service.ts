@@ -7,7 +7,7 @@ import type { MasterConfig } from '../config/schema.js';
 import { BbwatchError, errorMessage, UserError } from '../errors.js';
 import { sanitizeText } from '../messages/safe-text.js';
 import type { BuilderStatus, FleetView } from '../state/fleet.js';
-import { trailingBuildNumber } from '../state/lookup.js';
+import { resolveBuilders, trailingBuildNumber } from '../state/lookup.js';
 import type { ControlStore } from '../store/control.js';
 import { checkBranch, isRevision, resolveRepository } from './refs.js';
 
@@ -306,20 +306,7 @@ export class ControlService implements ControlView {
 
   /** A builder's exact name, or a group: a tag, or a name suffix (`custom` → `... custom`). */
   private targets(text: string): BuilderStatus[] {
-    const all = this.opts.fleet.builders();
-    let wanted = text.trim().toLowerCase();
-    let pool = all;
-    const colon = wanted.indexOf(':');
-    if (colon > 0 && this.opts.masters.has(text.slice(0, colon))) {
-      pool = all.filter((b) => b.master === text.slice(0, colon));
-      wanted = wanted.slice(colon + 1).trim();
-    }
-    const exact = pool.filter((b) => b.name.toLowerCase() === wanted);
-    if (exact.length > 0) return exact;
-    if (wanted === '' || /\s/.test(wanted)) return [];
-    return pool.filter(
-      (b) => b.tags.some((t) => t.toLowerCase() === wanted) || b.name.toLowerCase().endsWith(` ${wanted}`),
-    );
+    return resolveBuilders(this.opts.fleet.builders(), text, 'group').builders;
   }
 
   private oneMaster(builders: BuilderStatus[]): MasterControl {
@@ -335,14 +322,7 @@ export class ControlService implements ControlView {
   ): { builder: BuilderStatus; number: number | undefined } {
     const { words: args, number } = trailingBuildNumber(words);
     if (needNumber && number === undefined) throw new UserError('Which build number?');
-    const found = this.targets(args.join(' ')).filter(
-      (b) =>
-        b.name.toLowerCase() ===
-        args
-          .join(' ')
-          .toLowerCase()
-          .replace(/^[^:]+:/, ''),
-    );
+    const found = resolveBuilders(this.opts.fleet.builders(), args.join(' '), 'none').builders;
     if (found.length !== 1)
       throw new UserError(`No builder named '${args.join(' ').slice(0, 60)}' (give its exact name).`);
     return { builder: found[0] as BuilderStatus, number };
