@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { HttpError, MasterError } from '../errors.js';
+import { backoffDelay, sleep } from '../retry.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
 import type { z } from 'zod';
@@ -34,6 +35,7 @@ export interface RestOptions {
 }
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+const MAX_BACKOFF_MS = 30_000;
 
 /** Buildbot's REST API (data API v2): budgeted, timed out, retried with backoff, in the bot's session. */
 export class BuildbotRest {
@@ -283,6 +285,9 @@ export class BuildbotRest {
   /**
    * One GET, within the budget, with a timeout that restarts whenever data arrives (`idle()`), and
    * retries with back-off for network errors, timeouts, 429 (after Retry-After) and 5xx.
+   * A loop of its own rather than `retry` (src/retry.ts): a refused read logs in and tries again
+   * without counting an attempt, a 429 waits what the master asks instead of the back-off, and a
+   * body cut after its first byte is not retried; the wait is the shared backoffDelay.
    */
   private async request<T>(
     url: string,
@@ -354,7 +359,7 @@ export class BuildbotRest {
         clearTimeout(timer);
       }
       if (attempt < this.maxAttempts) {
-        const delay = retryAfterMs ?? backoff(this.backoffMs, attempt);
+        const delay = retryAfterMs ?? backoffDelay(attempt - 1, this.backoffMs, MAX_BACKOFF_MS);
         // Debug: a master that stays away is reported once per change of state, not per request.
         this.opts.log.debug(
           { url, attempt, delayMs: delay, err: lastError.message },
@@ -377,26 +382,6 @@ function timeoutError(): Error {
 export interface RequestStats {
   requests: number;
   bytes: number;
-}
-
-export function backoff(baseMs: number, attempt: number, capMs = 30_000): number {
-  const exp = Math.min(capMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function parseRetryAfter(value: string | null): number | undefined {
