@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ForceField, ForceScheduler } from './control.js';
 import type {
   BuildbotBuild,
   BuildbotBuilder,
@@ -81,6 +82,25 @@ export const workerSchema: z.ZodType<BuildbotWorker> = z.looseObject({
   name: z.string(),
   connected_to: z.array(z.looseObject({ masterid: id })),
   configured_on: z.array(z.looseObject({ masterid: id, builderid: id })),
+});
+
+const forceFieldSchema: z.ZodType<ForceField> = z.lazy(() =>
+  z.looseObject({
+    name: z.string(),
+    fullName: z.string(),
+    type: z.string(),
+    default: z.unknown().optional(),
+    required: z.boolean().optional(),
+    fields: z.array(forceFieldSchema).optional(),
+  }),
+);
+
+/** A force scheduler (`/forceschedulers`) and its parameters, nested ones included. */
+export const forceSchedulerSchema: z.ZodType<ForceScheduler> = z.looseObject({
+  name: z.string(),
+  builder_names: z.array(z.string()),
+  enabled: z.boolean().optional(),
+  all_fields: z.array(forceFieldSchema),
 });
 
 /** A piece of a log's text (`/logs/<id>/contents`). */

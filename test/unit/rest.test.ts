@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/buildbot/budget.js';
+import { BuildbotControl } from '../../src/buildbot/control.js';
 import { BuildbotRest } from '../../src/buildbot/rest.js';
 import { BuildbotSession, type MasterAuth } from '../../src/buildbot/session.js';
 import type { BuildbotBuild, BuildbotStep } from '../../src/buildbot/types.js';
@@ -161,6 +162,38 @@ describe('BuildbotRest', () => {
     script = [json(200, { workers: [{ workerid: 1, name: 'w1', connected_to: null, configured_on: [] }] })];
     await expect(client().workers()).rejects.toThrow(
       /"workers" list the bot cannot read \(item 0: connected_to: expected array/,
+    );
+  });
+
+  it('refuses a force scheduler list it cannot read, saying what is wrong', async () => {
+    const control = () => {
+      const budget = new RequestBudget(100, 10_000);
+      const session = new BuildbotSession({
+        baseUrl: base,
+        auth: undefined,
+        budget,
+        timeoutMs: 2000,
+        log: silentLog,
+        masterName: 'lab',
+      });
+      return new BuildbotControl({ baseUrl: base, budget, timeoutMs: 2000, session, masterName: 'lab' });
+    };
+    // As Buildbot 3.7 lists a ForceScheduler with a builder and a reason (fields trimmed to what is read).
+    const scheduler = {
+      name: 'force',
+      builder_names: ['AMD64 Debian root 3.x'],
+      enabled: true,
+      all_fields: [
+        { name: 'reason', fullName: 'reason', type: 'text', default: 'force build', required: false },
+      ],
+    };
+    script = [json(200, { forceschedulers: [scheduler], meta: { total: 1 } })];
+    expect((await control().forceSchedulers()).map((f) => f.builder_names)).toEqual([
+      ['AMD64 Debian root 3.x'],
+    ]);
+    script = [json(200, { forceschedulers: [{ ...scheduler, builder_names: 'AMD64 Debian root 3.x' }] })];
+    await expect(control().forceSchedulers()).rejects.toThrow(
+      /^lab listed its force schedulers in a shape the bot cannot read \(item 0: builder_names: expected array, received string\)$/,
     );
   });
 
