@@ -22,7 +22,8 @@ export interface ForceScheduler {
 
 export interface ForceField {
   name: string;
-  fullName: string;
+  /** null for a nested parameter's container (Buildbot's layout groups, `name` ''). */
+  fullName: string | null;
   type: string;
   default?: unknown;
   required?: boolean;

@@ -87,7 +87,7 @@ export const workerSchema: z.ZodType<BuildbotWorker> = z.looseObject({
 const forceFieldSchema: z.ZodType<ForceField> = z.lazy(() =>
   z.looseObject({
     name: z.string(),
-    fullName: z.string(),
+    fullName: z.string().nullable(),
     type: z.string(),
     default: z.unknown().optional(),
     required: z.boolean().optional(),

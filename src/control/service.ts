@@ -377,7 +377,7 @@ export function forceParams(
       field.required &&
       (field.default === undefined || field.default === '' || field.default === null)
     )
-      missing.push(field.fullName);
+      missing.push(field.fullName ?? field.name);
   }
   if (missing.length > 0)
     throw new ControlError(`The force scheduler needs ${missing.join(', ')}, which the bot cannot fill in.`);

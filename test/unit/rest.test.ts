@@ -185,6 +185,13 @@ describe('BuildbotRest', () => {
       enabled: true,
       all_fields: [
         { name: 'reason', fullName: 'reason', type: 'text', default: 'force build', required: false },
+        // A codebase's layout group: Buildbot gives the container no full name.
+        {
+          name: '',
+          fullName: null,
+          type: 'nested',
+          fields: [{ name: 'branch', fullName: 'branch', type: 'fixed', default: '' }],
+        },
       ],
     };
     script = [json(200, { forceschedulers: [scheduler], meta: { total: 1 } })];
