@@ -1,18 +1,18 @@
 import { defineCommand } from '../src/chat/command.js';
 import { formatDuration } from '../src/duration.js';
 import { UsageError } from '../src/errors.js';
-import { type Line, reply, type Span, TONE_COLOUR, toneOf } from '../src/messages/message.js';
+import { type Line, reply, type Span, type Tone, TONE_COLOUR, toneOf } from '../src/messages/message.js';
 import { findBuilder } from '../src/state/lookup.js';
 
 /** Short result words, readable without colour (bbreport's capsule, in words). */
-const WORD: Record<number, string> = {
-  0: 'ok',
-  1: 'warn',
-  2: 'FAIL',
-  3: 'skip',
-  4: 'EXC',
-  5: 'retry',
-  6: 'cancel',
+const WORD: Partial<Record<Tone, string>> = {
+  success: 'ok',
+  warnings: 'warn',
+  failure: 'FAIL',
+  skipped: 'skip',
+  exception: 'EXC',
+  retry: 'retry',
+  cancelled: 'cancel',
 };
 
 export const last = defineCommand({
@@ -53,7 +53,7 @@ export const last = defineCommand({
     const row: Span[] = [];
     for (const b of builds) {
       if (row.length > 0) row.push(' ');
-      row.push({ text: `#${b.number} ${WORD[b.results ?? -1] ?? '?'}`, tone: toneOf(b.results) });
+      row.push({ text: `#${b.number} ${WORD[toneOf(b.results)] ?? '?'}`, tone: toneOf(b.results) });
     }
     const lines: Line[] = [row];
     if (builder.last) {

@@ -94,7 +94,8 @@ export const status = defineCommand({
     const lines: Line[] = troubled
       .slice(0, room)
       .map((b) => troubleLine(b, ctx.fleet.buildUrl.bind(ctx.fleet)));
-    const viewUrl = masterView(master ?? masters.find((m) => m.name === pool[0]?.master), branch, tags);
+    const viewMaster = master ?? masters.find((m) => m.name === pool[0]?.master);
+    const viewUrl = ctx.fleet.buildersViewUrl(viewMaster?.url ?? '', [...(branch ? [branch] : []), ...tags]);
     if (troubled.length > room) {
       lines.push([`… and ${troubled.length - room} more: ${viewUrl}`]);
     }
@@ -133,12 +134,4 @@ function troubleLine(b: BuilderStatus, buildUrl: (master: string, id: number, n:
     buildUrl(b.master, b.builderid, streak.first.number),
   );
   return spans;
-}
-
-/** The master's own builders view with the same filters (`#/builders?tags=%2B3.x&tags=%2Bstable`). */
-function masterView(master: { url: string } | undefined, branch: string | undefined, tags: string[]): string {
-  const url = master?.url ?? '';
-  const wanted = [...(branch ? [branch] : []), ...tags];
-  const query = wanted.map((t) => `tags=${encodeURIComponent(`+${t}`)}`).join('&');
-  return `${url}#/builders${query ? `?${query}` : ''}`;
 }

@@ -90,7 +90,11 @@ export const why = defineCommand({
   ],
   permission: 'read',
   async run(ctx) {
-    const { builder, build } = pickBuild(ctx.fleet.builders(), ctx.args, [2, 4, 1]);
+    const { builder, build } = pickBuild(ctx.fleet.builders(), ctx.args, [
+      'failure',
+      'exception',
+      'warnings',
+    ]);
     const stored = await ctx.tests.analysis(builder.master, build, true);
     const name = `${builder.name} #${build.number}`;
     // A failure that is not a test failure ("failed compile: ...") leads; the tests follow if any ran.
@@ -137,7 +141,7 @@ export const why = defineCommand({
       }
     }
     // A red build whose tests only changed the environment (--fail-env-changed) says so.
-    const envOnly = a && a.failed.length === 0 && build.results === 2 ? a.envChanged : [];
+    const envOnly = a && a.failed.length === 0 && toneOf(build.results) === 'failure' ? a.envChanged : [];
     if (envOnly.length > 0 && lines.length < room)
       lines.push([`Env changed: `, { text: envOnly.slice(0, 8).join(', '), code: true }]);
     if (a && !said && failing.length === 0 && envOnly.length === 0)

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { sanitizeText } from '../../src/chat/render-kit.js';
 
 /** Commands kept across runs. */
 export const HISTORY_SIZE = 500;
@@ -28,7 +29,7 @@ export function loadHistory(file: string): string[] {
   }
   return text
     .split('\n')
-    .map((line) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trimEnd())
+    .map((line) => sanitizeText(line).trimEnd())
     .filter((line) => line.trim() !== '')
     .slice(-HISTORY_SIZE)
     .reverse();

@@ -3,6 +3,7 @@ import {
   type Line,
   type Message,
   type Span,
+  sanitizeText,
   spanText,
   type Tone,
 } from '../../src/chat/render-kit.js';
@@ -43,7 +44,7 @@ function renderLine(line: Line, colour: boolean): string {
 function renderSpan(span: Span, colour: boolean): string {
   const raw = spanText(span);
   // Untrusted text: no control characters (and so no escape sequences) reach the terminal.
-  const text = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const text = sanitizeText(raw);
   if (!colour || typeof span === 'string') return text;
   const codes = `${span.bold ? BOLD : ''}${span.tone ? (ANSI[span.tone] ?? '') : ''}`;
   return codes ? `${codes}${text}${RESET}` : text;

@@ -16,6 +16,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { AdapterServices } from '../../src/chat/adapter.js';
+import { retry } from '../../src/chat/retry.js';
 import { LoginGuard } from './login-guard.js';
 
 export interface ConnectionOptions {
@@ -174,30 +175,41 @@ export class DiscordConnection {
     this.intentsChosen = true;
   }
 
-  /** Logs in, retrying with back-off while Discord cannot be reached. */
+  /**
+   * Logs in, retrying with the bot's back-off (src/retry.ts) while Discord cannot be reached, and
+   * never sooner than the login guard allows. A refused token ends it.
+   */
   private async loginLoop(guard: LoginGuard): Promise<void> {
     const log = this.opts.log;
-    for (let attempt = 0; !this.closed && !this.gaveUp; attempt++) {
-      const backoff = attempt === 0 ? 0 : Math.min(60_000, 2000 * 2 ** (attempt - 1));
-      const wait = Math.max(guard.delayMs(), backoff);
-      if (wait > backoff) log.warn({ waitMs: wait }, 'discord: many logins lately; waiting before the next');
-      if (wait > 0 && !(await sleep(wait, true, { signal: this.closing.signal }).catch(() => false))) return;
-      try {
+    const refusedToken = (err: unknown) => {
+      const e = err as { code?: unknown; status?: unknown };
+      return e.code === 'TokenInvalid' || e.status === 401;
+    };
+    await retry(
+      async () => {
+        const wait = guard.delayMs();
+        if (wait > 0) {
+          log.warn({ waitMs: wait }, 'discord: many logins lately; waiting before the next');
+          await sleep(wait, true, { signal: this.closing.signal });
+        }
         await this.chooseIntents();
         await this.client.login(this.opts.token);
         guard.record();
-        return;
-      } catch (err) {
-        const e = err as { code?: unknown; status?: unknown; message?: string };
-        if (e.code === 'TokenInvalid' || e.status === 401) {
-          const refused = new Error('Discord refused the bot token');
-          log.error({}, `discord: ${refused.message}`);
-          this.giveUp(refused);
-          return;
-        }
-        if (!this.closed && !this.gaveUp)
-          log.warn({ err: e.message, attempt }, 'discord: cannot log in yet; retrying');
-      }
-    }
+      },
+      {
+        minMs: 2000,
+        maxMs: 60_000,
+        signal: this.closing.signal,
+        shouldRetry: (err) => !refusedToken(err) && !this.closed && !this.gaveUp,
+        onRetry: (err, attempt) =>
+          log.warn({ err: (err as Error).message, attempt }, 'discord: cannot log in yet; retrying'),
+      },
+    ).catch((err: unknown) => {
+      // Closed, given up elsewhere, or the token refused: only the last is this loop's to say.
+      if (!refusedToken(err)) return;
+      const refused = new Error('Discord refused the bot token');
+      log.error({}, `discord: ${refused.message}`);
+      this.giveUp(refused);
+    });
   }
 }

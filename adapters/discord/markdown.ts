@@ -5,14 +5,9 @@
  * {parse: []}`; neutralising the syntax as well keeps `@everyone` from even looking like a mention.
  */
 
-const ZERO_WIDTH_SPACE = '\u200b';
+import { safeHttpUrl, stripControls } from '../../src/chat/render-kit.js';
 
-/** Control characters and bidi overrides become spaces; unlike cleanText, spacing is kept. */
-export function stripControls(text: string): string {
-  return text
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ');
-}
+const ZERO_WIDTH_SPACE = '\u200b';
 
 /** `@everyone`/`@here` with a zero-width space after the `@`: reads the same, mentions nobody. */
 export function neutraliseMentions(text: string): string {
@@ -58,8 +53,9 @@ export function inlineCode(text: string): string {
 /** A URL safe to put in `[text](url)` or an embed's `url`: http(s) only, no spaces or parentheses. */
 export function safeUrl(url: string): string | undefined {
   const trimmed = stripControls(url).trim();
-  if (!/^https?:\/\/[^\s]+$/i.test(trimmed) || trimmed.length > 2000) return undefined;
-  return trimmed.replace(/[()<>"`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const href = /\s/.test(trimmed) ? undefined : safeHttpUrl(trimmed);
+  if (!href || href.length > 2000) return undefined;
+  return href.replace(/[()<>"`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** `[text](url)` with the text escaped; only the text when the URL is not usable. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import irc, { type Client, type MessageEvent } from 'irc-framework';
 import type { AdapterServices } from '../../src/chat/adapter.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../../src/chat/retry.js';
 import { type Fold, foldFor, isChannel } from './casemap.js';
 import { AccountBook, type AccountCaps, accountOf } from './identity.js';
 import { clientOptions, type IrcAdapterConfig, portOf } from './options.js';
@@ -492,6 +492,8 @@ export class IrcConnection {
       this.onClosed?.();
       return;
     }
+    // Driven by the connection's events, not a loop `retry` could run: a registration that lasted
+    // resets the count (STABLE_AFTER_MS), and the wait is the bot's one back-off.
     const delayMs = backoffDelay(this.attempt++, this.config.reconnect.min, this.config.reconnect.max);
     this.log.warn({ wasRegistered, attempt: this.attempt, delayMs }, 'disconnected from IRC; reconnecting');
     this.setTimer('reconnect', delayMs, () => this.connect());

@@ -1,16 +1,15 @@
+import { sanitizeText } from '../../src/chat/render-kit.js';
+
 /**
  * What untrusted text (build data, chat) may put on an IRC line. IRC has no escaping: a CR or LF
  * ends the line and starts a new command, NUL truncates it, \x01 starts CTCP, \x02-\x1f are
  * formatting codes. So every C0 and C1 control character, DEL, the Unicode line and paragraph
  * separators, bidi overrides and BOMs become spaces; unpaired surrogates (which cannot be encoded
- * as UTF-8) become U+FFFD.
+ * as UTF-8) become U+FFFD: the message model's sanitizeText, which says so for every platform.
+ * Untrusted text made safe for one IRC line (same length in characters, spaces where it was unsafe).
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** Untrusted text made safe for one IRC line (same length in characters, spaces where it was unsafe). */
 export function sanitize(text: string): string {
-  return text.replace(UNSAFE, ' ').replace(LONE_SURROGATE, '\ufffd');
+  return sanitizeText(text);
 }
 
 /** IRC formatting codes (bold, colour with its digits, reset, ...) as users type them. */

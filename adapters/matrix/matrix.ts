@@ -22,6 +22,7 @@ import {
 import type { Logger as SdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import type { Adapter, AdapterServices, IncomingMessage, Sender } from '../../src/chat/adapter.js';
 import { cleanText, type Message } from '../../src/chat/render-kit.js';
+import { backoffDelay } from '../../src/chat/retry.js';
 import { parseDestination, replyDestination } from './destination.js';
 import { readCommand } from './incoming.js';
 import { OutgoingQueue, type OutgoingOptions, type QueuedEvent, transactionId } from './outgoing.js';
@@ -94,7 +95,8 @@ export class MatrixAdapter implements Adapter {
   private readonly asked = new Map<string, Asked>();
   private handling: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelayMs = RETRY_MIN_MS;
+  /** Failed reconnects in a row: the next wait is backoffDelay of it. */
+  private retryAttempt = 0;
 
   constructor(private readonly opts: MatrixAdapterOptions) {
     this.lineLimit = opts.lineLimit ?? 25;
@@ -307,12 +309,19 @@ export class MatrixAdapter implements Adapter {
     return answer.event_id;
   }
 
-  private retryLater(): void {
+  /**
+   * Reconnects after the bot's back-off. Timers rather than `retry` (src/retry.ts): a stop clears
+   * the pending one, and a logout elsewhere starts it again.
+   */
+  private retryLater(failed?: unknown): void {
     if (this.stopped) return;
+    const delayMs = backoffDelay(this.retryAttempt++, RETRY_MIN_MS, RETRY_MAX_MS);
+    if (failed !== undefined)
+      this.log.debug({ err: describe(failed), retryInMs: delayMs }, 'Matrix homeserver still unreachable');
     this.retryTimer = setTimeout(() => {
       this.connect().then(
         () => {
-          this.retryDelayMs = RETRY_MIN_MS;
+          this.retryAttempt = 0;
         },
         (err) => {
           if (err instanceof AuthError) {
@@ -320,15 +329,10 @@ export class MatrixAdapter implements Adapter {
             this.log.error({ err: err.message }, 'Matrix login failed; the Matrix adapter stays off');
             return;
           }
-          this.log.debug(
-            { err: describe(err), retryInMs: this.retryDelayMs },
-            'Matrix homeserver still unreachable',
-          );
-          this.retryDelayMs = Math.min(RETRY_MAX_MS, this.retryDelayMs * 2);
-          this.retryLater();
+          this.retryLater(err);
         },
       );
-    }, this.retryDelayMs);
+    }, delayMs);
     this.retryTimer.unref();
   }
 

@@ -3,7 +3,16 @@
  * (org.matrix.custom.html) with coloured results, bold, code, links and lists. Every piece of text
  * comes from build data or chat, so every piece is escaped; links are kept only for http(s) URLs.
  */
-import { type Line, type Message, type Span, spanText, type Tone } from '../../src/chat/render-kit.js';
+import {
+  escapeHtml,
+  type Line,
+  type Message,
+  safeHttpUrl,
+  sanitizeText,
+  type Span,
+  spanText,
+  type Tone,
+} from '../../src/chat/render-kit.js';
 
 /** Result colours, as Element and other clients show `data-mx-color`. */
 const COLOUR: Partial<Record<Tone, string>> = {
@@ -23,30 +32,13 @@ export interface RenderedMatrix {
 }
 
 /** Escapes text for HTML element content and (double-quoted) attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 /** The URL when it is an absolute http(s) URL a link may point to, else undefined. */
-export function safeUrl(url: string): string | undefined {
-  const trimmed = url.trim();
-  if (!/^https?:\/\//i.test(trimmed)) return undefined;
-  try {
-    return new URL(trimmed).href;
-  } catch {
-    return undefined;
-  }
-}
+export const safeUrl = safeHttpUrl;
 
 /** Control characters (and so terminal escapes and line breaks) become spaces; nothing else changes. */
-function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
-}
+const clean = sanitizeText;
 
 export function renderMatrix(message: Message): RenderedMatrix {
   const body: string[] = [];

@@ -1,5 +1,4 @@
 import type { BuildbotRest } from './rest.js';
-import type { BuildbotBuild } from './types.js';
 
 /** What a tracker report says of where a build ran: from its Buildbot properties. */
 export interface BuildFacts {
@@ -13,7 +12,7 @@ const PROPERTIES = ['workername', 'got_revision', 'revision', 'branch'];
 
 /** One request: `GET /builds/<id>?property=workername&property=got_revision&...`. */
 export async function readBuildFacts(rest: BuildbotRest, buildid: number): Promise<BuildFacts> {
-  const [build] = await rest.list<BuildbotBuild>(`builds/${buildid}`, 'builds', { property: PROPERTIES });
+  const build = await rest.buildWithProperties(buildid, PROPERTIES);
   const props = build?.properties ?? {};
   const text = (name: string): string | undefined => {
     const value = props[name]?.[0];

@@ -1,6 +1,7 @@
 import { BbwatchError, errorMessage } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
+import { firstProblem, forceSchedulerSchema } from './schemas.js';
 import type { BuildbotSession } from './session.js';
 
 /** A control request the master (or the network) refused; `message` is fit for a chat reply. */
@@ -21,7 +22,8 @@ export interface ForceScheduler {
 
 export interface ForceField {
   name: string;
-  fullName: string;
+  /** null for a nested parameter's container (Buildbot's layout groups, `name` ''). */
+  fullName: string | null;
   type: string;
   default?: unknown;
   required?: boolean;
@@ -65,10 +67,16 @@ export class BuildbotControl {
   }
 
   async forceSchedulers(): Promise<ForceScheduler[]> {
-    const body = (await this.send('GET', 'forceschedulers')).answer as { forceschedulers?: ForceScheduler[] };
+    const body = (await this.send('GET', 'forceschedulers')).answer as { forceschedulers?: unknown };
     if (!Array.isArray(body.forceschedulers))
       throw new ControlError(`${this.opts.masterName} did not list its force schedulers`);
-    return body.forceschedulers;
+    return body.forceschedulers.map((item: unknown, i) => {
+      const parsed = forceSchedulerSchema.safeParse(item);
+      if (parsed.success) return parsed.data;
+      throw new ControlError(
+        `${this.opts.masterName} listed its force schedulers in a shape the bot cannot read (${firstProblem(parsed.error, i)})`,
+      );
+    });
   }
 
   async force(scheduler: string, params: Record<string, unknown>): Promise<BuildsetResult> {

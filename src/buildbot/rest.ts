@@ -1,10 +1,23 @@
 import type { Logger } from 'pino';
 import { HttpError, MasterError } from '../errors.js';
+import { backoffDelay, sleep } from '../retry.js';
 import { USER_AGENT } from '../version.js';
 import type { RequestBudget } from './budget.js';
+import type { z } from 'zod';
 import { isPrefixedRaw, RawPrefixStripper } from './raw-prefix.js';
+import { Results } from './results.js';
+import {
+  buildSchema,
+  builderSchema,
+  changeSchema,
+  firstProblem,
+  logChunkSchema,
+  logSchema,
+  stepSchema,
+  workerSchema,
+} from './schemas.js';
 import { BuildbotSession, ReadRefusedError, SessionError } from './session.js';
-import type { BuildbotBuild, BuildbotBuilder, BuildbotChange, BuildbotLog, BuildbotStep } from './types.js';
+import type { BuildbotBuild, BuildbotBuilder, BuildbotLog, BuildbotStep, BuildbotWorker } from './types.js';
 
 export type Query = Record<string, string | number | boolean | ReadonlyArray<string | number>>;
 
@@ -22,6 +35,7 @@ export interface RestOptions {
 }
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+const MAX_BACKOFF_MS = 30_000;
 
 /** Buildbot's REST API (data API v2): budgeted, timed out, retried with backoff, in the bot's session. */
 export class BuildbotRest {
@@ -63,26 +77,144 @@ export class BuildbotRest {
     return url.toString();
   }
 
-  /** GETs a collection and returns its list, checking the answer is Buildbot's envelope. */
-  async list<T>(path: string, key: string, query: Query = {}, signal?: AbortSignal): Promise<T[]> {
+  /**
+   * GETs a collection and returns its list, checking the answer is Buildbot's envelope and each
+   * item has the fields the bot reads, with their types: anything else is a MasterError that says
+   * what was wrong, never a crash further on.
+   */
+  private async list<T>(
+    path: string,
+    key: string,
+    schema: z.ZodType<T>,
+    query: Query = {},
+    signal?: AbortSignal,
+  ): Promise<T[]> {
     const url = this.url(path, query);
     const body = await this.getJson(url, signal);
     const items = (body as Record<string, unknown> | null)?.[key];
     if (!Array.isArray(items)) {
       throw new MasterError(`${url} did not answer with Buildbot's API (no "${key}" list in the reply)`);
     }
-    return items as T[];
+    return items.map((item: unknown, i) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) {
+        throw new MasterError(
+          `${url} answered with a "${key}" list the bot cannot read (${firstProblem(parsed.error, i)})`,
+        );
+      }
+      return parsed.data;
+    });
   }
 
   builders(signal?: AbortSignal): Promise<BuildbotBuilder[]> {
-    return this.list<BuildbotBuilder>('builders', 'builders', {}, signal);
+    return this.list('builders', 'builders', builderSchema, {}, signal);
+  }
+
+  /** The master's workers, with the masters they are connected to and the builders they serve. */
+  workers(signal?: AbortSignal): Promise<BuildbotWorker[]> {
+    return this.list('workers', 'workers', workerSchema, {}, signal);
+  }
+
+  /** A builder's build by number, or undefined when the master has no such build. */
+  async build(builderid: number, number: number, signal?: AbortSignal): Promise<BuildbotBuild | undefined> {
+    const [build] = await this.list(
+      `builders/${builderid}/builds/${number}`,
+      'builds',
+      buildSchema,
+      {},
+      signal,
+    );
+    return build;
+  }
+
+  /** A builder's running builds (only build `number`, when given). */
+  runningBuilds(builderid: number, number?: number, signal?: AbortSignal): Promise<BuildbotBuild[]> {
+    return this.list(
+      `builders/${builderid}/builds`,
+      'builds',
+      buildSchema,
+      { complete: 'false', ...(number !== undefined ? { number } : {}) },
+      signal,
+    );
+  }
+
+  /** The builds a build request started (none while it waits for a worker). */
+  /** One build by its id, with the named properties (`?property=a&property=b`). */
+  async buildWithProperties(
+    buildid: number,
+    properties: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<BuildbotBuild | undefined> {
+    const [build] = await this.list(
+      `builds/${buildid}`,
+      'builds',
+      buildSchema,
+      { property: [...properties] },
+      signal,
+    );
+    return build;
+  }
+
+  buildsOfRequest(brid: number, signal?: AbortSignal): Promise<BuildbotBuild[]> {
+    return this.list(`buildrequests/${brid}/builds`, 'builds', buildSchema, {}, signal);
+  }
+
+  /**
+   * Orange, red and purple builds that completed at or after `sinceEpoch`, oldest first: what has
+   * test logs to read, or a failure to classify.
+   */
+  failedBuildsSince(sinceEpoch: number, limit: number, offset = 0, signal?: AbortSignal) {
+    return this.list(
+      'builds',
+      'builds',
+      buildSchema,
+      {
+        complete: 'true',
+        complete_at__ge: sinceEpoch,
+        results: [Results.WARNINGS, Results.FAILURE, Results.EXCEPTION],
+        order: ['complete_at', 'buildid'],
+        limit,
+        offset,
+      },
+      signal,
+    );
+  }
+
+  /** A build's step by name (or number), or undefined when it has none. */
+  async buildStep(buildid: number, step: string, signal?: AbortSignal): Promise<BuildbotStep | undefined> {
+    const [found] = await this.list(
+      `builds/${buildid}/steps/${encodeURIComponent(step)}`,
+      'steps',
+      stepSchema,
+      {},
+      signal,
+    );
+    return found;
+  }
+
+  /** A step's log by slug, or undefined when it has none. */
+  async stepLog(stepid: number, slug: string, signal?: AbortSignal): Promise<BuildbotLog | undefined> {
+    const [found] = await this.list(
+      `steps/${stepid}/logs/${encodeURIComponent(slug)}`,
+      'logs',
+      logSchema,
+      {},
+      signal,
+    );
+    return found;
+  }
+
+  /** Where a log's raw text can be downloaded (what `streamRaw` reads). */
+  rawLogUrl(logid: number): string {
+    return this.url(`logs/${logid}/raw`);
   }
 
   /** Finished builds that completed at or after `sinceEpoch`, oldest first. */
   finishedBuildsSince(sinceEpoch: number, limit: number, offset = 0, signal?: AbortSignal) {
-    return this.list<BuildbotBuild>(
+    return this.list(
       'builds',
       'builds',
+      buildSchema,
       { complete: 'true', complete_at__ge: sinceEpoch, order: ['complete_at', 'buildid'], limit, offset },
       signal,
     );
@@ -90,36 +222,32 @@ export class BuildbotRest {
 
   /** The most recent finished builds on the whole master, newest first. */
   recentFinishedBuilds(limit: number, signal?: AbortSignal) {
-    return this.list<BuildbotBuild>(
-      'builds',
-      'builds',
-      { complete: 'true', order: '-buildid', limit },
-      signal,
-    );
+    return this.list('builds', 'builds', buildSchema, { complete: 'true', order: '-buildid', limit }, signal);
   }
 
   /** A builder's most recent finished builds, newest first. */
   builderHistory(builderid: number, limit: number, signal?: AbortSignal) {
-    return this.list<BuildbotBuild>(
+    return this.list(
       `builders/${builderid}/builds`,
       'builds',
+      buildSchema,
       { complete: 'true', order: '-number', limit },
       signal,
     );
   }
 
   buildChanges(buildid: number, signal?: AbortSignal) {
-    return this.list<BuildbotChange>(`builds/${buildid}/changes`, 'changes', {}, signal);
+    return this.list(`builds/${buildid}/changes`, 'changes', changeSchema, {}, signal);
   }
 
   /** A build's steps, in order. */
   buildSteps(buildid: number, signal?: AbortSignal) {
-    return this.list<BuildbotStep>(`builds/${buildid}/steps`, 'steps', { order: 'number' }, signal);
+    return this.list(`builds/${buildid}/steps`, 'steps', stepSchema, { order: 'number' }, signal);
   }
 
   /** A step's logs (stdio, and what the step added: warnings, err.text, ...). */
   stepLogs(stepid: number, signal?: AbortSignal) {
-    return this.list<BuildbotLog>(`steps/${stepid}/logs`, 'logs', {}, signal);
+    return this.list(`steps/${stepid}/logs`, 'logs', logSchema, {}, signal);
   }
 
   /** Counts requests and bytes, when a caller wants to know what an operation cost. */
@@ -127,9 +255,10 @@ export class BuildbotRest {
 
   /** A Buildbot log's lines (with stream tags for stdio logs), `limit` lines from `offset`. */
   async logLines(logid: number, offset: number, limit: number, signal?: AbortSignal): Promise<string[]> {
-    const chunks = await this.list<{ firstline: number; content: string }>(
+    const chunks = await this.list(
       `logs/${logid}/contents`,
       'logchunks',
+      logChunkSchema,
       { offset, limit },
       signal,
     );
@@ -147,7 +276,7 @@ export class BuildbotRest {
    * Retried only before the first byte arrives: a stream cut midway fails rather than repeat lines.
    */
   async streamRaw(logid: number, onChunk: (chunk: Uint8Array) => void, signal?: AbortSignal): Promise<void> {
-    const url = this.url(`logs/${logid}/raw`);
+    const url = this.rawLogUrl(logid);
     await this.request(url, signal, 'text/plain', async (res, idle) => {
       if (!res.body) return;
       const strip = new RawPrefixStripper(onChunk, isPrefixedRaw(res.headers.get('content-disposition')));
@@ -175,6 +304,9 @@ export class BuildbotRest {
   /**
    * One GET, within the budget, with a timeout that restarts whenever data arrives (`idle()`), and
    * retries with back-off for network errors, timeouts, 429 (after Retry-After) and 5xx.
+   * A loop of its own rather than `retry` (src/retry.ts): a refused read logs in and tries again
+   * without counting an attempt, a 429 waits what the master asks instead of the back-off, and a
+   * body cut after its first byte is not retried; the wait is the shared backoffDelay.
    */
   private async request<T>(
     url: string,
@@ -246,7 +378,7 @@ export class BuildbotRest {
         clearTimeout(timer);
       }
       if (attempt < this.maxAttempts) {
-        const delay = retryAfterMs ?? backoff(this.backoffMs, attempt);
+        const delay = retryAfterMs ?? backoffDelay(attempt - 1, this.backoffMs, MAX_BACKOFF_MS);
         // Debug: a master that stays away is reported once per change of state, not per request.
         this.opts.log.debug(
           { url, attempt, delayMs: delay, err: lastError.message },
@@ -269,26 +401,6 @@ function timeoutError(): Error {
 export interface RequestStats {
   requests: number;
   bytes: number;
-}
-
-export function backoff(baseMs: number, attempt: number, capMs = 30_000): number {
-  const exp = Math.min(capMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function parseRetryAfter(value: string | null): number | undefined {

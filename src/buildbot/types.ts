@@ -1,25 +1,6 @@
 /** Buildbot's data API v2 shapes, as far as bbwatch reads them (Buildbot 3.x and 4.x). */
 
-export const Results = {
-  SUCCESS: 0,
-  WARNINGS: 1,
-  FAILURE: 2,
-  SKIPPED: 3,
-  EXCEPTION: 4,
-  RETRY: 5,
-  CANCELLED: 6,
-} as const;
-export type ResultCode = (typeof Results)[keyof typeof Results];
-
-export const RESULT_NAMES: Record<number, string> = {
-  0: 'success',
-  1: 'warnings',
-  2: 'failure',
-  3: 'skipped',
-  4: 'exception',
-  5: 'retry',
-  6: 'cancelled',
-};
+export { RESULT_NAMES, type ResultCode, Results } from './results.js';
 
 export interface BuildbotBuilder {
   builderid: number;

@@ -5,7 +5,8 @@ import { errorMessage } from '../errors.js';
 import type { MetaStore } from '../store/meta.js';
 import { masterFailureReason } from './failure.js';
 import { masterRest } from './master-rest.js';
-import { type BuildbotRest, backoff, sleep } from './rest.js';
+import { backoffDelay, retry, sleep } from '../retry.js';
+import type { BuildbotRest } from './rest.js';
 import { type StreamHandle, type StreamOptions, StreamRefusedError } from './stream.js';
 import { openSseStream } from './stream-sse.js';
 import { openWebSocketStream } from './stream-ws.js';
@@ -78,24 +79,30 @@ export class MasterWatcher {
    */
   async start(): Promise<void> {
     const signal = this.abort.signal;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const loaded = await retry(
+      async () => {
         await this.refreshBuilders(true);
         await this.initialSync();
-        break;
-      } catch (err) {
-        if (signal.aborted) return;
-        const delay = backoff(2000, attempt, MAX_LOAD_RETRY_MS);
-        // Debug only: the operator's line comes from the state change (src/state/masters.ts).
-        this.deps.log.debug(
-          { master: this.master.name, err: errorMessage(err), retryInMs: delay },
-          'cannot load the master; retrying',
-        );
-        this.status('down', undefined, err, delay);
-        await sleep(delay, signal).catch(() => undefined);
-        if (signal.aborted) return;
-      }
-    }
+      },
+      {
+        minMs: 2000,
+        maxMs: MAX_LOAD_RETRY_MS,
+        signal,
+        onRetry: (err, _attempt, delay) => {
+          // Debug only: the operator's line comes from the state change (src/state/masters.ts).
+          this.deps.log.debug(
+            { master: this.master.name, err: errorMessage(err), retryInMs: delay },
+            'cannot load the master; retrying',
+          );
+          this.status('down', undefined, err, delay);
+        },
+      },
+    ).then(
+      () => true,
+      // Only a stop ends the retries.
+      () => false,
+    );
+    if (!loaded || signal.aborted) return;
     const firstConnect = new Promise<void>((resolve) => {
       this.loop = this.follow(resolve);
     });
@@ -319,10 +326,13 @@ export class MasterWatcher {
         handle?.close();
         return;
       }
+      // A loop of its own rather than `retry` (src/retry.ts): between stream attempts it polls, a
+      // stream that lived long resets the count, and a stream that ends is not an error; the wait
+      // is the shared backoffDelay.
       const delayAfter = (failed: number) =>
         this.transports().length === 0
           ? this.master.poll_interval
-          : backoff(1000, failed, MAX_RECONNECT_DELAY_MS);
+          : backoffDelay(failed - 1, 1000, MAX_RECONNECT_DELAY_MS);
       if (handle) {
         this.stream = handle;
         this.status('streaming', handle.transport);

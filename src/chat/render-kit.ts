@@ -11,3 +11,4 @@ export {
   TONE_COLOUR,
   type Tone,
 } from '../messages/message.js';
+export { escapeHtml, safeHttpUrl, sanitizeText, stripControls } from '../messages/safe-text.js';

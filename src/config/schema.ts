@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
-import { parseCron } from '../digest/cron.js';
+import { isTimeZone, parseCron } from '../digest/cron.js';
 import { chatSchema } from './chat.js';
 import { patternProblem } from './pattern.js';
 
@@ -122,6 +122,11 @@ const digestSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
     }
   }),
+  /** The time zone of `cron` (an IANA name); the bot's local time without it. */
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'is not a time zone (an IANA name such as Europe/Berlin or UTC)')
+    .optional(),
   days: z.number().int().min(1).max(365).default(7),
 });
 

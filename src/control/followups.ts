@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { type Bus, Events } from '../bus.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
-import { type BuildbotBuild, Results } from '../buildbot/types.js';
+import { Results } from '../buildbot/results.js';
+import type { BuildbotBuild } from '../buildbot/types.js';
 import { errorMessage } from '../errors.js';
 import { causeHeadline } from '../logs/failure-kind.js';
 import type { TestHistoryView } from '../logs/history.js';
@@ -106,7 +107,7 @@ export class FollowUps {
       const rest = this.opts.rests.get(f.master);
       if (!rest) continue;
       try {
-        const builds = await rest.list<BuildbotBuild>(`buildrequests/${f.brid}/builds`, 'builds');
+        const builds = await rest.buildsOfRequest(f.brid);
         // The newest: a request Buildbot retried (a lost worker) has a build per attempt.
         const build = builds.reduce<BuildbotBuild | undefined>(
           (a, b) => (a === undefined || b.number > a.number ? b : a),
@@ -159,7 +160,11 @@ export class FollowUps {
     const name = builder?.name ?? `builder ${build.builderid}`;
     const tone = toneOf(build.results);
     const lines: Line[] = [];
-    if (build.results === 1 || build.results === 2 || build.results === 4) {
+    if (
+      build.results === Results.WARNINGS ||
+      build.results === Results.FAILURE ||
+      build.results === Results.EXCEPTION
+    ) {
       // The bot may not have recorded the build yet: say how it ended.
       const stored = await this.opts.tests
         .analysis(f.master, { ...build, stateString: build.state_string }, false)

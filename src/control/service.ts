@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { BuildbotControl, ForceField, ForceScheduler } from '../buildbot/control.js';
 import { ControlError } from '../buildbot/control.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
-import type { BuildbotBuild } from '../buildbot/types.js';
+import { buildRequestPageUrl } from '../buildbot/urls.js';
 import type { MasterConfig } from '../config/schema.js';
 import { BbwatchError, errorMessage, UserError } from '../errors.js';
+import { sanitizeText } from '../messages/safe-text.js';
 import type { BuilderStatus, FleetView } from '../state/fleet.js';
-import { trailingBuildNumber } from '../state/lookup.js';
+import { resolveBuilders, trailingBuildNumber } from '../state/lookup.js';
 import type { ControlStore } from '../store/control.js';
 import { checkBranch, isRevision, resolveRepository } from './refs.js';
 
@@ -144,14 +145,7 @@ export class ControlService implements ControlView {
       const master = this.master(builder.master);
       note.master = builder.master;
       this.checkRate(who, master.config);
-      const running = await master.rest.list<BuildbotBuild>(
-        `builders/${builder.builderid}/builds`,
-        'builds',
-        {
-          complete: 'false',
-          ...(number !== undefined ? { number } : {}),
-        },
-      );
+      const running = await master.rest.runningBuilds(builder.builderid, number);
       if (running.length === 0) {
         throw new UserError(
           number !== undefined
@@ -177,9 +171,9 @@ export class ControlService implements ControlView {
       const master = this.master(builder.master);
       note.master = builder.master;
       this.checkRate(who, master.config);
-      const [build] = await master.rest
-        .list<BuildbotBuild>(`builders/${builder.builderid}/builds/${number}`, 'builds')
-        .catch(() => []);
+      // builderAndNumber(words, true) has refused a missing number already; this narrows the type.
+      if (number === undefined) throw new UserError('Which build number?');
+      const build = await master.rest.build(builder.builderid, number).catch(() => undefined);
       if (!build) throw new UserError(`${builder.name} has no build #${number}.`);
       if (!build.complete)
         throw new UserError(`${builder.name} #${number} is still running: stop it first, or wait.`);
@@ -253,7 +247,7 @@ export class ControlService implements ControlView {
       kind: 'started',
       master: master.config.name,
       builders,
-      requests: Object.values(brids).map((brid) => `${master.config.url}#/buildrequests/${brid}`),
+      requests: Object.values(brids).map((brid) => buildRequestPageUrl(master.config.url, brid)),
       repository,
       branch,
     };
@@ -271,7 +265,7 @@ export class ControlService implements ControlView {
 
   private reason(who: Requester, reason: string | undefined): string {
     const base = `bbwatch: requested by ${who.identity ?? who.name} on ${who.platform} (${who.room})`;
-    return (reason ? `${base}: ${reason}` : base).replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+    return sanitizeText(reason ? `${base}: ${reason}` : base).slice(0, 300);
   }
 
   private key(who: Requester): string {
@@ -312,20 +306,7 @@ export class ControlService implements ControlView {
 
   /** A builder's exact name, or a group: a tag, or a name suffix (`custom` → `... custom`). */
   private targets(text: string): BuilderStatus[] {
-    const all = this.opts.fleet.builders();
-    let wanted = text.trim().toLowerCase();
-    let pool = all;
-    const colon = wanted.indexOf(':');
-    if (colon > 0 && this.opts.masters.has(text.slice(0, colon))) {
-      pool = all.filter((b) => b.master === text.slice(0, colon));
-      wanted = wanted.slice(colon + 1).trim();
-    }
-    const exact = pool.filter((b) => b.name.toLowerCase() === wanted);
-    if (exact.length > 0) return exact;
-    if (wanted === '' || /\s/.test(wanted)) return [];
-    return pool.filter(
-      (b) => b.tags.some((t) => t.toLowerCase() === wanted) || b.name.toLowerCase().endsWith(` ${wanted}`),
-    );
+    return resolveBuilders(this.opts.fleet.builders(), text, 'group').builders;
   }
 
   private oneMaster(builders: BuilderStatus[]): MasterControl {
@@ -341,14 +322,7 @@ export class ControlService implements ControlView {
   ): { builder: BuilderStatus; number: number | undefined } {
     const { words: args, number } = trailingBuildNumber(words);
     if (needNumber && number === undefined) throw new UserError('Which build number?');
-    const found = this.targets(args.join(' ')).filter(
-      (b) =>
-        b.name.toLowerCase() ===
-        args
-          .join(' ')
-          .toLowerCase()
-          .replace(/^[^:]+:/, ''),
-    );
+    const found = resolveBuilders(this.opts.fleet.builders(), args.join(' '), 'none').builders;
     if (found.length !== 1)
       throw new UserError(`No builder named '${args.join(' ').slice(0, 60)}' (give its exact name).`);
     return { builder: found[0] as BuilderStatus, number };
@@ -403,7 +377,7 @@ export function forceParams(
       field.required &&
       (field.default === undefined || field.default === '' || field.default === null)
     )
-      missing.push(field.fullName);
+      missing.push(field.fullName ?? field.name);
   }
   if (missing.length > 0)
     throw new ControlError(`The force scheduler needs ${missing.join(', ')}, which the bot cannot fill in.`);

@@ -1,15 +1,20 @@
+import { Cron as Croner } from 'croner';
+
 /**
- * A small cron expression parser: five fields (minute hour day-of-month month day-of-week) of
- * numbers, `*`, ranges `a-b`, lists `a,b` and steps `*\/n` or `a-b/n`. Day of week 0-7 (0 and 7 are
- * Sunday). As in Vixie cron, when both day fields are restricted a day matches either of them.
- * Times are the bot's local time (set TZ to choose).
+ * Cron expressions for digests: five fields (minute hour day-of-month month day-of-week) of
+ * numbers, `*`, ranges `a-b`, lists `a,b` and steps `*\/n`, `a-b/n` or `a/n` (from a to the end).
+ * Day of week 0-7 (0 and 7 are Sunday). As in Vixie cron, when both day fields are restricted a day
+ * matches either of them. Times are those of `timezone` (an IANA name), or the bot's local time.
+ * The fields are checked here, so that an error names the one that is wrong; croner computes the
+ * times, across daylight-saving changes: a time that a spring change skips runs at the first minute
+ * after the gap, and a time that an autumn change repeats runs once.
  */
 export interface Cron {
   /** The expression as written. */
   readonly source: string;
-  /** Whether the minute that contains `date` is one of the expression's. */
+  /** Whether the expression is due in the minute that contains `date`. */
   matches(date: Date): boolean;
-  /** The first matching minute strictly after `date` (seconds zero), or undefined within 5 years. */
+  /** The first due minute strictly after `date` (seconds zero), or undefined within 5 years. */
   next(date: Date): Date | undefined;
 }
 
@@ -21,63 +26,58 @@ const FIELDS = [
   { name: 'day of week', min: 0, max: 7 },
 ] as const;
 
+const FIVE_YEARS_MS = 5 * 366 * 86_400_000;
+
 export class CronError extends Error {}
 
-/** Parses `expr`; throws CronError naming the field that is wrong. */
-export function parseCron(expr: string): Cron {
+/** Whether `name` is a time zone this Node knows (`Europe/Berlin`, `UTC`). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses `expr`, in `timezone` (default: local time); throws CronError naming the field that is wrong. */
+export function parseCron(expr: string, timezone?: string): Cron {
   const parts = expr.trim().split(/\s+/);
   if (parts.length !== 5 || parts[0] === '') {
     throw new CronError(`'${expr}' needs 5 fields (minute hour day-of-month month day-of-week)`);
   }
-  const sets = parts.map((part, i) => parseField(part, FIELDS[i] as (typeof FIELDS)[number]));
-  const [minutes, hours, doms, months, dows] = sets as [
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-  ];
-  if (dows.has(7)) dows.add(0);
-  const domRestricted = parts[2] !== '*' && !(parts[2] ?? '').startsWith('*/');
-  const dowRestricted = parts[4] !== '*' && !(parts[4] ?? '').startsWith('*/');
-  const dayMatches = (d: Date) => {
-    const dom = doms.has(d.getDate());
-    const dow = dows.has(d.getDay());
-    if (domRestricted && dowRestricted) return dom || dow;
-    return dom && dow;
+  if (timezone !== undefined && !isTimeZone(timezone)) {
+    throw new CronError(`'${timezone}' is not a time zone (an IANA name such as Europe/Berlin or UTC)`);
+  }
+  const fields = parts.map((part, i) => parseField(part, FIELDS[i] as (typeof FIELDS)[number]));
+  const restricted = (field: string) => field !== '*' && !field.startsWith('*/');
+  const domRestricted = restricted(parts[2] ?? '*');
+  const dowRestricted = restricted(parts[4] ?? '*');
+  const croner = new Croner(fields.join(' '), {
+    mode: '5-part',
+    // Vixie cron: either day field when both are restricted (a `*\/n` field is not), else both.
+    domAndDow: !(domRestricted && dowRestricted),
+    ...(timezone !== undefined ? { timezone } : {}),
+  });
+  const next = (date: Date): Date | undefined => {
+    const run = croner.nextRun(date);
+    return run && run.getTime() - date.getTime() <= FIVE_YEARS_MS ? run : undefined;
   };
-  const matches = (d: Date) =>
-    minutes.has(d.getMinutes()) && hours.has(d.getHours()) && months.has(d.getMonth() + 1) && dayMatches(d);
   return {
     source: expr,
-    matches,
-    next(date: Date) {
-      const d = new Date(date.getTime());
-      d.setSeconds(0, 0);
-      d.setMinutes(d.getMinutes() + 1);
-      const limit = date.getTime() + 5 * 366 * 86_400_000;
-      while (d.getTime() <= limit) {
-        if (!months.has(d.getMonth() + 1)) {
-          d.setMonth(d.getMonth() + 1, 1);
-          d.setHours(0, 0, 0, 0);
-        } else if (!dayMatches(d)) {
-          d.setDate(d.getDate() + 1);
-          d.setHours(0, 0, 0, 0);
-        } else if (!hours.has(d.getHours())) {
-          d.setHours(d.getHours() + 1, 0, 0, 0);
-        } else if (!minutes.has(d.getMinutes())) {
-          d.setMinutes(d.getMinutes() + 1, 0, 0);
-        } else {
-          return d;
-        }
-      }
-      return undefined;
+    // Due when the first run after the minute before is this minute: a run that a DST change
+    // moves (out of the gap) or repeats (the autumn hour) is due exactly once.
+    matches(date: Date) {
+      const minute = Math.floor(date.getTime() / 60_000) * 60_000;
+      return next(new Date(minute - 60_000))?.getTime() === minute;
     },
+    next,
   };
 }
 
-function parseField(part: string, field: { name: string; min: number; max: number }): Set<number> {
-  const out = new Set<number>();
+/** Checks one field and writes it as croner reads it (`10/20` becomes `10-59/20`). */
+function parseField(part: string, field: { name: string; min: number; max: number }): string {
+  const out: string[] = [];
   const bad = (why: string) => new CronError(`${field.name} '${part}': ${why}`);
   for (const item of part.split(',')) {
     const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
@@ -92,7 +92,7 @@ function parseField(part: string, field: { name: string; min: number; max: numbe
     if (lo < field.min || hi > field.max) throw bad(`must be within ${field.min}-${field.max}`);
     if (lo > hi) throw bad(`${lo}-${hi} is an empty range`);
     if (step < 1) throw bad('a step must be at least 1');
-    for (let v = lo; v <= hi; v += step) out.add(v);
+    out.push(m[1] !== '*' && m[3] === undefined && m[4] !== undefined ? `${lo}-${hi}/${step}` : item);
   }
-  return out;
+  return out.join(',');
 }

@@ -1,3 +1,4 @@
+import { isCodeVerdict, Results } from '../buildbot/results.js';
 import type { FirstFailure, ReportBuild, ReportStore } from '../store/reports.js';
 
 /** One builder's record over the period: verdict builds (green, orange, red) and how many were red. */
@@ -59,8 +60,7 @@ export interface Digest {
   newlyRed: RedStreak[];
 }
 
-const GREEN_OR_ORANGE = new Set([0, 1]);
-const RED = 2;
+const RED = Results.FAILURE;
 
 /**
  * A digest of the last `days` up to `now` (ms), from the stored build and test history.
@@ -91,9 +91,7 @@ export function computeDigest(
   let builders = 0;
   for (const [key, list] of byBuilder) {
     const first = list[0] as ReportBuild;
-    const verdicts = list.filter(
-      (b) => b.results !== null && (GREEN_OR_ORANGE.has(b.results) || b.results === RED),
-    );
+    const verdicts = list.filter((b) => isCodeVerdict(b.results));
     const red = verdicts.filter((b) => b.results === RED).length;
     if (verdicts.length > 0) builders++;
     total += verdicts.length;

@@ -55,11 +55,14 @@ export class Reports implements ReportsView {
 export interface DigestSchedule {
   to: string;
   cron: string;
+  /** The time zone of `cron`; the bot's local time without it. */
+  timezone?: string | undefined;
   days: number;
 }
 
 /**
- * Sends each configured digest at the minutes its cron expression names (the bot's local time).
+ * Sends each configured digest at the minutes its cron expression names (in its time zone, or the
+ * bot's local time).
  * Minutes missed while the bot was not running are not made up for.
  */
 export class DigestScheduler {
@@ -74,7 +77,7 @@ export class DigestScheduler {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.entries = schedules.map((s) => ({ ...s, parsed: parseCron(s.cron) }));
+    this.entries = schedules.map((s) => ({ ...s, parsed: parseCron(s.cron, s.timezone) }));
   }
 
   start(): void {

@@ -248,7 +248,7 @@ function reachFix(err: unknown, master: MasterConfig, at: (k: string) => string)
       return `the connection failed (${failure.code}): check ${url} and the network between here and the master`;
     case 'http':
       if (failure.status === 404)
-        return `${url} must be the master's base URL, its buildbotURL (e.g. https://buildbot.python.org/all/), under which api/v2 lives`;
+        return `${url} must be the master's base URL, its buildbotURL (e.g. https://buildbot.python.org/all/), under which its REST API lives`;
       if (failure.status === 401 || failure.status === 403)
         return "the master refuses anonymous reads: bbwatch reads the REST API without logging in, so the master's authz must allow reading";
       if (failure.status === 429)

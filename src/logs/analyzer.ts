@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { type BuildOrigin, type Bus, Events } from '../bus.js';
 import type { BuildbotRest } from '../buildbot/rest.js';
+import { isVerdict, Results } from '../buildbot/results.js';
 import { errorMessage } from '../errors.js';
 import { builderBranch } from '../state/branches.js';
 import type { Fleet } from '../state/fleet.js';
@@ -35,7 +36,7 @@ export interface AnalyzerOptions {
 }
 
 /** Results worth reading: orange (maybe flaky) and red for their test log, red and purple for why they failed. */
-const WORTH_READING = new Set([1, 2, 4]);
+const WORTH_READING: ReadonlySet<number> = new Set([Results.WARNINGS, Results.FAILURE, Results.EXCEPTION]);
 const MAX_ATTEMPTS = 3;
 const RETRY_MS = 30_000;
 
@@ -219,8 +220,7 @@ export class Analyzer {
     const build = recent.find((b) => b.buildid === item.buildid);
     if (!done?.analysis || !builder || !build || build.results === null) return;
     // Only the builder's newest build speaks for its state now.
-    if (recent.some((b) => b.number > build.number && b.results !== null && ![3, 5, 6].includes(b.results)))
-      return;
+    if (recent.some((b) => b.number > build.number && isVerdict(b.results))) return;
     const older = recent.filter((b) => b.number < build.number);
     const prev = previousVerdict(older);
     const prevAnalysis = prev ? this.opts.store.get(item.master, prev.buildid)?.analysis : undefined;

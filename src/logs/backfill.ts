@@ -44,19 +44,7 @@ export async function backfillMaster(opts: {
   const builders = new Map((await opts.rest.builders(opts.signal)).map((b) => [b.builderid, b]));
   const builds: BuildbotBuild[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const page = await opts.rest.list<BuildbotBuild>(
-      'builds',
-      'builds',
-      {
-        complete: 'true',
-        complete_at__ge: since,
-        results: [1, 2, 4],
-        order: ['complete_at', 'buildid'],
-        limit: PAGE,
-        offset,
-      },
-      opts.signal,
-    );
+    const page = await opts.rest.failedBuildsSince(since, PAGE, offset, opts.signal);
     builds.push(...page);
     if (page.length < PAGE) break;
   }

@@ -1,3 +1,4 @@
+import { Results } from '../buildbot/results.js';
 import type { NotifyEvent } from '../config/schema.js';
 import type { RegrtestAnalysis } from './regrtest.js';
 
@@ -12,8 +13,9 @@ export function testEvents(
   analysis: RegrtestAnalysis,
   previous: { results: number | null; analysis: RegrtestAnalysis | undefined } | undefined,
 ): Array<{ event: NotifyEvent; newFailures?: string[] }> {
-  if (results === 1 && analysis.flaky.length > 0 && analysis.failed.length === 0) return [{ event: 'flaky' }];
-  if (results === 2 && previous?.results === 2 && previous.analysis) {
+  if (results === Results.WARNINGS && analysis.flaky.length > 0 && analysis.failed.length === 0)
+    return [{ event: 'flaky' }];
+  if (results === Results.FAILURE && previous?.results === Results.FAILURE && previous.analysis) {
     const before = new Set(previous.analysis.failed);
     const fresh = analysis.failed.filter((t) => !before.has(t));
     if (fresh.length > 0) return [{ event: 'newfailure', newFailures: fresh }];

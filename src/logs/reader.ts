@@ -1,4 +1,5 @@
 import type { BuildbotRest } from '../buildbot/rest.js';
+import { logPageUrl } from '../buildbot/urls.js';
 import { HttpError } from '../errors.js';
 import type { RegrtestAnalysis } from './regrtest.js';
 import {
@@ -50,16 +51,16 @@ export async function analyzeBuildLog(
   opts: ReadOptions = {},
 ): Promise<BuildLogAnalysis> {
   const { signal } = opts;
-  const step = await first<{ stepid: number; number: number }>(
-    rest.list(`builds/${build.buildid}/steps/${encodeURIComponent(source.step)}`, 'steps', {}, signal),
+  const step = await first(
+    rest.buildStep(build.buildid, source.step, signal),
     `this build has no step '${source.step}'`,
   );
-  const log = await first<{ logid: number; num_lines: number; slug: string; type: string }>(
-    rest.list(`steps/${step.stepid}/logs/${encodeURIComponent(source.log)}`, 'logs', {}, signal),
+  const log = await first(
+    rest.stepLog(step.stepid, source.log, signal),
     `step '${source.step}' has no log '${source.log}'`,
   );
-  const logUrl = `${rest.baseUrl}#/builders/${build.builderid}/builds/${build.number}/steps/${step.number}/logs/${log.slug}`;
-  const rawUrl = rest.url(`logs/${log.logid}/raw`);
+  const logUrl = logPageUrl(rest.baseUrl, build, step.number, log.slug);
+  const rawUrl = rest.rawLogUrl(log.logid);
   const master = new MasterLog(rest, log.logid, log.num_lines, log.type === 's', signal);
   const result = await analyzeTailFirst(master, opts);
   return {
@@ -135,9 +136,9 @@ class MasterLog implements TailSource {
 
 const cap = (line: string) => (line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line);
 
-async function first<T>(request: Promise<T[]>, missing: string): Promise<T> {
+async function first<T>(request: Promise<T | undefined>, missing: string): Promise<T> {
   try {
-    const [item] = await request;
+    const item = await request;
     if (item) return item;
   } catch (err) {
     if (!(err instanceof HttpError && (err.status === 404 || err.status === 400))) throw err;

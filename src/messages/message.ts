@@ -4,6 +4,9 @@
  * Matrix). Text inside is untrusted (it comes from build data and chat) until an adapter renders it.
  */
 
+import { Results } from '../buildbot/results.js';
+import { stripControls } from './safe-text.js';
+
 /** Colours a span or a whole message takes: Buildbot's results, plus states that are not results. */
 export type Tone =
   | 'success'
@@ -89,19 +92,19 @@ export function lineText(line: Line): string {
 /** Buildbot result code → tone. */
 export function toneOf(results: number | null | undefined): Tone {
   switch (results) {
-    case 0:
+    case Results.SUCCESS:
       return 'success';
-    case 1:
+    case Results.WARNINGS:
       return 'warnings';
-    case 2:
+    case Results.FAILURE:
       return 'failure';
-    case 3:
+    case Results.SKIPPED:
       return 'skipped';
-    case 4:
+    case Results.EXCEPTION:
       return 'exception';
-    case 5:
+    case Results.RETRY:
       return 'retry';
-    case 6:
+    case Results.CANCELLED:
       return 'cancelled';
     default:
       return 'building';
@@ -126,11 +129,7 @@ export const TONE_COLOUR: Record<Tone, string> = {
  * IRC formatting codes, ANSI escapes), bidi overrides; runs of white space become one space.
  */
 export function cleanText(text: string): string {
-  return text
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return stripControls(text).replace(/\s+/g, ' ').trim();
 }
 
 /** Cuts text to at most `max` characters, marking the cut with an ellipsis. */

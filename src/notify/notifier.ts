@@ -352,6 +352,11 @@ export class Notifier {
     return { message: buildBurstAnnouncement(parts, this.opts.showMaster), named };
   }
 
+  /**
+   * The delivery retry: a timer of its own rather than src/retry.ts, since a platform that says it
+   * is back (retryNow) or a delivery that works starts it over, and without jitter, since one
+   * process retries only its own outbox (2 s, doubling to 10 s; test/unit/reconnect.test.ts).
+   */
   private scheduleRetry(): void {
     if (this.retryTimer || this.stopped) return;
     this.retryTimer = setTimeout(() => {

@@ -45,7 +45,8 @@ const UP: ReadonlySet<string> = new Set(['streaming', 'polling']);
 
 /** Metrics and health, fed by the bus and read at scrape time. */
 export class Ops {
-  readonly registry = new Registry();
+  /** The bot's metrics and Node's default ones (event-loop lag among them). */
+  readonly registry = new Registry().withDefaults();
   private readonly sent: Counter;
   private readonly failed: Counter;
   private readonly state = new Map<string, Health['masters'][string]>();
@@ -58,32 +59,44 @@ export class Ops {
     const events = r.counter(
       'bbwatch_events_received_total',
       'Finished builds received from a master, by how they arrived (stream, poll, backfill, history).',
+      ['master', 'origin'],
     );
     const reconnects = r.counter(
       'bbwatch_stream_reconnects_total',
       "Times a master's live feed (event stream or polling) came back after the first connect.",
+      ['master'],
     );
-    this.sent = r.counter('bbwatch_announcements_sent_total', 'Announcements a chat platform accepted.');
+    this.sent = r.counter('bbwatch_announcements_sent_total', 'Announcements a chat platform accepted.', [
+      'platform',
+    ]);
     this.failed = r.counter(
       'bbwatch_announcements_failed_total',
       'Announcement deliveries a chat platform refused or could not take (each attempt).',
+      ['platform'],
     );
     const pending = r.gauge('bbwatch_outbox_pending', 'Announcements waiting in the outbox.');
     const analysis = r.gauge('bbwatch_analysis_queue_length', 'Test logs waiting to be read.');
     const used = r.gauge(
       'bbwatch_request_budget_used',
       'Requests to the master in the current budget window.',
+      ['master'],
     );
-    const limit = r.gauge('bbwatch_request_budget_limit', 'Requests allowed per budget window.');
+    const limit = r.gauge('bbwatch_request_budget_limit', 'Requests allowed per budget window.', ['master']);
     const transport = r.gauge(
       'bbwatch_transport',
       "1 for the master's current live feed: ws, sse, poll, or none while connecting or down.",
+      ['master', 'transport'],
     );
-    const up = r.gauge('bbwatch_master_up', "1 while the master's event stream is open or polling works.");
-    const adapterUp = r.gauge('bbwatch_adapter_connected', '1 while the chat adapter is connected.');
+    const up = r.gauge('bbwatch_master_up', "1 while the master's event stream is open or polling works.", [
+      'master',
+    ]);
+    const adapterUp = r.gauge('bbwatch_adapter_connected', '1 while the chat adapter is connected.', [
+      'platform',
+    ]);
     const downFor = r.gauge(
       'bbwatch_master_unreachable_seconds',
       'How long the master has been unreachable (0 while it is followed).',
+      ['master'],
     );
     if (src.role) {
       r.gauge('bbwatch_leader', '1 while this process leads (holds the PostgreSQL leader lock).').set({}, 1);
@@ -215,16 +228,20 @@ export async function startHttp({
         res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : `${body}\n`);
       } else if (path === '/metrics') {
-        const text = ops.registry.render();
-        res.writeHead(200, {
-          'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-          'cache-control': 'no-store',
-        });
-        res.end(req.method === 'HEAD' ? undefined : text);
+        ops.registry.render().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': ops.registry.contentType, 'cache-control': 'no-store' });
+            res.end(req.method === 'HEAD' ? undefined : text);
+          },
+          (err: unknown) => failed(err),
+        );
       } else if (!routes?.(req, res)) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
       }
     } catch (err) {
+      failed(err);
+    }
+    function failed(err: unknown): void {
       log.error({ err: err instanceof Error ? err.message : String(err), path }, 'http endpoint failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');

@@ -1,4 +1,6 @@
+import { isVerdict } from '../buildbot/results.js';
 import type { BuildbotBuild, BuildbotBuilder } from '../buildbot/types.js';
+import { buildersViewUrl, buildPageUrl, builderPageUrl } from '../buildbot/urls.js';
 import type { BuildOrigin } from '../bus.js';
 import type { NotifyEvent } from '../config/schema.js';
 import { type Tone, toneOf } from '../messages/message.js';
@@ -44,6 +46,8 @@ export interface FleetView {
   builders(): BuilderStatus[];
   buildUrl(master: string, builderid: number, number: number): string;
   builderUrl(master: string, builderid: number): string;
+  /** The master's builders view, filtered to builders with every one of `tags`. */
+  buildersViewUrl(masterUrl: string, tags: readonly string[]): string;
 }
 
 interface MasterState {
@@ -157,7 +161,7 @@ export class Fleet implements FleetView {
       for (const b of s.builders.values()) {
         if (!b.active) continue;
         const recent = s.builds.get(b.builderid) ?? [];
-        const last = recent.find((r) => r.results !== null && ![3, 5, 6].includes(r.results));
+        const last = recent.find((r) => isVerdict(r.results));
         const colour: Tone = last ? toneOf(last.results) : 'neutral';
         out.push({
           master,
@@ -176,11 +180,15 @@ export class Fleet implements FleetView {
   }
 
   buildUrl(master: string, builderid: number, number: number): string {
-    return `${this.master(master).url}#/builders/${builderid}/builds/${number}`;
+    return buildPageUrl(this.master(master).url, builderid, number);
+  }
+
+  buildersViewUrl(masterUrl: string, tags: readonly string[]): string {
+    return buildersViewUrl(masterUrl, tags);
   }
 
   builderUrl(master: string, builderid: number): string {
-    return `${this.master(master).url}#/builders/${builderid}`;
+    return builderPageUrl(this.master(master).url, builderid);
   }
 
   builder(master: string, builderid: number): BuilderRecord | undefined {

@@ -1,20 +1,41 @@
 import type { ArgSpec } from '../chat/command.js';
 import { UsageError, UserError } from '../errors.js';
+import { type Tone, TONE_COLOUR, toneOf } from '../messages/message.js';
+import { onBranch } from './branches.js';
 import type { BuilderStatus } from './fleet.js';
+
+/**
+ * The one way text names builders: `<master>:` first narrows to that master's builders (when it
+ * has any); a name equal to the text (any case) wins; otherwise, as `also` says, the builders
+ * whose name contains the text (`contains`), the group the text names, a tag or a name suffix
+ * (`group`: `custom` → `... custom`), or none (`none`: exact names only).
+ */
+export function resolveBuilders<T extends Pick<BuilderStatus, 'master' | 'name' | 'tags'>>(
+  builders: readonly T[],
+  text: string,
+  also: 'contains' | 'group' | 'none',
+): { builders: T[]; exact: boolean } {
+  const wanted = text.trim().toLowerCase();
+  const colon = wanted.indexOf(':');
+  const scoped = colon > 0 ? builders.filter((b) => b.master.toLowerCase() === wanted.slice(0, colon)) : [];
+  const [pool, query] = scoped.length > 0 ? [scoped, wanted.slice(colon + 1).trim()] : [builders, wanted];
+  const exact = pool.filter((b) => b.name.toLowerCase() === query);
+  if (exact.length > 0) return { builders: exact, exact: true };
+  if (also === 'contains')
+    return { builders: pool.filter((b) => b.name.toLowerCase().includes(query)), exact: false };
+  if (also === 'group' && query !== '' && !/\s/.test(query))
+    return { builders: pool.filter((b) => onBranch(b.name, b.tags, query)), exact: false };
+  return { builders: [], exact: false };
+}
 
 /**
  * Finds the one builder a person means: an exact name (any case), or `<master>:<name>`, or text
  * that only one builder's name contains. Otherwise says what matched, briefly.
  */
 export function findBuilder(builders: readonly BuilderStatus[], text: string): BuilderStatus {
-  const wanted = text.trim().toLowerCase();
-  if (wanted === '') throw new UserError('Which builder?');
-  const colon = wanted.indexOf(':');
-  const scoped = colon > 0 ? builders.filter((b) => b.master.toLowerCase() === wanted.slice(0, colon)) : [];
-  const [pool, query] = scoped.length > 0 ? [scoped, wanted.slice(colon + 1).trim()] : [builders, wanted];
-  const exact = pool.filter((b) => b.name.toLowerCase() === query);
-  if (exact.length === 1) return exact[0] as BuilderStatus;
-  const partial = exact.length > 1 ? exact : pool.filter((b) => b.name.toLowerCase().includes(query));
+  if (text.trim() === '') throw new UserError('Which builder?');
+  const { builders: partial, exact: isExact } = resolveBuilders(builders, text, 'contains');
+  const exact = isExact ? partial : [];
   if (partial.length === 1) return partial[0] as BuilderStatus;
   const shown = text.trim().slice(0, 60);
   if (partial.length === 0) throw new UserError(`No builder matches '${shown}'.`);
@@ -26,7 +47,6 @@ export function findBuilder(builders: readonly BuilderStatus[], text: string): B
 }
 
 /** Results a build lookup may default to, and how to say them. */
-const COLOURS: Record<number, string> = { 2: 'red', 4: 'purple', 1: 'orange' };
 
 /**
  * `<builder> [build]` as !why and !repro take it: the named build, or the builder's latest build
@@ -35,7 +55,7 @@ const COLOURS: Record<number, string> = { 2: 'red', 4: 'purple', 1: 'orange' };
 export function pickBuild(
   builders: readonly BuilderStatus[],
   words: readonly string[],
-  defaults: readonly number[] = [2, 1],
+  defaults: readonly Tone[] = ['failure', 'warnings'],
 ): {
   builder: BuilderStatus;
   build: { buildid: number; builderid: number; number: number; results: number | null };
@@ -45,10 +65,10 @@ export function pickBuild(
   const builder = findBuilder(builders, args.join(' '));
   const build =
     number === undefined
-      ? builder.recent.find((b) => b.results !== null && defaults.includes(b.results))
+      ? builder.recent.find((b) => b.results !== null && defaults.includes(toneOf(b.results)))
       : builder.recent.find((b) => b.number === number);
   if (!build) {
-    const colours = defaults.map((r) => COLOURS[r] ?? String(r));
+    const colours = defaults.map((tone) => TONE_COLOUR[tone]);
     const said = colours.length > 1 ? `${colours.slice(0, -1).join(', ')} or ${colours.at(-1)}` : colours[0];
     throw new UserError(
       number === undefined

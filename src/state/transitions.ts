@@ -1,18 +1,10 @@
-import { Results } from '../buildbot/types.js';
+import { isCodeVerdict, isVerdict, Results } from '../buildbot/results.js';
 import type { NotifyEvent } from '../config/schema.js';
 
 /** The minimum a transition rule needs of a build. */
 export interface ResultOnly {
   results: number | null;
 }
-
-/** Results that say nothing about the code: a retried, cancelled or skipped build. */
-const NOT_A_VERDICT: ReadonlySet<number | null> = new Set([
-  null,
-  Results.SKIPPED,
-  Results.RETRY,
-  Results.CANCELLED,
-]);
 
 const GOOD: ReadonlySet<number | null> = new Set([Results.SUCCESS, Results.WARNINGS]);
 
@@ -22,7 +14,7 @@ const GOOD: ReadonlySet<number | null> = new Set([Results.SUCCESS, Results.WARNI
  * counts as turning red, and red → purple → green as a recovery.
  */
 export function previousVerdict<T extends ResultOnly>(previous: readonly T[]): T | undefined {
-  return previous.find((b) => !NOT_A_VERDICT.has(b.results) && b.results !== Results.EXCEPTION);
+  return previous.find((b) => isCodeVerdict(b.results));
 }
 
 /**
@@ -33,7 +25,7 @@ export function previousVerdict<T extends ResultOnly>(previous: readonly T[]): T
 export function retriedBefore<T extends ResultOnly>(previous: readonly T[]): T[] {
   const retried: T[] = [];
   for (const build of previous) {
-    if (!NOT_A_VERDICT.has(build.results)) break;
+    if (isVerdict(build.results)) break;
     if (build.results === Results.RETRY) retried.push(build);
   }
   return retried;
@@ -48,7 +40,7 @@ export function retriedBefore<T extends ResultOnly>(previous: readonly T[]): T[]
  */
 export function classify(current: ResultOnly, previous: readonly ResultOnly[]): NotifyEvent | undefined {
   if (current.results === Results.EXCEPTION) {
-    const last = previous.find((b) => !NOT_A_VERDICT.has(b.results));
+    const last = previous.find((b) => isVerdict(b.results));
     return last?.results === Results.EXCEPTION ? undefined : 'exception';
   }
   const before = previousVerdict(previous);
@@ -69,7 +61,7 @@ export function streakStart<T extends ResultOnly>(
 ): { first: T; complete: boolean } | undefined {
   let first: T | undefined;
   for (const build of previous) {
-    if (NOT_A_VERDICT.has(build.results) || build.results === Results.EXCEPTION) continue;
+    if (!isCodeVerdict(build.results)) continue;
     if (!colour.has(build.results)) return first ? { first, complete: true } : undefined;
     first = build;
   }

@@ -1,4 +1,4 @@
-import type { BuildbotBuild } from '../buildbot/types.js';
+import { BUILD_PAGE_URL_SHAPE, parseBuildPageUrl } from '../buildbot/urls.js';
 import { errorMessage } from '../errors.js';
 import { analyzeLogFile } from '../logs/file-log.js';
 import { analyzeBuildLog, type LogSource, NoTestLogError } from '../logs/reader.js';
@@ -51,10 +51,10 @@ export async function fromFile(path: string): Promise<RegrtestAnalysis> {
   return (await analyzeStream(stdin)).analysis;
 }
 
-/** `https://master/#/builders/12/builds/345` → the build's test log, read tail first. */
+/** A build's page on its master (`https://master/#/builders/12/builds/345`) → its test log, read tail first. */
 async function fromBuildUrl(url: string, logs: LogSource): Promise<RegrtestAnalysis> {
-  const m = /^(https?:\/\/[^#]*?)\/?#\/builders\/(\d+)\/builds\/(\d+)/.exec(url);
-  if (!m?.[1]) throw new Error(`not a build URL (expected <master>/#/builders/<id>/builds/<number>): ${url}`);
+  const page = parseBuildPageUrl(url);
+  if (!page) throw new Error(`not a build URL (expected ${BUILD_PAGE_URL_SHAPE}): ${url}`);
   // Loaded here, not at the top: reading a local file should not pay for the HTTP client and logger.
   const [{ default: pino }, { RequestBudget }, { BuildbotRest }] = await Promise.all([
     import('pino'),
@@ -62,12 +62,12 @@ async function fromBuildUrl(url: string, logs: LogSource): Promise<RegrtestAnaly
     import('../buildbot/rest.js'),
   ]);
   const rest = new BuildbotRest({
-    baseUrl: `${m[1]}/`,
+    baseUrl: page.masterUrl,
     budget: new RequestBudget(20, 10_000),
     timeoutMs: 30_000,
     log: pino({ level: 'silent' }),
   });
-  const [build] = await rest.list<BuildbotBuild>(`builders/${m[2]}/builds/${m[3]}`, 'builds');
-  if (!build) throw new Error(`no build ${m[3]} on builder ${m[2]}`);
+  const build = await rest.build(page.builderid, page.number);
+  if (!build) throw new Error(`no build ${page.number} on builder ${page.builderid}`);
   return (await analyzeBuildLog(rest, build, logs, READ)).analysis;
 }

@@ -1,3 +1,4 @@
+import { isRed } from '../buildbot/results.js';
 import type { RegrtestAnalysis } from '../logs/regrtest.js';
 import type { TestHistoryView } from '../logs/history.js';
 import type { BuilderStatus, FleetView } from '../state/fleet.js';
@@ -39,7 +40,7 @@ export async function culpritHint(
   const keys = new Set(reasonKeys(a, workers));
   const same: Array<{ builder: BuilderStatus; number: number }> = [{ builder, number }];
   for (const other of others) {
-    const red = other.recent.find((r) => r.results === 2);
+    const red = other.recent.find((r) => isRed(r.results));
     if (!red) continue;
     const theirs = (await v.tests.analysis(other.master, red, false))?.analysis;
     if (theirs && reasonKeys(theirs, workers).some((k) => keys.has(k)))

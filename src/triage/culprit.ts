@@ -1,3 +1,4 @@
+import { isGood } from '../buildbot/results.js';
 import { authorName, type ChangeSummary } from '../messages/announcement.js';
 import { cleanText, shorten } from '../messages/message.js';
 
@@ -63,7 +64,7 @@ export function blamelistBuilds<B extends BlameBuild>(recent: readonly B[], numb
   if (from < 0) return undefined;
   const out: B[] = [];
   for (const b of recent.slice(from)) {
-    if (b.number !== number && (b.results === 0 || b.results === 1)) return out;
+    if (b.number !== number && isGood(b.results)) return out;
     out.push(b);
   }
   return undefined;

@@ -3,6 +3,8 @@
  * already `Html` built the same way. Build data, log lines and test names are untrusted.
  */
 
+import { escapeHtml, safeHttpUrl } from '../messages/safe-text.js';
+
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {
@@ -13,21 +15,8 @@ export class Html {
 /** What a template may interpolate: false, null and undefined render as nothing. */
 export type Renderable = Html | string | number | null | undefined | false | readonly Renderable[];
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for element content and for quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return SPECIAL.test(text) ? text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c) : text;
-}
-
-const SPECIAL = /[&<>"'`]/;
+/** Escapes text for element content and for quoted attribute values (the one escaper, src/messages/safe-text.ts). */
+export { escapeHtml };
 
 function render(value: Renderable): string {
   if (value === null || value === undefined || value === false) return '';
@@ -65,14 +54,7 @@ export function raw(markup: string): Html {
 export function safeUrl(url: string | undefined | null): string | undefined {
   if (!url) return undefined;
   if (/^(\.\.?\/|\?)/.test(url)) return /[\s\\]/.test(url) ? undefined : url;
-  // The common case (a build link on the master) without parsing: a plain http(s) URL.
-  if (/^https?:\/\/[^\s<>"'`\\/]+\/[^\s<>"'`\\]*$/i.test(url)) return url;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
+  return safeHttpUrl(url);
 }
 
 /** A link when the URL is safe, plain text otherwise; `title` becomes a tooltip. */

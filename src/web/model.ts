@@ -1,3 +1,4 @@
+import { RESULT_NAMES, resultName } from '../buildbot/results.js';
 import { patternMatches } from '../config/pattern.js';
 import { formatDuration } from '../duration.js';
 import type { TestOutcome } from '../logs/regrtest.js';
@@ -35,23 +36,13 @@ export function outcomeColour(o: TestOutcome): string {
   return OUTCOMES.find((x) => x.key === o)?.colour ?? '#888';
 }
 
-const RESULTS: Record<number, { word: string; cls: string }> = {
-  0: { word: 'success', cls: 'r0' },
-  1: { word: 'warnings', cls: 'r1' },
-  2: { word: 'failure', cls: 'r2' },
-  3: { word: 'skipped', cls: 'r3' },
-  4: { word: 'exception', cls: 'r4' },
-  5: { word: 'retry', cls: 'r5' },
-  6: { word: 'cancelled', cls: 'r6' },
-};
-
 export function resultWord(results: number | null): string {
-  return results === null ? 'unfinished' : (RESULTS[results]?.word ?? `result ${results}`);
+  return results === null ? 'unfinished' : resultName(results);
 }
 
-/** The CSS class of a build cell (`r2` is red); `rn` for no result yet. */
+/** The CSS class of a build cell (`r2` is red, one per result Buildbot knows); `rn` for no result yet. */
 export function resultClass(results: number | null): string {
-  return results === null ? 'rn' : (RESULTS[results]?.cls ?? 'rn');
+  return results !== null && RESULT_NAMES[results] !== undefined ? `r${results}` : 'rn';
 }
 
 /** `2026-11-22 03:15 UTC` from epoch seconds. */

@@ -111,7 +111,7 @@ export class WorkerMonitor implements WorkersView {
     if (cached && this.now() - cached.at < (this.opts.cacheMs ?? 30_000)) return cached.workers;
     const rest = this.opts.rests.get(master);
     if (!rest) return Promise.resolve([]);
-    const workers = rest.list<BuildbotWorker>('workers', 'workers');
+    const workers = rest.workers();
     workers.catch(() => this.cache.delete(master));
     this.cache.set(master, { at: this.now(), workers });
     return workers;

@@ -1,7 +1,8 @@
 /**
  * A strict parser for Prometheus' text exposition format (0.0.4), for tests: every line must be a
  * comment, a `# HELP`/`# TYPE` line, or a sample `name{label="value",...} value [timestamp]`; every
- * sample must belong to a family declared by `# TYPE` before it. Throws on anything else.
+ * sample must belong to a family declared by `# TYPE` before it (a histogram's `_bucket`, `_sum`
+ * and `_count` samples, a summary's `_sum` and `_count`, belong to it). Throws on anything else.
  */
 export interface Sample {
   name: string;
@@ -79,16 +80,29 @@ export function parsePrometheus(text: string): Map<string, Family> {
     const parts = rest.trim().split(/\s+/);
     if (!rest.startsWith(' ') || parts.length < 1 || parts.length > 2) throw new Error(`${where}: bad value`);
     const raw = parts[0] as string;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`${where}: '${raw}' is not a number`);
-    const family = families.get(name);
+    // Prometheus reads values with Go's strconv.ParseFloat, which takes NaN and Inf in any case
+    // (prom-client writes `Nan`, e.g. the event-loop mean before its first sample).
+    const word = raw.toLowerCase();
+    const value =
+      word === '+inf' ? Infinity : word === '-inf' ? -Infinity : word === 'nan' ? NaN : Number(raw);
+    if (Number.isNaN(value) && word !== 'nan') throw new Error(`${where}: '${raw}' is not a number`);
+    const family = families.get(name) ?? partOf(families, name);
     if (!family) throw new Error(`${where}: sample of an undeclared family`);
-    const key = JSON.stringify(Object.entries(labels).sort());
-    if (family.samples.some((s) => JSON.stringify(Object.entries(s.labels).sort()) === key))
+    const key = JSON.stringify([name, ...Object.entries(labels).sort()]);
+    if (family.samples.some((s) => JSON.stringify([s.name, ...Object.entries(s.labels).sort()]) === key))
       throw new Error(`${where}: duplicate series`);
     family.samples.push({ name, labels, value });
   });
   return families;
+}
+
+/** The histogram or summary that a `_bucket`, `_sum` or `_count` sample belongs to. */
+function partOf(families: Map<string, Family>, name: string): Family | undefined {
+  const m = /^(.*)_(bucket|sum|count)$/.exec(name);
+  const family = m?.[1] ? families.get(m[1]) : undefined;
+  if (family?.type === 'histogram') return family;
+  if (family?.type === 'summary' && m?.[2] !== 'bucket') return family;
+  return undefined;
 }
 
 /** The value of the one sample of `name` whose labels include `labels`; throws when not exactly one. */
@@ -97,8 +111,9 @@ export function sampleValue(
   name: string,
   labels: Record<string, string> = {},
 ): number {
-  const found = (families.get(name)?.samples ?? []).filter((s) =>
-    Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  const family = families.get(name) ?? partOf(families, name);
+  const found = (family?.samples ?? []).filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
   if (found.length !== 1) throw new Error(`${found.length} samples of ${name} ${JSON.stringify(labels)}`);
   return (found[0] as Sample).value;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../adapters/irc/backoff.js';
+import { backoffDelay } from '../../src/retry.js';
 import { PacedQueue, type Timers, TokenBucket } from '../../adapters/irc/flood.js';
 
 /** A clock the test moves by hand, with the timers the queue sets on it. */

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/buildbot/budget.js';
+import { BuildbotControl } from '../../src/buildbot/control.js';
 import { BuildbotRest } from '../../src/buildbot/rest.js';
 import { BuildbotSession, type MasterAuth } from '../../src/buildbot/session.js';
+import type { BuildbotBuild, BuildbotStep } from '../../src/buildbot/types.js';
 import { silentLog } from '../support/fleet.js';
 
 /** A real HTTP server on loopback whose answers each test scripts. */
@@ -81,6 +84,11 @@ async function rawText(rest: BuildbotRest): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** A failed build and its steps as Buildbot 3.7 answered them (test/fixtures/failures, recorded from a lab master). */
+const recorded = JSON.parse(
+  readFileSync(new URL('../fixtures/failures/fail.json', import.meta.url), 'utf8'),
+) as { build: BuildbotBuild; steps: BuildbotStep[] };
+
 const json =
   (status: number, body: unknown, headers: Record<string, string> = {}) =>
   (res: import('node:http').ServerResponse) =>
@@ -125,6 +133,74 @@ describe('BuildbotRest', () => {
     script = [json(200, { hello: 'world' })];
     await expect(client().builders()).rejects.toThrow(
       /did not answer with Buildbot's API \(no "builders" list/,
+    );
+  });
+
+  it('reads the builds a real master sent, fields it does not know included', async () => {
+    script = [json(200, { builds: [recorded.build], meta: { total: 1 } })];
+    expect(await client().build(2, 3)).toEqual(recorded.build);
+    expect(seen[0]?.url).toBe('/api/v2/builders/2/builds/3');
+    script = [json(200, { steps: recorded.steps, meta: { total: recorded.steps.length } })];
+    expect((await client().buildSteps(3)).map((s) => s.name)).toEqual([
+      'worker_preparation',
+      'compile',
+      'test',
+    ]);
+  });
+
+  it('refuses an answer whose items lack what the bot reads, saying which and why', async () => {
+    // The recorded build with its result as a word, as a proxy or a fork of Buildbot might send it.
+    script = [json(200, { builds: [recorded.build, { ...recorded.build, results: 'failure' }] })];
+    await expect(client().build(2, 3)).rejects.toThrow(
+      /api\/v2\/builders\/2\/builds\/3 answered with a "builds" list the bot cannot read \(item 1: results: expected number, received string\)/,
+    );
+    const { buildid: _, ...noId } = recorded.build;
+    script = [json(200, { builds: [noId] })];
+    await expect(client().runningBuilds(2)).rejects.toThrow(
+      /item 0: buildid: expected number, received undefined/,
+    );
+    script = [json(200, { workers: [{ workerid: 1, name: 'w1', connected_to: null, configured_on: [] }] })];
+    await expect(client().workers()).rejects.toThrow(
+      /"workers" list the bot cannot read \(item 0: connected_to: expected array/,
+    );
+  });
+
+  it('refuses a force scheduler list it cannot read, saying what is wrong', async () => {
+    const control = () => {
+      const budget = new RequestBudget(100, 10_000);
+      const session = new BuildbotSession({
+        baseUrl: base,
+        auth: undefined,
+        budget,
+        timeoutMs: 2000,
+        log: silentLog,
+        masterName: 'lab',
+      });
+      return new BuildbotControl({ baseUrl: base, budget, timeoutMs: 2000, session, masterName: 'lab' });
+    };
+    // As Buildbot 3.7 lists a ForceScheduler with a builder and a reason (fields trimmed to what is read).
+    const scheduler = {
+      name: 'force',
+      builder_names: ['AMD64 Debian root 3.x'],
+      enabled: true,
+      all_fields: [
+        { name: 'reason', fullName: 'reason', type: 'text', default: 'force build', required: false },
+        // A codebase's layout group: Buildbot gives the container no full name.
+        {
+          name: '',
+          fullName: null,
+          type: 'nested',
+          fields: [{ name: 'branch', fullName: 'branch', type: 'fixed', default: '' }],
+        },
+      ],
+    };
+    script = [json(200, { forceschedulers: [scheduler], meta: { total: 1 } })];
+    expect((await control().forceSchedulers()).map((f) => f.builder_names)).toEqual([
+      ['AMD64 Debian root 3.x'],
+    ]);
+    script = [json(200, { forceschedulers: [{ ...scheduler, builder_names: 'AMD64 Debian root 3.x' }] })];
+    await expect(control().forceSchedulers()).rejects.toThrow(
+      /^lab listed its force schedulers in a shape the bot cannot read \(item 0: builder_names: expected array, received string\)$/,
     );
   });
 

@@ -1,3 +1,4 @@
+import { isCodeVerdict, isRed } from '../../buildbot/results.js';
 import { formatDuration } from '../../duration.js';
 import type { TestOutcome } from '../../logs/regrtest.js';
 import type { DashBuild, DashOutcome } from '../../store/dashboard.js';
@@ -11,8 +12,6 @@ const DAY = 86_400;
 const CELLS = 50;
 const TABLE_ROWS = 25;
 const STREAKS_SHOWN = 10;
-/** Results that say nothing about the code (skipped, retry, cancelled) or about it only vaguely (exception). */
-const NEUTRAL = new Set([3, 4, 5, 6]);
 
 export interface RedStreak {
   first: DashBuild;
@@ -28,8 +27,9 @@ export function redStreaks(builds: readonly DashBuild[]): RedStreak[] {
   const out: RedStreak[] = [];
   let open: RedStreak | undefined;
   for (const b of builds) {
-    if (b.results === null || NEUTRAL.has(b.results)) continue;
-    if (b.results === 2) {
+    // Skipped, retry and cancelled say nothing about the code, exception only vaguely.
+    if (!isCodeVerdict(b.results)) continue;
+    if (isRed(b.results)) {
       if (open) {
         open.last = b;
         open.builds++;
@@ -70,7 +70,7 @@ export function builderPage(
       title: `#${r.number} ${resultWord(r.results)}${r.stateString ? `: ${r.stateString}` : ''} (${utc(r.completeAt)})`,
     }),
   );
-  const red = period.filter((b) => b.results === 2).length;
+  const red = period.filter((b) => isRed(b.results)).length;
   return {
     title: name,
     section: 'builder',
@@ -99,7 +99,7 @@ function dailyRed(builds: readonly DashBuild[], since: number, days: number): Ht
     const day = Math.floor(((b.completeAt ?? since) - since) / DAY);
     if (day < 0 || day >= days) continue;
     all[day] = (all[day] ?? 0) + 1;
-    if (b.results === 2) red[day] = (red[day] ?? 0) + 1;
+    if (isRed(b.results)) red[day] = (red[day] ?? 0) + 1;
   }
   const date = (i: number) => new Date((since + i * DAY) * 1000).toISOString().slice(0, 10);
   return barChart(
