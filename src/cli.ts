@@ -168,11 +168,10 @@ async function main(argv: string[]): Promise<number> {
 
   const config = await readConfig(values.config);
   if (!config) return 2;
-  const [{ COMMANDS }, { startBot }, { awaitLeadership }, { postgresDriver }] = await Promise.all([
+  const [{ COMMANDS }, { startBot }, { awaitLeadership }] = await Promise.all([
     import('../commands/index.js'),
     import('./bot.js'),
     import('./replica/standby.js'),
-    import('./store/open.js'),
   ]);
   const log = loggerFor(values, config);
   const adapters = await createAdapters(config);
@@ -183,8 +182,6 @@ async function main(argv: string[]): Promise<number> {
   let bot: RunningBot;
   try {
     // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two replicas").
-    // The driver first: a machine without it should hear so before it waits to lead.
-    if (config.postgres) await postgresDriver();
     await awaitLeadership(config, log);
     bot = await startBot({ config, adapters, commands: COMMANDS, log });
   } catch (err) {

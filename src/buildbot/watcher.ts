@@ -29,6 +29,11 @@ export interface WatcherDeps {
   bus: Bus;
   meta: MetaStore;
   log: Logger;
+  /**
+   * Resolves once every finished build emitted so far is written (rejects when one could not
+   * be): the cursor moves past builds only then. Absent: emitting is taken as writing.
+   */
+  settled?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -107,7 +112,7 @@ export class MasterWatcher {
 
   /** First start: import recent history silently. Later starts: back-fill what finished meanwhile. */
   private async initialSync(): Promise<void> {
-    if (this.deps.meta.get(this.cursorKey) !== undefined) {
+    if ((await this.deps.meta.get(this.cursorKey)) !== undefined) {
       await this.backfill('backfill');
       return;
     }
@@ -126,9 +131,9 @@ export class MasterWatcher {
       builds.push(...(await this.rest.builderHistory(id, depth, signal)));
     }
     builds.sort(byCompletion);
-    this.emitAll(builds, 'history');
+    await this.emitAll(builds, 'history');
     const newest = builds.reduce((max, b) => Math.max(max, b.complete_at ?? 0), 0);
-    this.deps.meta.set(this.cursorKey, String(newest || Math.floor(this.now() / 1000)));
+    await this.deps.meta.set(this.cursorKey, String(newest || Math.floor(this.now() / 1000)));
     this.deps.log.info({ master: this.master.name, builds: builds.length }, 'imported recent history');
   }
 
@@ -137,13 +142,13 @@ export class MasterWatcher {
     return this.serialized(async () => {
       this.buffer ??= [];
       try {
-        const cursor = Number(this.deps.meta.get(this.cursorKey) ?? Math.floor(this.now() / 1000));
+        const cursor = Number((await this.deps.meta.get(this.cursorKey)) ?? Math.floor(this.now() / 1000));
         const since = cursor - CURSOR_SLACK_S;
         const seen = new Set<number>();
         for (let offset = 0; ; offset += PAGE) {
           const page = await this.rest.finishedBuildsSince(since, PAGE, offset, this.abort.signal);
           if (page.some((b) => !this.builderIds.has(b.builderid))) await this.refreshBuilders(false);
-          this.emitAll(page, origin);
+          await this.emitAll(page, origin);
           // A master that ignores `offset` would hand out the same page forever.
           const fresh = page.filter((b) => !seen.has(b.buildid));
           for (const b of page) seen.add(b.buildid);
@@ -152,7 +157,7 @@ export class MasterWatcher {
       } finally {
         const waiting = this.buffer ?? [];
         this.buffer = undefined;
-        this.emitAll(waiting, 'stream');
+        await this.emitAll(waiting, 'stream');
       }
     });
   }
@@ -167,11 +172,11 @@ export class MasterWatcher {
       // A failure is logged by `serialized`; the next back-fill brings the build again.
       this.serialized(async () => {
         await this.refreshBuilders(false);
-        this.emitAll([build], 'stream');
+        await this.emitAll([build], 'stream');
       }).catch(() => undefined);
       return;
     }
-    this.emitAll([build], 'stream');
+    this.guarded(() => this.emitAll([build], 'stream'));
   }
 
   /**
@@ -180,10 +185,8 @@ export class MasterWatcher {
    * The build is not lost: the cursor only moves past builds that were processed, so a back-fill
    * soon after brings it again.
    */
-  private guarded(work: () => void): void {
-    try {
-      work();
-    } catch (err) {
+  private guarded(work: () => void | Promise<void>): void {
+    const failed = (err: unknown) => {
       this.deps.log.error(
         { master: this.master.name, err: errorMessage(err) },
         'a live event could not be processed; back-filling to catch up',
@@ -194,17 +197,27 @@ export class MasterWatcher {
         this.backfill('backfill').catch(() => undefined);
       }, CATCH_UP_MS);
       this.catchUp.unref();
+    };
+    try {
+      const running = work();
+      if (running) running.catch(failed);
+    } catch (err) {
+      failed(err);
     }
   }
 
-  private emitAll(builds: readonly BuildbotBuild[], origin: BuildOrigin): void {
+  private async emitAll(builds: readonly BuildbotBuild[], origin: BuildOrigin): Promise<void> {
+    if (builds.length === 0) return;
     const receivedAt = this.now();
-    let cursor = Number(this.deps.meta.get(this.cursorKey) ?? 0);
+    let cursor = 0;
     for (const build of builds) {
       this.deps.bus.emit(Events.BuildFinished, { master: this.master.name, build, origin, receivedAt });
       if ((build.complete_at ?? 0) > cursor) cursor = build.complete_at ?? cursor;
     }
-    if (builds.length > 0 && cursor > 0) this.deps.meta.set(this.cursorKey, String(cursor));
+    // Moved only past builds that are written: a build that could not be is fetched again.
+    await this.deps.settled?.();
+    const stored = Number((await this.deps.meta.get(this.cursorKey)) ?? 0);
+    if (cursor > stored) await this.deps.meta.set(this.cursorKey, String(cursor));
   }
 
   private async refreshBuilders(force: boolean): Promise<void> {

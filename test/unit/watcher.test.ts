@@ -36,7 +36,11 @@ describe('watcher', () => {
       }
       processed.push([e.build.buildid, e.origin]);
     });
-    const watcher = new MasterWatcher(m, { bus, meta: new MetaStore(openDb(':memory:')), log: silentLog });
+    const watcher = new MasterWatcher(m, {
+      bus,
+      meta: new MetaStore(await openDb(':memory:')),
+      log: silentLog,
+    });
     await watcher.start();
     failNext = 1;
     await master.replay(1, 100);
