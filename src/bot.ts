@@ -41,7 +41,7 @@ export interface BotParts {
   adapters: readonly Adapter[];
   commands: readonly Command[];
   log: Logger;
-  /** The store has not answered for a while (20 s): a leader gives up its lead (src/cli.ts). */
+  /** The store has not answered for a while (10 s): a leader gives up its lead (src/cli.ts). */
   onStoreStalled?: (reason: string) => void;
 }
 

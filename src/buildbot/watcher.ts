@@ -19,6 +19,8 @@ const MAX_RECONNECT_DELAY_MS = 60_000;
 const MAX_LOAD_RETRY_MS = 300_000;
 /** After a live event could not be processed, a back-fill this much later brings it again. */
 const CATCH_UP_MS = 2000;
+/** The longest wait between catch-up back-fills while they keep failing. */
+const MAX_CATCH_UP_MS = 30_000;
 /** A stream that lived this long resets the reconnect back-off. */
 const HEALTHY_STREAM_MS = 60_000;
 
@@ -56,6 +58,7 @@ export class MasterWatcher {
   private loop: Promise<void> | undefined;
   /** A back-fill planned after a live event failed (one at a time). */
   private catchUp: NodeJS.Timeout | undefined;
+  private catchUpDelayMs = CATCH_UP_MS;
   /** A stream was refused without a session, or with an expired one: log in before the next. */
   private streamLogin = false;
 
@@ -191,12 +194,7 @@ export class MasterWatcher {
         { master: this.master.name, err: errorMessage(err) },
         'a live event could not be processed; back-filling to catch up',
       );
-      if (this.abort.signal.aborted || this.catchUp) return;
-      this.catchUp = setTimeout(() => {
-        this.catchUp = undefined;
-        this.backfill('backfill').catch(() => undefined);
-      }, CATCH_UP_MS);
-      this.catchUp.unref();
+      this.scheduleCatchUp();
     };
     try {
       const running = work();
@@ -231,12 +229,30 @@ export class MasterWatcher {
   /** Runs `task` after every task queued before it: back-fills and late builder loads never interleave. */
   private serialized(task: () => Promise<void>): Promise<void> {
     const run = this.chain.then(task);
-    this.chain = run.catch((err) => {
-      if (!this.abort.signal.aborted) {
+    this.chain = run.then(
+      () => {
+        this.catchUpDelayMs = CATCH_UP_MS;
+      },
+      (err) => {
+        if (this.abort.signal.aborted) return;
         this.deps.log.warn({ master: this.master.name, err: errorMessage(err) }, 'back-fill failed');
-      }
-    });
+        // What it was to bring (a build the store could not take, say) is asked for again soon.
+        this.scheduleCatchUp();
+      },
+    );
     return run;
+  }
+
+  /** A back-fill soon (backing off while it keeps failing), unless one is due already. */
+  private scheduleCatchUp(): void {
+    if (this.abort.signal.aborted || this.catchUp) return;
+    const delay = this.catchUpDelayMs;
+    this.catchUpDelayMs = Math.min(delay * 2, MAX_CATCH_UP_MS);
+    this.catchUp = setTimeout(() => {
+      this.catchUp = undefined;
+      this.backfill('backfill').catch(() => undefined);
+    }, delay);
+    this.catchUp.unref();
   }
 
   private transports(): Array<'ws' | 'sse'> {

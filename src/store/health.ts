@@ -34,7 +34,7 @@ export class StoreHealth {
     private readonly log: Logger,
     private readonly opts: {
       everyMs?: number;
-      /** Called once when the store has not answered for `stalledAfterMs` (default 20 s). */
+      /** Called once when the store has not answered for `stalledAfterMs` (default 10 s). */
       onStalled?: (detail: string) => void;
       stalledAfterMs?: number;
       now?: () => number;
@@ -91,7 +91,7 @@ export class StoreHealth {
       if (ok) return;
       if (detail) this.current = { ...this.current, detail };
       const forMs = this.now() - this.current.since;
-      if (!this.stalledTold && this.opts.onStalled && forMs >= (this.opts.stalledAfterMs ?? 20_000)) {
+      if (!this.stalledTold && this.opts.onStalled && forMs >= (this.opts.stalledAfterMs ?? 10_000)) {
         this.stalledTold = true;
         this.opts.onStalled(
           `the database has not answered for ${Math.round(forMs / 1000)} s: ${this.current.detail ?? ''}`,
