@@ -4,7 +4,20 @@
  * a lock and an idle-in-transaction timeout, so a stalled database fails a call instead of
  * holding it for ever.
  */
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import {
+  Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  PostgresDialect,
+  type PrimitiveValueListNode,
+  type QueryResult,
+  type RootOperationNode,
+  sql,
+  type UnknownRow,
+  type ValueNode,
+} from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
@@ -76,7 +89,7 @@ export async function openPostgres(url: string, opts: PgOptions = {}): Promise<D
   pool.on('error', (err) => opts.log?.warn({ err: errorMessage(err) }, 'database connection lost (idle)'));
   // Nor one that fails while in use: its statement fails (and says why); the pool drops it.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: [new NoNulPlugin()] });
   try {
     await migratePostgres(db);
   } catch (err) {
@@ -84,6 +97,38 @@ export async function openPostgres(url: string, opts: PgOptions = {}): Promise<D
     throw err;
   }
   return db;
+}
+
+/** `\0` cannot be stored in PostgreSQL text (SQLite keeps it): it becomes U+FFFD. */
+function withoutNul(value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\0') ? value.replace(/\0/g, '\uFFFD') : value;
+}
+
+class NoNulValues extends OperationNodeTransformer {
+  protected override transformValue(node: ValueNode): ValueNode {
+    const value = withoutNul(node.value);
+    return value === node.value ? node : { ...node, value };
+  }
+
+  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+    return { ...node, values: node.values.map(withoutNul) };
+  }
+}
+
+/**
+ * Text from masters, logs and chat is untrusted: a NUL in it must not make a write fail (and a
+ * build be fetched again for ever), so every string parameter is cleaned before it is sent.
+ */
+class NoNulPlugin implements KyselyPlugin {
+  private readonly transformer = new NoNulValues();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.transformer.transformNode(args.node);
+  }
+
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
 }
 
 /**

@@ -588,6 +588,25 @@ describe('PostgreSQL schema', () => {
     await vi.waitFor(async () => expect(await meta.get('a')).toBe('1'), { timeout: 5_000, interval: 50 });
   });
 
+  it('stores text with a NUL (from a master, a log or chat), as U+FFFD, instead of failing', async () => {
+    const db = await pgDb();
+    const builds = new BuildStore(db);
+    const evil = {
+      master: 'lab',
+      buildid: 1,
+      builderid: 7,
+      number: 1,
+      results: 2,
+      stateString: 'failed\0test',
+      startedAt: 1,
+      completeAt: 2,
+    };
+    expect(await builds.addBuilds([evil])).toHaveLength(1);
+    expect(await builds.recentBuilds('lab', 7, 1)).toEqual([{ ...evil, stateString: 'failed\uFFFDtest' }]);
+    await new MetaStore(db).set('k\0', 'v\0');
+    expect(await new MetaStore(db).get('k\uFFFD')).toBe('v\uFFFD');
+  });
+
   it('fails a statement that waits on a lock past the lock timeout, instead of waiting for ever', async () => {
     if (!server) throw new Error('no PostgreSQL server');
     const url = server.createDatabase(`schema_${++databases}`);
