@@ -110,38 +110,33 @@ export class DashboardStore {
   }
 
   /**
-   * The newest builds (at most `limit` each) of the given builders, newest first: one query (a
-   * window function), keyed by master and builderid.
+   * The newest builds (at most `limit` each) of the given builders, newest first, keyed by master
+   * and builderid: one query. Each builder's lowest number to show is found first (an index walk
+   * of `limit` entries per builder, materialized so that it is done once per builder), so only the
+   * builds shown are read, however long the history.
    */
   async recentBuildsOf(
     builders: ReadonlyArray<{ master: string; builderid: number }>,
     limit: number,
   ): Promise<Map<string, Map<number, DashBuild[]>>> {
     const out = new Map<string, Map<number, DashBuild[]>>();
-    if (builders.length === 0) return out;
+    if (builders.length === 0 || limit < 1) return out;
     const wanted = new Set(builders.map((b) => `${b.master}\0${b.builderid}`));
-    const rows = await this.db
-      .selectFrom((eb) =>
-        eb
-          .selectFrom('builds')
-          .select(['master', 'builderid', ...BUILD_COLUMNS])
-          // A superset (each master with each id); the pairs not asked for are dropped below.
-          .where('master', 'in', [...new Set(builders.map((b) => b.master))])
-          .where('builderid', 'in', [...new Set(builders.map((b) => b.builderid))])
-          .select((e) =>
-            e.fn
-              .agg<number>('row_number')
-              .over((o) => o.partitionBy(['master', 'builderid']).orderBy('number', 'desc'))
-              .as('rank'),
-          )
-          .as('ranked'),
-      )
-      .select(['master', 'builderid', ...BUILD_COLUMNS])
-      .where('rank', '<=', limit)
-      .orderBy('master')
-      .orderBy('builderid')
-      .orderBy('number', 'desc')
-      .execute();
+    const masters = [...new Set(builders.map((b) => b.master))];
+    const ids = [...new Set(builders.map((b) => b.builderid))];
+    // A superset (each master with each id); the pairs not asked for are dropped below.
+    const { rows } = await sql<BuildRow & { master: string; builderid: number }>`
+      WITH t AS MATERIALIZED (
+        SELECT r.master AS master, r.builderid AS builderid,
+               COALESCE((SELECT x.number FROM builds x WHERE x.master = r.master AND x.builderid = r.builderid
+                         ORDER BY x.number DESC LIMIT 1 OFFSET ${limit - 1}), ${-1}) AS lowest
+        FROM builders r
+        WHERE r.master IN (${sql.join(masters)}) AND r.builderid IN (${sql.join(ids)}))
+      SELECT b.master AS master, b.builderid AS builderid, b.buildid AS buildid, b.number AS number,
+             b.results AS results, b.state_string AS state_string, b.started_at AS started_at,
+             b.complete_at AS complete_at
+      FROM t JOIN builds b ON b.master = t.master AND b.builderid = t.builderid AND b.number >= t.lowest
+      ORDER BY b.master, b.builderid, b.number DESC`.execute(this.db);
     for (const row of rows) {
       if (!wanted.has(`${row.master}\0${row.builderid}`)) continue;
       let byBuilder = out.get(row.master);
