@@ -48,6 +48,10 @@ export default tseslint.config(
     rules: {
       // A promise nobody awaits loses its error; `void` says fire-and-forget is meant (with a comment why).
       '@typescript-eslint/no-floating-promises': 'error',
+      // The store is asynchronous: a promise tested as a condition (always true) or awaited when it
+      // is not one is a missed or needless `await`. Callbacks that return promises are fine.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
   {

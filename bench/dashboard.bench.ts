@@ -6,6 +6,7 @@
  * ROUNDS times (BENCH_ROUNDS, default 40); median and p99 are printed. Nothing here asserts a
  * time. KEEP=1 keeps the seeded store (its directory is printed) for looking at query plans.
  */
+import { sql } from 'kysely';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,33 +151,32 @@ function timings(values: number[]): { median: number; p99: number; max: number }
   return { median: at(0.5), p99: at(0.99), max: sorted.at(-1) as number };
 }
 
-it(`renders every page kind from ${DAYS} days of a ${PLATFORMS.length * BRANCHES.length}-builder fleet`, () => {
+it(`renders every page kind from ${DAYS} days of a ${PLATFORMS.length * BRANCHES.length}-builder fleet`, async () => {
   const now = Date.now();
-  const db: Db = openDb(join(dir, 'state.sqlite'));
+  const db: Db = await openDb(join(dir, 'state.sqlite'));
   const t0 = performance.now();
   const { builders, builds } = fleetHistory(Math.floor(now / 1000));
-  seed(db, 'cpython', builders, builds);
+  await seed(db, 'cpython', builders, builds);
   const tests = new TestStore(db);
   for (let i = 0; i < 20; i++)
-    tests.addKnown(TESTS[i] as string, `gh-${1000 + i}`, i % 2 ? 'Windows' : null, 'bench');
+    await tests.addKnown(TESTS[i] as string, `gh-${1000 + i}`, i % 2 ? 'Windows' : null, 'bench');
   const seedMs = performance.now() - t0;
-  const counts = db
-    .prepare<[], { builds: number; outcomes: number; analyses: number }>(
-      `SELECT (SELECT COUNT(*) FROM builds) AS builds, (SELECT COUNT(*) FROM test_outcomes) AS outcomes,
-              (SELECT COUNT(*) FROM analyses) AS analyses`,
-    )
-    .get();
+  const counts = (
+    await sql<{ builds: number; outcomes: number; analyses: number }>`
+      SELECT (SELECT COUNT(*) FROM builds) AS builds, (SELECT COUNT(*) FROM test_outcomes) AS outcomes,
+             (SELECT COUNT(*) FROM analyses) AS analyses`.execute(db)
+  ).rows[0];
 
-  const fleet = new Fleet(new BuildStore(db), [
+  const fleet = await Fleet.load(new BuildStore(db), [
     { name: 'cpython', url: 'https://buildbot.python.org/all/', history: 20 },
   ]);
   const src: DashboardSources = { store: new DashboardStore(db), fleet, now: () => now };
-  const flakiest = src.store.flakiestTests(Math.floor(now / 1000) - 30 * 86_400, 5);
-  const render = (path: string): { ms: number; bytes: number; status: number } => {
+  const flakiest = await src.store.flakiestTests(Math.floor(now / 1000) - 30 * 86_400, 5);
+  const render = async (path: string): Promise<{ ms: number; bytes: number; status: number }> => {
     const start = performance.now();
     const url = new URL(path, 'http://bench.invalid');
     const segments = url.pathname.slice(1).split('/').map(decodeURIComponent);
-    const { status, page } = route(src, segments, url.searchParams);
+    const { status, page } = await route(src, segments, url.searchParams);
     const body = layout(page, rootOf(segments)).value;
     return { ms: performance.now() - start, bytes: Buffer.byteLength(body), status };
   };
@@ -193,8 +193,9 @@ it(`renders every page kind from ${DAYS} days of a ${PLATFORMS.length * BRANCHES
   ];
   const rows: string[] = [];
   for (const [label, path] of kinds) {
-    render(path()); // warm the statement cache and the page cache
-    const runs = Array.from({ length: ROUNDS }, () => render(path()));
+    await render(path()); // warm the statement cache and the page cache
+    const runs: Array<{ ms: number; bytes: number; status: number }> = [];
+    for (let i = 0; i < ROUNDS; i++) runs.push(await render(path()));
     expect(runs.every((r) => r.status === 200)).toBe(true);
     const t = timings(runs.map((r) => r.ms));
     const kib = runs.reduce((s, r) => s + r.bytes, 0) / runs.length / 1024;
@@ -205,7 +206,7 @@ it(`renders every page kind from ${DAYS} days of a ${PLATFORMS.length * BRANCHES
   const size =
     statSync(join(dir, 'state.sqlite')).size +
     (statSync(join(dir, 'state.sqlite-wal'), { throwIfNoEntry: false })?.size ?? 0);
-  db.close();
+  await db.destroy();
   console.log(
     `\nDashboard render times (${ROUNDS} rounds each; store: ${counts?.builds} builds, ${counts?.analyses} analysed logs, ${counts?.outcomes} test outcomes, ${(size / 1048576).toFixed(0)} MiB, seeded in ${(seedMs / 1000).toFixed(1)} s):\n${rows.join('\n')}`,
   );

@@ -62,7 +62,11 @@ export const file = defineCommand({
     );
     const lines: Line[] = [];
     // The watchers' rule: an issue that exists gets the build's link, not a duplicate.
-    const known = failing.flatMap((t) => ctx.tests.knownFor(t, builder.name).map((k) => `${t} ${k.issue}`));
+    const known = (
+      await Promise.all(
+        failing.map(async (t) => (await ctx.tests.knownFor(t, builder.name)).map((k) => `${t} ${k.issue}`)),
+      )
+    ).flat();
     if (known.length > 0) {
       lines.push([
         `Already known: ${known.slice(0, 3).join(', ')}. Add the build's link there rather than file a new one.`,

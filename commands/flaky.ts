@@ -27,7 +27,7 @@ export const flaky = defineCommand({
     'Counts come from the test logs of red and orange builds the bot has read.',
   ],
   permission: 'read',
-  run(ctx) {
+  async run(ctx) {
     const args = [...ctx.args];
     let days: number | undefined;
     const last = args.at(-1);
@@ -43,7 +43,7 @@ export const flaky = defineCommand({
     if (!query) {
       const period = days ?? 7;
       const dashboard = ctx.dashboard ? [dashboardLine(ctx.dashboard.flaky())] : [];
-      const top = ctx.tests.flakiest(period, Math.max(1, ctx.lineLimit - 1 - dashboard.length));
+      const top = await ctx.tests.flakiest(period, Math.max(1, ctx.lineLimit - 1 - dashboard.length));
       if (top.length === 0) return reply([`No flaky test seen in the last ${period} days.`, ...dashboard]);
       return reply(
         [
@@ -57,7 +57,7 @@ export const flaky = defineCommand({
       );
     }
     const period = days ?? 30;
-    const matches = ctx.tests.resolveTest(query);
+    const matches = await ctx.tests.resolveTest(query);
     if (matches.length === 0) throw new UserError(`No history for a test named '${query.slice(0, 60)}'.`);
     if (matches.length > 1) {
       const shown = matches.slice(0, 5).join(', ');
@@ -66,7 +66,7 @@ export const flaky = defineCommand({
       );
     }
     const test = matches[0] as string;
-    const stats = ctx.tests.stats(test, period);
+    const stats = await ctx.tests.stats(test, period);
     if (!stats) return reply([`${test}: nothing notable in the last ${period} days.`]);
     const lines: Line[] = [
       [
@@ -76,7 +76,7 @@ export const flaky = defineCommand({
         `${stats.latest.builder} #${stats.latest.number} (${OUTCOME_WORDS.find(([k]) => k === stats.latest.outcome)?.[1] ?? stats.latest.outcome}).`,
       ],
     ];
-    const known = ctx.tests.knownIssues().filter((k) => sameTest(k.test, test));
+    const known = (await ctx.tests.knownIssues()).filter((k) => sameTest(k.test, test));
     if (known.length > 0)
       lines.push([`Known: ${known.map((k) => k.issue + (k.builders ? ` (${k.builders})` : '')).join(', ')}`]);
     if (ctx.dashboard) lines.push(dashboardLine(ctx.dashboard.test(test)));

@@ -19,9 +19,9 @@ export const known = defineCommand({
     'Adding needs the operate permission; !unknown removes.',
   ],
   permission: 'read',
-  run(ctx) {
+  async run(ctx) {
     if (ctx.args.length === 0) {
-      const all = ctx.tests.knownIssues();
+      const all = await ctx.tests.knownIssues();
       if (all.length === 0)
         return reply([
           withCommandPrefix('No known issues recorded. Add one with !known <test> <issue>.', ctx.prefix),
@@ -49,7 +49,7 @@ export const known = defineCommand({
     if (builders !== null && problem !== undefined) {
       throw new UsageError(`'${builders.slice(0, 40)}' is not a valid regular expression: ${problem}`);
     }
-    const added = ctx.tests.addKnown(test, issue, builders, ctx.sender.identity ?? null);
+    const added = await ctx.tests.addKnown(test, issue, builders, ctx.sender.identity ?? null);
     return reply([
       added
         ? `${test} is now known as ${issue}${builders ? ` on builders matching /${builders}/` : ''}.`

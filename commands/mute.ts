@@ -42,12 +42,12 @@ export const mute = defineCommand({
     '!mute again moves the end. Needs the operate permission.',
   ],
   permission: 'read',
-  run(ctx) {
+  async run(ctx) {
     const mutes = mutesOf(ctx);
     needOperate(ctx, 'Muting');
     if (ctx.args.length > 1) throw new UsageError('Only a duration, please');
     const asked = ctx.args[0] === undefined ? undefined : durationArg(ctx.args[0]);
-    const { until: end, extended } = mutes.mute(ctx.room, asked, ctx.sender.identity);
+    const { until: end, extended } = await mutes.mute(ctx.room, asked, ctx.sender.identity);
     return reply([
       `${ctx.room} ${extended ? 'stays' : 'is'} muted for ${formatDuration(end - mutes.now())}${capped(mutes, asked)}, until ${until(end)}. ${ctx.prefix}unmute ends it.`,
     ]);
@@ -59,10 +59,10 @@ export const unmute = defineCommand({
   summary: 'end the mute in this channel, with a summary of what was held back',
   usage: '',
   permission: 'read',
-  run(ctx) {
+  async run(ctx) {
     const mutes = mutesOf(ctx);
     needOperate(ctx, 'Unmuting');
-    const summary = mutes.unmute(ctx.room);
+    const summary = await mutes.unmute(ctx.room);
     if (!summary) return reply([`${ctx.room} is not muted.`]);
     return reply(summary, { title: [`${ctx.room} is unmuted.`] });
   },
@@ -82,7 +82,7 @@ export const snooze = defineCommand({
     'Needs the operate permission.',
   ],
   permission: 'read',
-  run(ctx) {
+  async run(ctx) {
     const mutes = mutesOf(ctx);
     if (ctx.args.length === 0) {
       const snoozes = mutes.status(ctx.room).snoozes;
@@ -106,13 +106,13 @@ export const snooze = defineCommand({
     }
     const builder = findBuilder(ctx.fleet.builders(), args.join(' ')).name;
     if (off) {
-      const held = mutes.unsnooze(builder);
+      const held = await mutes.unsnooze(builder);
       if (held === undefined) return reply([`${builder} is not snoozed.`]);
       return reply([
         `${builder} is no longer snoozed (${held} announcement${held === 1 ? '' : 's'} had been held back).`,
       ]);
     }
-    const { until: end, extended } = mutes.snooze(builder, asked, ctx.sender.identity);
+    const { until: end, extended } = await mutes.snooze(builder, asked, ctx.sender.identity);
     return reply([
       `${builder} ${extended ? 'stays' : 'is'} snoozed everywhere for ${formatDuration(end - mutes.now())}${capped(mutes, asked)}, until ${until(end)}.`,
     ]);

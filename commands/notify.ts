@@ -24,7 +24,7 @@ export const notify = defineCommand({
     'Changing needs the operate permission (or being a channel operator where the platform says so).',
   ],
   permission: 'read',
-  run(ctx) {
+  async run(ctx) {
     const subs = ctx.subscriptions;
     if (!subs) throw new UserError('Subscriptions are not available here.');
     const [action = 'list', eventsArg, ...rest] = ctx.args;
@@ -66,7 +66,7 @@ export const notify = defineCommand({
     }
     if (verb === 'off') {
       if (rest.length > 0) throw new UsageError('off takes only events');
-      subs.off(ctx.room, events, ctx.sender.identity);
+      await subs.off(ctx.room, events, ctx.sender.identity);
       return reply([`${ctx.room} will no longer be notified of ${events.join(', ')}.`]);
     }
     let filters;
@@ -75,7 +75,7 @@ export const notify = defineCommand({
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    subs.on(ctx.room, events, filters, ctx.sender.identity);
+    await subs.on(ctx.room, events, filters, ctx.sender.identity);
     const what = [
       filters.branches ? `branches ${filters.branches.join(', ')}` : '',
       filters.tags ? `tags ${filters.tags.join(', ')}` : '',

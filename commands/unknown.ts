@@ -13,12 +13,12 @@ export const unknown = defineCommand({
   ],
   help: ['Example: !unknown test_ssl gh-12345'],
   permission: 'operate',
-  run(ctx) {
+  async run(ctx) {
     const [testArg, issueArg, ...extra] = ctx.args;
     if (!testArg || extra.length > 0) throw new UsageError('Which test (and optionally which issue)?');
     const test = normalizeTestName(testArg);
     const issue = issueArg ? normalizeIssue(issueArg) : undefined;
-    const removed = ctx.tests.removeKnown(test, issue);
+    const removed = await ctx.tests.removeKnown(test, issue);
     if (removed === 0) throw new UserError(`${test} has no known issue${issue ? ` ${issue}` : ''}.`);
     return reply([`Removed ${removed} known issue${removed === 1 ? '' : 's'} from ${test}.`]);
   },

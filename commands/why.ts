@@ -24,7 +24,11 @@ async function trackerLines(
 ): Promise<Line[]> {
   if (room <= 0) return [];
   const failing = a.failed.length > 0 ? a.failed : a.flaky;
-  const known = new Map(failing.map((t) => [t, ctx.tests.knownFor(t, builder).map((k) => k.issue)]));
+  const known = new Map(
+    await Promise.all(
+      failing.map(async (t) => [t, (await ctx.tests.knownFor(t, builder)).map((k) => k.issue)] as const),
+    ),
+  );
   const unknown = (t: string) => (known.get(t) ?? []).length === 0;
   const news = { ...a, failed: a.failed.filter(unknown), flaky: a.flaky.filter(unknown) };
   const found =

@@ -29,7 +29,8 @@ import { TestStore } from './store/tests.js';
 import { trackFleet } from './state/tracker.js';
 import { BuildStore } from './store/builds.js';
 import { openStore } from './store/open.js';
-import { adapterKey, MetaStore } from './store/meta.js';
+import { CachedState, MetaStore } from './store/meta.js';
+import { StoreHealth } from './store/health.js';
 import { Outbox } from './store/outbox.js';
 import { MuteService } from './notify/mute.js';
 import { Subscriptions } from './notify/subscriptions.js';
@@ -47,6 +48,8 @@ export interface BotParts {
   adapters: readonly Adapter[];
   commands: readonly Command[];
   log: Logger;
+  /** The store has not answered for a while (10 s): a leader gives up its lead (src/cli.ts). */
+  onStoreStalled?: (reason: string) => void;
 }
 
 export interface RunningBot {
@@ -63,22 +66,53 @@ export interface RunningBot {
     next: Config,
     makeAdapter: (platform: string, config: Config) => Promise<Adapter | undefined>,
   ): Promise<ReloadPlan>;
-  stop(): Promise<void>;
+  /**
+   * Stops sending at once (the leader lock is lost: another process may lead now): no
+   * announcement, reply or follow-up leaves this process after this returns.
+   */
+  halt(): void;
+  /** Stops; with `drain` (the default), delivers what is pending for a few seconds first. */
+  stop(opts?: { drain?: boolean }): Promise<void>;
 }
 
 /** Wires the core together: storage, fleet state, watchers, notifier, dispatcher, adapters. */
-export async function startBot({ config, adapters: initial, commands, log }: BotParts): Promise<RunningBot> {
+export async function startBot({
+  config,
+  adapters: initial,
+  commands,
+  log,
+  onStoreStalled,
+}: BotParts): Promise<RunningBot> {
   /** The config in force: replaced on reload, read through getters where a setting may change. */
   let live = config;
   /** The adapters running now; changed in place on reload (the operations view reads this array). */
   const adapters: Adapter[] = [...initial];
-  const db = await openStore(config);
+  /** Set when the leader lock is lost: nothing more is sent from this process. */
+  let halted = false;
+  const db = await openStore(config, log);
   const builds = new BuildStore(db);
   const meta = new MetaStore(db);
   const outbox = new Outbox(db);
+  // A leader whose store stopped answering steps down, so that a standby may do better.
+  const storeHealth = new StoreHealth(db, log, onStoreStalled ? { onStalled: onStoreStalled } : {});
   const bus = new Bus();
-  const fleet = new Fleet(builds, config.masters);
-  const watchers = new Map(config.masters.map((m) => [m.name, new MasterWatcher(m, { bus, meta, log })]));
+  const fleet = await Fleet.load(builds, config.masters);
+  const watchers = new Map(
+    config.masters.map((m) => [
+      m.name,
+      new MasterWatcher(m, {
+        bus,
+        meta,
+        log,
+        // The stream cursor moves past builds once they are written (and not when they could not be).
+        settled: () =>
+          tracker.settled(m.name).catch((err: unknown) => {
+            storeHealth.failed(err);
+            throw err;
+          }),
+      }),
+    ]),
+  );
   // Before the watchers start: it must hear their first state.
   const masterHealth = new MasterHealth(config.masters, bus, log);
 
@@ -108,16 +142,17 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     bus,
     masters: config.masters.map((m) => ({ name: m.name, budget: watcherOf(watchers, m.name).rest.budget })),
     adapters,
-    outboxPending: () => outbox.count('pending'),
-    analysisPending: () => reportStore.analysisPending(),
+    outboxPending: () => storeHealth.state().outboxPending,
+    analysisPending: () => storeHealth.state().analysisPending,
+    store: () => storeHealth.state(),
     links: () => masterHealth.links(),
     ...(config.postgres ? { role: 'leader' as const } : {}),
   });
 
   // Runtime subscriptions over the config's rules; mutes and snoozes hold announcements back.
   const subscriptionStore = new SubscriptionStore(db);
-  const subscriptions = new Subscriptions(config.notify, subscriptionStore);
-  const mutes = new MuteService({
+  const subscriptions = await Subscriptions.load(config.notify, subscriptionStore);
+  const mutes = await MuteService.load({
     store: subscriptionStore,
     defaultMs: config.mute.default,
     maxMs: config.mute.max,
@@ -127,7 +162,10 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
   const notifier = new Notifier({
     outbox,
     rules: () => subscriptions.rules(),
-    hold: (t, destination) => mutes.holdTransition(t, destination),
+    hold: (t, destination, tx) =>
+      mutes.covers(t, destination)
+        ? mutes.holdTransition(t, destination, tx ? new SubscriptionStore(tx) : undefined)
+        : Promise.resolve(false),
     fleet,
     log,
     showMaster: config.masters.length > 1,
@@ -149,6 +187,7 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
         },
       }),
     deliver: (destination, message) => {
+      if (halted) return Promise.reject(new Error('not leading any more'));
       const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
       const adapter = adapters.find((a) => a.platform === platform);
       if (!adapter) return Promise.reject(new Error(`no ${platform} adapter is running`));
@@ -162,21 +201,57 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     },
   });
 
-  // A build and the announcements it makes are written in one transaction: never one without the other.
-  trackFleet(bus, fleet, log, {
+  // A build and what it causes (its log queued for reading, its announcements) are written in one
+  // transaction, never one without the other; the bus hears of them once committed.
+  const tracker = trackFleet(bus, fleet, log, {
+    db,
     get maxAgeMs() {
       return live.announce.max_age;
     },
-    atomically: (fn) => db.transaction(fn)(),
+    effects: async ({ master, origin, decision, announce }, tx) => {
+      const queued = await analyzer.enqueue(master, decision.record, origin, tx);
+      const n = announce ? await notifier.record(announce, tx) : 0;
+      return () => {
+        if (announce) {
+          log.info(
+            {
+              master,
+              builder: announce.builder.name,
+              number: announce.build.number,
+              event: announce.event,
+              destinations: n,
+            },
+            'transition',
+          );
+        }
+        if (queued) void analyzer.drain();
+        if (n > 0) void notifier.flush();
+      };
+    },
   });
-  bus.on(Events.BuilderTransition, (t) => {
-    const n = notifier.record(t);
-    log.info(
-      { master: t.master, builder: t.builder.name, number: t.build.number, event: t.event, destinations: n },
-      'transition',
-    );
-    if (n > 0) queueMicrotask(() => void notifier.flush());
+  // What a test log adds (newfailure, flaky) is announced as it is found.
+  bus.on(Events.TestFinding, (t) => {
+    notifier
+      .record(t)
+      .then((n) => {
+        log.info(
+          {
+            master: t.master,
+            builder: t.builder.name,
+            number: t.build.number,
+            event: t.event,
+            destinations: n,
+          },
+          'transition',
+        );
+        if (n > 0) void notifier.flush();
+      })
+      .catch((err: unknown) => {
+        storeHealth.failed(err);
+        log.error({ master: t.master, event: t.event, err: errorMessage(err) }, 'announcement not recorded');
+      });
   });
+  bus.on(Events.AnalysisStored, () => void tests.refreshNames().catch(() => undefined));
   bus.on(Events.WatcherState, (s) => log.debug(s, 'watcher state'));
 
   const controlStore = new ControlStore(db);
@@ -216,11 +291,16 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     showMaster: config.masters.length > 1,
     log,
     announce: (alert, message) => {
-      for (const destination of workerDestinations(subscriptions.rules(), alert.master)) {
-        if (mutes.hold(destination, undefined, lineText(message.title ?? []))) continue;
-        const key = `worker-${alert.kind}:${Math.floor(alert.since / 1000)}`;
-        notifier.send(alert.master, alert.workerid, key, destination, message);
-      }
+      const key = `worker-${alert.kind}:${Math.floor(alert.since / 1000)}`;
+      void (async () => {
+        for (const destination of workerDestinations(subscriptions.rules(), alert.master)) {
+          if (await mutes.hold(destination, undefined, lineText(message.title ?? []))) continue;
+          await notifier.send(alert.master, alert.workerid, key, destination, message);
+        }
+      })().catch((err: unknown) => {
+        storeHealth.failed(err);
+        log.error({ master: alert.master, err: errorMessage(err) }, 'worker alert not recorded');
+      });
     },
   });
   bus.on(Events.WorkerChanged, (w) => workers.onSignal(w.master, w.workerid, w.name, w.signal));
@@ -257,16 +337,18 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     grants: config.permissions,
     log,
     onRefused: (command, message) =>
-      controlStore.audit({
-        platform: message.platform,
-        room: message.room,
-        identity: message.sender.identity,
-        name: message.sender.name,
-        command: command.name,
-        args: [message.text.slice(0, 500)],
-        outcome: 'refused',
-        detail: `no '${command.permission}' permission`,
-      }),
+      void controlStore
+        .audit({
+          platform: message.platform,
+          room: message.room,
+          identity: message.sender.identity,
+          name: message.sender.name,
+          command: command.name,
+          args: [message.text.slice(0, 500)],
+          outcome: 'refused',
+          detail: `no '${command.permission}' permission`,
+        })
+        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'refusal not audited')),
   });
   // Up before the adapters connect, so that /healthz can say what is still starting.
   const dashboard = config.http ? mountDashboard({ db, bus, fleet }) : undefined;
@@ -275,21 +357,25 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
     : undefined;
   const commandInfo = commands.map(({ run: _run, ...info }) => info);
   const startAdapter = async (adapter: Adapter): Promise<void> => {
+    const state = await CachedState.load(meta, adapter.platform, (err) =>
+      log.warn(
+        { adapter: adapter.platform, err: errorMessage(err) },
+        'adapter state not stored yet; retrying',
+      ),
+    );
     const services: AdapterServices = {
-      state: {
-        get: (key) => meta.get(adapterKey(adapter.platform, key)),
-        set: (key, value) => meta.set(adapterKey(adapter.platform, key), value),
-      },
+      state,
       log: log.child({ adapter: adapter.platform }),
       commands: commandInfo,
       complete: (kind, prefix, limit) =>
-        completions(fleet, commandInfo, kind, prefix, limit, { tests: (p) => tests.resolveTest(p) }),
+        completions(fleet, commandInfo, kind, prefix, limit, { tests: (p) => tests.completeTest(p) }),
       connected: () => void notifier.retryNow(),
     };
     const onMessage = async (message: IncomingMessage) => {
+      if (halted) return;
       try {
         const answer = await dispatcher.handle(message, adapter.lineLimit);
-        if (answer) await adapter.send(message.room, answer);
+        if (answer && !halted) await adapter.send(message.room, answer);
       } catch (err) {
         log.error(
           { platform: adapter.platform, room: message.room, err: errorMessage(err) },
@@ -303,8 +389,10 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
   // What a previous run recorded but could not confirm as sent goes out first; so do unread logs.
   void notifier.flush();
   void analyzer.drain();
+  void tests.refreshNames().catch(() => undefined);
+  storeHealth.start();
   followUps.start();
-  mutes.start();
+  void mutes.start();
   digests.start();
 
   const ready = Promise.all([...watchers.values()].map((w) => w.start())).then(() => undefined);
@@ -358,7 +446,10 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
       void notifier.flush();
       return plan;
     },
-    async stop() {
+    halt() {
+      halted = true;
+    },
+    async stop({ drain = true } = {}) {
       await Promise.all([...watchers.values()].map((w) => w.stop()));
       followUps.stop();
       mutes.stop();
@@ -366,11 +457,14 @@ export async function startBot({ config, adapters: initial, commands, log }: Bot
       workers.stop();
       await analyzer.stop();
       // Deliver what is waiting (a burst included) before the adapters go; the rest stays queued.
-      await notifier.drain(SHUTDOWN_DEADLINE_MS);
+      if (drain && !halted) await notifier.drain(SHUTDOWN_DEADLINE_MS);
+      else await notifier.stop();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
       dashboard?.close();
       await http?.close();
-      db.close();
+      tracker.stop();
+      storeHealth.stop();
+      await db.destroy();
     },
   };
 }
@@ -410,12 +504,18 @@ async function logFacts(
   const cause = stored?.cause;
   if (!a && !cause) return undefined;
   const since = Math.floor(Date.now() / 1000) - FLAKY_DAYS * 86_400;
-  const counts = store.flakyCounts([...(a?.failed ?? []), ...(a?.flaky ?? [])], since);
+  const counts = await store.flakyCounts([...(a?.failed ?? []), ...(a?.flaky ?? [])], since);
+  const knownIssues = new Map<string, string[]>();
+  for (const name of [...(a?.failed ?? []), ...(a?.flaky ?? [])])
+    knownIssues.set(
+      name,
+      (await tests.knownFor(name, t.builder.name)).map((k) => k.issue),
+    );
   const mention = (name: string) => ({
     name,
     // This build's own flaky outcome is not "recent history".
     flakyRecently: Math.max(0, (counts.get(name) ?? 0) - (a?.flaky.includes(name) ? 1 : 0)),
-    known: tests.knownFor(name, t.builder.name).map((k) => k.issue),
+    known: knownIssues.get(name) ?? [],
     how: a ? howItEnded(a, name) : undefined,
   });
   // Tests without a known issue first: they are the news.
@@ -450,7 +550,11 @@ async function trackerFacts(
   tests: TestHistory,
   { triage, waitMs, buildUrl }: { triage: Triage; waitMs: number; buildUrl: string },
 ): Promise<TrackerFacts | undefined> {
-  const unknown = (name: string) => tests.knownFor(name, t.builder.name).length === 0;
+  const knownNames = new Set<string>();
+  for (const name of [...a.failed, ...a.flaky]) {
+    if ((await tests.knownFor(name, t.builder.name)).length > 0) knownNames.add(name);
+  }
+  const unknown = (name: string) => !knownNames.has(name);
   if (a.failed.filter(unknown).length + a.flaky.filter(unknown).length === 0) return undefined;
   const now = Date.now();
   const deadline = now + waitMs;

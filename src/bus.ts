@@ -15,6 +15,7 @@ export const Events = {
   WatcherState: 'watcher.state',
   WorkerChanged: 'worker.changed',
   AnalysisStored: 'analysis.stored',
+  TestFinding: 'test.finding',
 } as const;
 
 export type WatcherStatus = 'connecting' | 'streaming' | 'polling' | 'down' | 'stopped';
@@ -40,9 +41,18 @@ export interface BotEvents {
   /** A build started, as the master's live stream said (no other source: see FollowUps). */
   [Events.BuildStarted]: [{ master: string; build: BuildbotBuild }];
   [Events.BuildFinished]: [{ master: string; build: BuildbotBuild; origin: BuildOrigin; receivedAt: number }];
-  /** A finished build seen for the first time, inside the transaction that records it. */
+  /** A finished build seen for the first time, once the transaction that records it is committed. */
   [Events.BuildRecorded]: [{ master: string; build: BuildRecord; origin: BuildOrigin }];
+  /**
+   * A builder changed colour (src/state/tracker.ts, the one producer), once its build and the
+   * announcements it makes are committed; never for history or builds too old to announce.
+   */
   [Events.BuilderTransition]: [Transition];
+  /**
+   * What a build's test log adds (newfailure, flaky: src/logs/analyzer.ts, the one producer), once
+   * its analysis is stored; announced like a transition.
+   */
+  [Events.TestFinding]: [Transition];
   [Events.WatcherState]: [WatcherState];
   /** A worker connected, disconnected or went missing (live, from the event stream). */
   /** A build's test log was read and what it says stored (the test history changed). */

@@ -4,6 +4,7 @@
  * which adapters and commands exist.
  */
 import { parseArgs } from 'node:util';
+import type { Leadership } from './replica/leader.js';
 import type { RunningBot } from './bot.js';
 import type { Adapter } from './chat/adapter.js';
 import type { PlatformProbe } from './chat/probe.js';
@@ -161,68 +162,132 @@ async function main(argv: string[]): Promise<number> {
 
   const config = await readConfig(values.config);
   if (!config) return 2;
-  const [{ COMMANDS }, { startBot }, { awaitLeadership }, { postgresDriver }] = await Promise.all([
+  const [{ COMMANDS }, { startBot }, { awaitLeadership }] = await Promise.all([
     import('../commands/index.js'),
     import('./bot.js'),
     import('./replica/standby.js'),
-    import('./store/open.js'),
   ]);
   const log = await loggerFor(values, config);
-  const adapters = await createAdapters(config);
+  let adapters = await createAdapters(config);
 
   process.on('unhandledRejection', (reason) =>
     log.error({ err: errorMessage(reason) }, 'unhandled rejection'),
   );
-  let bot: RunningBot;
-  try {
-    // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two replicas").
-    // The driver first: a machine without it should hear so before it waits to lead.
-    if (config.postgres) await postgresDriver();
-    await awaitLeadership(config, log);
-    bot = await startBot({ config, adapters, commands: COMMANDS, log });
-  } catch (err) {
-    log.fatal({ err: errorMessage(err) }, 'cannot start');
-    process.stderr.write(`bbwatch: cannot start: ${errorMessage(err)}\n`);
-    return 1;
-  }
-  log.info(
-    {
-      masters: config.masters.map((m) => m.url),
-      storage: config.postgres ? 'postgres' : config.storage,
-      config: config.source,
-    },
-    'starting',
-  );
-
-  let stopping = false;
+  let bot: RunningBot | undefined;
+  /** Resolves with the exit status once a signal asked to stop (and the bot, if one runs, stopped). */
+  let stopRequested: (signal: string) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    stopRequested = (signal: string) => {
+      if (stoppingNow) return;
       stoppingNow = true;
       log.info({ signal }, 'stopping');
-      bot.stop().then(
-        () => resolve(0),
-        (err) => {
-          log.error({ err: errorMessage(err) }, 'unclean stop');
-          resolve(1);
-        },
-      );
+      if (!bot) return resolve(0); // standing by: nothing to stop
+      // Whatever the bot is doing (a stalled database included), the process ends within seconds.
+      const deadline = setTimeout(() => {
+        log.error({ afterMs: STOP_DEADLINE_MS }, 'stop did not finish in time; exiting');
+        resolve(1);
+      }, STOP_DEADLINE_MS);
+      bot
+        .stop()
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            log.error({ err: errorMessage(err) }, 'unclean stop');
+            resolve(1);
+          },
+        )
+        .finally(() => clearTimeout(deadline));
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
   });
+  process.on('SIGINT', () => stopRequested('SIGINT'));
+  process.on('SIGTERM', () => stopRequested('SIGTERM'));
   // SIGHUP: read the config file again and take over what changed; reloads run one at a time.
   let reloading = Promise.resolve();
   process.on('SIGHUP', () => {
-    reloading = reloading.then(() => reloadConfig(values.config, bot, config, log));
+    const running = bot;
+    if (!running) return void log.info('SIGHUP while standing by: nothing to reload');
+    reloading = reloading.then(() => reloadConfig(values.config, running, config, log));
   });
-  bot.ready.then(
-    () => log.info({ startupMs: Math.round(performance.now()) }, 'ready'),
-    (err) => log.error({ err: errorMessage(err) }, 'watchers failed to start'),
-  );
-  return stopped;
+
+  // With PostgreSQL, two processes may share the store: only the leader runs the bot (README: "Two
+  // replicas"). A leader that loses its lock steps down (it stops sending at once, then stops the
+  // bot), stands by, and leads again when it can: a database restart is ridden out in-process.
+  for (let term = 0; ; term++) {
+    let lost: (reason: string) => void = () => undefined;
+    let held: Leadership | undefined;
+    const lostLead = new Promise<string>((resolve) => (lost = resolve));
+    try {
+      if (term > 0) adapters = await createAdapters(config);
+      const leadership = await Promise.race([
+        awaitLeadership(config, log, (reason) => {
+          // Another process may lead from now on: not one more message from this one.
+          bot?.halt();
+          lost(reason);
+        }),
+        stopped.then(() => undefined),
+      ]);
+      if (stoppingNow) {
+        await leadership?.release();
+        return stopped;
+      }
+      held = leadership;
+      bot = await startBot({
+        config,
+        adapters,
+        commands: COMMANDS,
+        log,
+        ...(leadership
+          ? {
+              onStoreStalled: (reason: string) => {
+                // Not one more message from this one; then the lock goes, so a standby may lead
+                // while this process stops its bot.
+                bot?.halt();
+                void leadership.release();
+                lost(reason);
+              },
+            }
+          : {}),
+      });
+    } catch (err) {
+      log.fatal({ err: errorMessage(err) }, 'cannot start');
+      process.stderr.write(`bbwatch: cannot start: ${errorMessage(err)}\n`);
+      return 1;
+    }
+    log.info(
+      {
+        masters: config.masters.map((m) => m.url),
+        storage: config.postgres ? 'postgres' : config.storage,
+        config: config.source,
+        ...(term > 0 ? { term } : {}),
+      },
+      'starting',
+    );
+    const running = bot;
+    running.ready.then(
+      () => log.info({ startupMs: Math.round(performance.now()) }, 'ready'),
+      (err: unknown) => log.error({ err: errorMessage(err) }, 'watchers failed to start'),
+    );
+    const outcome = await Promise.race([stopped.then(() => 'stopped' as const), lostLead]);
+    if (outcome === 'stopped') return stopped;
+    log.warn({ reason: outcome }, 'stepping down: standing by to lead again');
+    await running
+      .stop({ drain: false })
+      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'unclean step-down'));
+    bot = undefined;
+    // The lock goes with the session (already, when it was lost): another process may lead.
+    await held?.release();
+    if (stoppingNow) return stopped;
+    // A standby (which asks every second) gets the first chance to lead.
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, STEP_DOWN_PAUSE_MS))]);
+    if (stoppingNow) return stopped;
+  }
 }
+
+/** How long a process that stepped down waits before it asks to lead again. */
+const STEP_DOWN_PAUSE_MS = 3_000;
+
+/** How long a stop (SIGTERM) may take before the process ends anyway. */
+const STOP_DEADLINE_MS = 10_000;
 
 /**
  * The adapters the configuration turns on. Each platform's library is loaded only when it is

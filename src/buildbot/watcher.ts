@@ -20,6 +20,8 @@ const MAX_RECONNECT_DELAY_MS = 60_000;
 const MAX_LOAD_RETRY_MS = 300_000;
 /** After a live event could not be processed, a back-fill this much later brings it again. */
 const CATCH_UP_MS = 2000;
+/** The longest wait between catch-up back-fills while they keep failing. */
+const MAX_CATCH_UP_MS = 30_000;
 /** A stream that lived this long resets the reconnect back-off. */
 const HEALTHY_STREAM_MS = 60_000;
 
@@ -30,6 +32,11 @@ export interface WatcherDeps {
   bus: Bus;
   meta: MetaStore;
   log: Logger;
+  /**
+   * Resolves once every finished build emitted so far is written (rejects when one could not
+   * be): the cursor moves past builds only then. Absent: emitting is taken as writing.
+   */
+  settled?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -58,6 +65,7 @@ export class MasterWatcher {
   private loop: Promise<void> | undefined;
   /** A back-fill planned after a live event failed (one at a time). */
   private catchUp: NodeJS.Timeout | undefined;
+  private catchUpDelayMs = CATCH_UP_MS;
   /** A stream was refused without a session, or with an expired one: log in before the next. */
   private streamLogin = false;
 
@@ -120,7 +128,7 @@ export class MasterWatcher {
 
   /** First start: import recent history silently. Later starts: back-fill what finished meanwhile. */
   private async initialSync(): Promise<void> {
-    if (this.deps.meta.get(this.cursorKey) !== undefined) {
+    if ((await this.deps.meta.get(this.cursorKey)) !== undefined) {
       await this.backfill('backfill');
       return;
     }
@@ -139,9 +147,9 @@ export class MasterWatcher {
       builds.push(...(await this.rest.builderHistory(id, depth, signal)));
     }
     builds.sort(byCompletion);
-    this.emitAll(builds, 'history');
+    await this.emitAll(builds, 'history');
     const newest = builds.reduce((max, b) => Math.max(max, b.complete_at ?? 0), 0);
-    this.deps.meta.set(this.cursorKey, String(newest || Math.floor(this.now() / 1000)));
+    await this.deps.meta.set(this.cursorKey, String(newest || Math.floor(this.now() / 1000)));
     this.deps.log.info({ master: this.master.name, builds: builds.length }, 'imported recent history');
   }
 
@@ -150,13 +158,13 @@ export class MasterWatcher {
     return this.serialized(async () => {
       this.holdLive();
       try {
-        const cursor = Number(this.deps.meta.get(this.cursorKey) ?? Math.floor(this.now() / 1000));
+        const cursor = Number((await this.deps.meta.get(this.cursorKey)) ?? Math.floor(this.now() / 1000));
         const since = cursor - CURSOR_SLACK_S;
         const seen = new Set<number>();
         for (let offset = 0; ; offset += PAGE) {
           const page = await this.rest.finishedBuildsSince(since, PAGE, offset, this.abort.signal);
           if (page.some((b) => !this.builderIds.has(b.builderid))) await this.refreshBuilders(false);
-          this.emitAll(page, origin);
+          await this.emitAll(page, origin);
           // A master that ignores `offset` would hand out the same page forever.
           const fresh = page.filter((b) => !seen.has(b.buildid));
           for (const b of page) seen.add(b.buildid);
@@ -192,11 +200,11 @@ export class MasterWatcher {
       // A failure is logged by `serialized`; the next back-fill brings the build again.
       this.serialized(async () => {
         await this.refreshBuilders(false);
-        this.emitAll([build], 'stream');
+        await this.emitAll([build], 'stream');
       }).catch(() => undefined);
       return;
     }
-    this.emitAll([build], 'stream');
+    this.guarded(() => this.emitAll([build], 'stream'));
   }
 
   /**
@@ -205,31 +213,34 @@ export class MasterWatcher {
    * The build is not lost: the cursor only moves past builds that were processed, so a back-fill
    * soon after brings it again.
    */
-  private guarded(work: () => void): void {
-    try {
-      work();
-    } catch (err) {
+  private guarded(work: () => void | Promise<void>): void {
+    const failed = (err: unknown) => {
       this.deps.log.error(
         { master: this.master.name, err: errorMessage(err) },
         'a live event could not be processed; back-filling to catch up',
       );
-      if (this.abort.signal.aborted || this.catchUp) return;
-      this.catchUp = setTimeout(() => {
-        this.catchUp = undefined;
-        this.backfill('backfill').catch(() => undefined);
-      }, CATCH_UP_MS);
-      this.catchUp.unref();
+      this.scheduleCatchUp();
+    };
+    try {
+      const running = work();
+      if (running) running.catch(failed);
+    } catch (err) {
+      failed(err);
     }
   }
 
-  private emitAll(builds: readonly BuildbotBuild[], origin: BuildOrigin): void {
+  private async emitAll(builds: readonly BuildbotBuild[], origin: BuildOrigin): Promise<void> {
+    if (builds.length === 0) return;
     const receivedAt = this.now();
-    let cursor = Number(this.deps.meta.get(this.cursorKey) ?? 0);
+    let cursor = 0;
     for (const build of builds) {
       this.deps.bus.emit(Events.BuildFinished, { master: this.master.name, build, origin, receivedAt });
       if ((build.complete_at ?? 0) > cursor) cursor = build.complete_at ?? cursor;
     }
-    if (builds.length > 0 && cursor > 0) this.deps.meta.set(this.cursorKey, String(cursor));
+    // Moved only past builds that are written: a build that could not be is fetched again.
+    await this.deps.settled?.();
+    const stored = Number((await this.deps.meta.get(this.cursorKey)) ?? 0);
+    if (cursor > stored) await this.deps.meta.set(this.cursorKey, String(cursor));
   }
 
   private async refreshBuilders(force: boolean): Promise<void> {
@@ -243,12 +254,30 @@ export class MasterWatcher {
   /** Runs `task` after every task queued before it: back-fills and late builder loads never interleave. */
   private serialized(task: () => Promise<void>): Promise<void> {
     const run = this.chain.then(task);
-    this.chain = run.catch((err) => {
-      if (!this.abort.signal.aborted) {
+    this.chain = run.then(
+      () => {
+        this.catchUpDelayMs = CATCH_UP_MS;
+      },
+      (err) => {
+        if (this.abort.signal.aborted) return;
         this.deps.log.warn({ master: this.master.name, err: errorMessage(err) }, 'back-fill failed');
-      }
-    });
+        // What it was to bring (a build the store could not take, say) is asked for again soon.
+        this.scheduleCatchUp();
+      },
+    );
     return run;
+  }
+
+  /** A back-fill soon (backing off while it keeps failing), unless one is due already. */
+  private scheduleCatchUp(): void {
+    if (this.abort.signal.aborted || this.catchUp) return;
+    const delay = this.catchUpDelayMs;
+    this.catchUpDelayMs = Math.min(delay * 2, MAX_CATCH_UP_MS);
+    this.catchUp = setTimeout(() => {
+      this.catchUp = undefined;
+      this.backfill('backfill').catch(() => undefined);
+    }, delay);
+    this.catchUp.unref();
   }
 
   private transports(): Array<'ws' | 'sse'> {

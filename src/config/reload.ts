@@ -9,7 +9,7 @@ const LIVE_KEYS = ['notify', 'permissions', 'announce', 'mute', 'digest', 'log_l
  * Keys that only a restart applies: the masters' feeds, the store and the HTTP listener are wired
  * into too many parts (the analysis queue, force/stop, follow-ups, worker watch) to swap safely.
  */
-const RESTART_KEYS = ['masters', 'storage', 'postgres', 'http', 'workers'] as const;
+const RESTART_KEYS = ['masters', 'storage', 'postgres', 'store', 'http', 'workers'] as const;
 
 export interface ReloadPlan {
   /** Settings applied at once. */

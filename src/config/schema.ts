@@ -181,6 +181,23 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
       .optional(),
+    /**
+     * How long a store call may wait before it fails (and is tried again later), so that a stalled
+     * database cannot hold the bot: PostgreSQL's per-session timeouts, SQLite's busy timeout.
+     */
+    store: z
+      .strictObject({
+        statement_timeout: duration.default(5_000),
+        lock_timeout: duration.default(3_000),
+        idle_in_transaction_timeout: duration.default(10_000),
+        busy_timeout: duration.default(5_000),
+      })
+      .default({
+        statement_timeout: 5_000,
+        lock_timeout: 3_000,
+        idle_in_transaction_timeout: 10_000,
+        busy_timeout: 5_000,
+      }),
     chat: chatSchema,
     notify: z.array(ruleSchema).optional(),
     permissions: permissionsSchema,

@@ -21,7 +21,13 @@ const UNSTREAMED_POLL_MS = 3000;
 /** A request that has not started after a day was cancelled or forgotten on the master. */
 const EXPIRE_MS = 86_400_000;
 
-type Send = (master: string, buildid: number, event: string, destination: string, message: Message) => void;
+type Send = (
+  master: string,
+  buildid: number,
+  event: string,
+  destination: string,
+  message: Message,
+) => Promise<void>;
 
 /**
  * Tells whoever forced (or rebuilt) a build, where they asked, when it starts and when it finishes
@@ -47,17 +53,21 @@ export class FollowUps {
       send: Send;
     },
   ) {
-    opts.bus.on(Events.BuildStarted, ({ master, build }) => {
-      for (const f of this.opts.store.open()) {
-        if (f.master === master && f.brid === build.buildrequestid && f.startedAt === null)
-          this.started(f, build);
-      }
-    });
-    opts.bus.on(Events.BuildFinished, ({ master, build }) => {
-      for (const f of this.opts.store.open()) {
-        if (f.master === master && f.brid === build.buildrequestid) void this.finished(f, build);
-      }
-    });
+    opts.bus.on(Events.BuildStarted, ({ master, build }) =>
+      this.guard('follow-up start', async () => {
+        for (const f of await this.opts.store.open()) {
+          if (f.master === master && f.brid === build.buildrequestid && f.startedAt === null)
+            await this.started(f, build);
+        }
+      }),
+    );
+    opts.bus.on(Events.BuildFinished, ({ master, build }) =>
+      this.guard('follow-up end', async () => {
+        for (const f of await this.opts.store.open()) {
+          if (f.master === master && f.brid === build.buildrequestid) await this.finished(f, build);
+        }
+      }),
+    );
     opts.bus.on(Events.WatcherState, ({ master, status }) => {
       if (status !== 'streaming') {
         this.streaming.delete(master);
@@ -72,6 +82,11 @@ export class FollowUps {
 
   start(): void {
     this.schedule();
+  }
+
+  /** Runs a listener's work; a failure (a store that is away) is logged, never thrown at the bus. */
+  private guard(what: string, work: () => Promise<void>): void {
+    work().catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, `${what} failed`));
   }
 
   stop(): void {
@@ -92,8 +107,10 @@ export class FollowUps {
     if (this.polling) return;
     this.polling = true;
     try {
-      this.opts.store.expire(Date.now() - EXPIRE_MS);
+      await this.opts.store.expire(Date.now() - EXPIRE_MS);
       await this.check(undefined);
+    } catch (err) {
+      this.opts.log.warn({ err: errorMessage(err) }, 'follow-up poll failed');
     } finally {
       this.polling = false;
       this.schedule();
@@ -102,7 +119,7 @@ export class FollowUps {
 
   /** Asks REST for the builds of requests (of one master, or all) whose start was not heard. */
   private async check(master: string | undefined): Promise<void> {
-    for (const f of this.opts.store.open()) {
+    for (const f of await this.opts.store.open()) {
       if (f.startedAt !== null || this.stopped || (master !== undefined && f.master !== master)) continue;
       const rest = this.opts.rests.get(f.master);
       if (!rest) continue;
@@ -115,12 +132,12 @@ export class FollowUps {
         );
         // An event may have told the start (or the end) while the master was being asked; a
         // retried build was told already.
-        const now = this.opts.store.open().find((o) => o.id === f.id);
+        const now = (await this.opts.store.open()).find((o) => o.id === f.id);
         if (!build || !now || now.startedAt !== null || build.buildid === now.buildid) continue;
         if (build.complete) {
-          this.opts.store.markStarted(f.id, build.buildid);
+          await this.opts.store.markStarted(f.id, build.buildid);
           await this.finished(f, build);
-        } else this.started(f, build);
+        } else await this.started(f, build);
       } catch (err) {
         this.opts.log.warn(
           { master: f.master, brid: f.brid, err: errorMessage(err) },
@@ -133,7 +150,15 @@ export class FollowUps {
   /** Sets the next safety poll, unless one is running or already due sooner. */
   private schedule(): void {
     if (this.stopped || this.polling) return;
-    const unheard = this.opts.store.open().some((f) => f.startedAt === null && !this.streaming.has(f.master));
+    this.opts.store.open().then(
+      (open) => this.arm(open.some((f) => f.startedAt === null && !this.streaming.has(f.master))),
+      // The store is away: look again soon.
+      () => this.arm(true),
+    );
+  }
+
+  private arm(unheard: boolean): void {
+    if (this.stopped || this.polling) return;
     const delay = unheard ? UNSTREAMED_POLL_MS : SAFETY_POLL_MS;
     if (this.timer && this.dueAt <= Date.now() + delay) return;
     clearTimeout(this.timer);
@@ -146,16 +171,16 @@ export class FollowUps {
   }
 
   /** Records the start and tells the requester (once: the outbox keys the message by build). */
-  private started(f: FollowUp, build: BuildbotBuild): void {
-    this.opts.store.markStarted(f.id, build.buildid);
-    this.opts.send(f.master, build.buildid, 'force-started', f.room, this.startedMessage(f, build));
+  private async started(f: FollowUp, build: BuildbotBuild): Promise<void> {
+    await this.opts.store.markStarted(f.id, build.buildid);
+    await this.opts.send(f.master, build.buildid, 'force-started', f.room, this.startedMessage(f, build));
   }
 
   private async finished(f: FollowUp, build: BuildbotBuild): Promise<void> {
     // RETRY: Buildbot runs the request again, and the requester hears how that build ends too.
     const retried = build.results === Results.RETRY;
-    if (retried) this.opts.store.markRetried(f.id, build.buildid);
-    else this.opts.store.markFinished(f.id, build.buildid);
+    if (retried) await this.opts.store.markRetried(f.id, build.buildid);
+    else await this.opts.store.markFinished(f.id, build.buildid);
     const builder = this.opts.fleet.builder(f.master, build.builderid);
     const name = builder?.name ?? `builder ${build.builderid}`;
     const tone = toneOf(build.results);
@@ -179,7 +204,7 @@ export class FollowUps {
         lines.push([`Flaky (passed on re-run): ${analysis.flaky.slice(0, 8).join(', ')}`]);
     }
     if (retried) lines.push(['Buildbot runs the request again; its build follows.']);
-    this.opts.send(f.master, build.buildid, 'force-finished', f.room, {
+    await this.opts.send(f.master, build.buildid, 'force-finished', f.room, {
       kind: 'reply',
       tone,
       title: [

@@ -118,7 +118,7 @@ export class ControlService implements ControlView {
             seconds: CONFIRM_MS / 1000,
           };
         }
-        this.checkRate(who, plan.master.config);
+        await this.checkRate(who, plan.master.config);
         const schedulers = await plan.master.control.forceSchedulers();
         const scheduler = chooseScheduler(schedulers, names, repository !== undefined);
         const params = forceParams(scheduler, names, repository, ref, this.reason(who, request.reason));
@@ -126,7 +126,7 @@ export class ControlService implements ControlView {
         const result = await plan.master.control.force(scheduler.name, params);
         note.outcome = 'started';
         note.detail = `scheduler ${scheduler.name}, buildset ${result.bsid}`;
-        return this.started(who, plan.master, names, result.brids, repository, ref);
+        return await this.started(who, plan.master, names, result.brids, repository, ref);
       },
     );
   }
@@ -144,7 +144,7 @@ export class ControlService implements ControlView {
       const { builder, number } = this.builderAndNumber(words, false);
       const master = this.master(builder.master);
       note.master = builder.master;
-      this.checkRate(who, master.config);
+      await this.checkRate(who, master.config);
       const running = await master.rest.runningBuilds(builder.builderid, number);
       if (running.length === 0) {
         throw new UserError(
@@ -170,7 +170,7 @@ export class ControlService implements ControlView {
       const { builder, number } = this.builderAndNumber(words, true);
       const master = this.master(builder.master);
       note.master = builder.master;
-      this.checkRate(who, master.config);
+      await this.checkRate(who, master.config);
       // builderAndNumber(words, true) has refused a missing number already; this narrows the type.
       if (number === undefined) throw new UserError('Which build number?');
       const build = await master.rest.build(builder.builderid, number).catch(() => undefined);
@@ -181,7 +181,7 @@ export class ControlService implements ControlView {
       const result = await master.control.rebuild(build.buildid);
       note.outcome = 'started';
       note.detail = `rebuild of #${number}, buildset ${result.bsid}`;
-      return this.started(who, master, [builder.name], result.brids, undefined, undefined);
+      return await this.started(who, master, [builder.name], result.brids, undefined, undefined);
     });
   }
 
@@ -200,7 +200,7 @@ export class ControlService implements ControlView {
       if (!(err instanceof BbwatchError)) note.outcome = 'failed';
       throw err;
     } finally {
-      this.opts.store.audit(
+      await this.opts.store.audit(
         {
           platform: who.platform,
           room: who.room,
@@ -228,16 +228,16 @@ export class ControlService implements ControlView {
     }
   }
 
-  private started(
+  private async started(
     who: Requester,
     master: MasterControl,
     builders: string[],
     brids: Record<string, number>,
     repository: string | undefined,
     branch: string | undefined,
-  ): ControlOutcome {
+  ): Promise<ControlOutcome> {
     for (const brid of Object.values(brids)) {
-      this.opts.store.addFollowUp(
+      await this.opts.store.addFollowUp(
         { master: master.config.name, brid, room: who.room, requester: who.name, identity: who.identity },
         this.now,
       );
@@ -253,10 +253,10 @@ export class ControlService implements ControlView {
     };
   }
 
-  private checkRate(who: Requester, config: MasterConfig): void {
+  private async checkRate(who: Requester, config: MasterConfig): Promise<void> {
     if (!who.identity) return;
     const { count, per } = config.force.rateLimit;
-    if (this.opts.store.sentSince(who.identity, this.now - per) >= count) {
+    if ((await this.opts.store.sentSince(who.identity, this.now - per)) >= count) {
       throw new UserError(
         `Slow down: at most ${count} force, stop or rebuild requests per ${Math.round(per / 60_000)} min.`,
       );

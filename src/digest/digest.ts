@@ -66,15 +66,15 @@ const RED = Results.FAILURE;
  * A digest of the last `days` up to `now` (ms), from the stored build and test history.
  * `lastDigest` (epoch seconds) is when the previous digest went out: new failures count from it.
  */
-export function computeDigest(
+export async function computeDigest(
   store: ReportStore,
   opts: { now: number; days: number; lastDigest?: number | undefined; limit?: number },
-): Digest {
+): Promise<Digest> {
   const limit = opts.limit ?? 5;
   const until = Math.floor(opts.now / 1000) + 1;
   const from = until - 1 - opts.days * 86_400;
-  const builds = store.buildsBetween(from, until);
-  const before = new Map(store.lastBefore(from).map((b) => [`${b.master}:${b.builderid}`, b]));
+  const builds = await store.buildsBetween(from, until);
+  const before = new Map((await store.lastBefore(from)).map((b) => [`${b.master}:${b.builderid}`, b]));
 
   const byBuilder = new Map<string, ReportBuild[]>();
   for (const b of builds) {
@@ -161,8 +161,8 @@ export function computeDigest(
   streaks.sort((a, b) => b.durationS - a.durationS || b.builds - a.builds || a.name.localeCompare(b.name));
 
   const period = opts.days * 86_400;
-  const current = store.flakyBetween(from, until);
-  const previous = store.flakyBetween(from - period, from);
+  const current = await store.flakyBetween(from, until);
+  const previous = await store.flakyBetween(from - period, from);
   const flaky: FlakyTrend[] = [...current]
     .sort(([ta, a], [tb, b]) => b - a || ta.localeCompare(tb))
     .slice(0, limit)
@@ -177,6 +177,7 @@ export function computeDigest(
     });
 
   const newSince = opts.lastDigest !== undefined && opts.lastDigest > from ? opts.lastDigest : from;
+  const newFailures = await store.firstFailures(newSince, until);
   const newlyRed = streaks
     .filter((s) => !s.beforePeriod && s.startAt >= newSince)
     .sort((a, b) => a.startAt - b.startAt || a.name.localeCompare(b.name));
@@ -190,7 +191,7 @@ export function computeDigest(
     flaky,
     redPerDay,
     newSince,
-    newFailures: store.firstFailures(newSince, until).slice(0, limit),
+    newFailures: newFailures.slice(0, limit),
     newlyRed: newlyRed.slice(0, limit),
   };
 }

@@ -10,7 +10,7 @@ import { renderDigest } from './render.js';
 
 /** What commands may ask for: the digest of the last `days`, ready to send. */
 export interface ReportsView {
-  report(days: number): Message;
+  report(days: number): Promise<Message>;
 }
 
 /** When the last digest went out (any destination), epoch seconds: `!report` counts new failures from it. */
@@ -27,8 +27,9 @@ export class Reports implements ReportsView {
     private readonly dashboardUrl?: string,
   ) {}
 
-  report(days: number, lastDigest = this.lastDigest(LAST_KEY)): Message {
-    const digest = computeDigest(this.store, { now: this.now(), days, lastDigest });
+  async report(days: number, lastDigest?: number): Promise<Message> {
+    lastDigest ??= await this.lastDigest(LAST_KEY);
+    const digest = await computeDigest(this.store, { now: this.now(), days, lastDigest });
     return renderDigest(digest, {
       buildUrl: (m, b, n) => this.fleet.buildUrl(m, b, n),
       showMaster: this.showMaster,
@@ -37,17 +38,17 @@ export class Reports implements ReportsView {
   }
 
   /** The scheduled digest for `to`: counts new failures since the last one sent there, and records this one. */
-  scheduled(to: string, days: number): Message {
+  async scheduled(to: string, days: number): Promise<Message> {
     const key = `${LAST_KEY}:${to}`;
-    const message = this.report(days, this.lastDigest(key));
+    const message = await this.report(days, await this.lastDigest(key));
     const at = String(Math.floor(this.now() / 1000));
-    this.meta.set(key, at);
-    this.meta.set(LAST_KEY, at);
+    await this.meta.set(key, at);
+    await this.meta.set(LAST_KEY, at);
     return { ...message, kind: 'announcement' };
   }
 
-  private lastDigest(key: string): number | undefined {
-    const value = this.meta.get(key);
+  private async lastDigest(key: string): Promise<number | undefined> {
+    const value = await this.meta.get(key);
     return value === undefined ? undefined : Number(value);
   }
 }
@@ -73,7 +74,7 @@ export class DigestScheduler {
     schedules: readonly DigestSchedule[],
     private readonly reports: Reports,
     /** Records and delivers it once: `minute` (epoch seconds) keeps a restart from sending it twice. */
-    private readonly send: (to: string, minute: number, message: Message) => void,
+    private readonly send: (to: string, minute: number, message: Message) => Promise<void>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
@@ -84,7 +85,7 @@ export class DigestScheduler {
     if (this.entries.length === 0) return;
     const wait = 60_000 - (this.now() % 60_000);
     this.timer = setTimeout(() => {
-      this.tick(new Date(this.now()));
+      void this.tick(new Date(this.now()));
       this.start();
     }, wait);
     this.timer.unref();
@@ -96,12 +97,12 @@ export class DigestScheduler {
   }
 
   /** Sends the digests due in the minute that contains `at`. */
-  tick(at: Date): void {
+  async tick(at: Date): Promise<void> {
     const minute = Math.floor(at.getTime() / 60_000) * 60;
     for (const entry of this.entries) {
       if (!entry.parsed.matches(at)) continue;
       try {
-        this.send(entry.to, minute, this.reports.scheduled(entry.to, entry.days));
+        await this.send(entry.to, minute, await this.reports.scheduled(entry.to, entry.days));
         this.log.info({ to: entry.to, cron: entry.cron, days: entry.days }, 'digest sent');
       } catch (err) {
         this.log.error({ to: entry.to, err: errorMessage(err) }, 'digest failed');

@@ -10,7 +10,7 @@ import { type Config, defaultConfig, loadConfigFile } from '../config/load.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
 import { type Db } from '../store/db.js';
-import { adapterKey, MetaStore } from '../store/meta.js';
+import { CachedState, MetaStore } from '../store/meta.js';
 import { probeStore, withoutPassword } from '../store/probe.js';
 import { checklistJson, exitStatus, formatCheck, type Style, summaryLine } from './checklist.js';
 import { checkListen } from './http.js';
@@ -122,9 +122,12 @@ async function checkEverything(
 
   const meta = db ? new MetaStore(db) : undefined;
   for (const probe of await opts.probes(config, destinationsOf(config))) {
+    const state = meta
+      ? await CachedState.load(meta, probe.platform, () => undefined).catch(() => undefined)
+      : undefined;
     const services = runner.services(probe.platform, {
       key,
-      state: { get: (k) => meta?.get(adapterKey(probe.platform, k)) },
+      state: { get: (k) => state?.get(k) },
       log: log.child({ probe: probe.platform }),
     });
     try {
@@ -142,7 +145,7 @@ async function checkEverything(
       checkListen(http.listen, http.port, key, signal),
     );
   }
-  db?.close();
+  await db?.destroy();
 }
 
 /** The rooms each platform announces to (notify rules, digests), first mention kept. */

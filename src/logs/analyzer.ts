@@ -7,7 +7,8 @@ import { builderBranch } from '../state/branches.js';
 import type { Fleet } from '../state/fleet.js';
 import { previousVerdict } from '../state/transitions.js';
 import type { BuildRecord } from '../store/builds.js';
-import type { StoredAnalysis, TestStore } from '../store/tests.js';
+import type { Db } from '../store/db.js';
+import { type StoredAnalysis, TestStore } from '../store/tests.js';
 import { testEvents } from './events.js';
 import { readBuild } from './build-read.js';
 import { type LogSource, NoTestLogError } from './reader.js';
@@ -55,16 +56,18 @@ export class Analyzer {
 
   constructor(private readonly opts: AnalyzerOptions) {
     this.now = opts.now ?? Date.now;
-    opts.bus.on(Events.BuildRecorded, ({ master, build, origin }) => this.enqueue(master, build, origin));
   }
 
-  /** Queues a finished build (synchronously, in the transaction that records it). */
-  enqueue(master: string, build: BuildRecord, origin: BuildOrigin): void {
-    if (origin === 'history' || !WORTH_READING.has(build.results ?? -1)) return;
-    if (!this.opts.masters.has(master)) return;
+  /**
+   * Queues a finished build for reading, with `tx` (the transaction that records it); true when
+   * it was queued, and `drain()` should run once that transaction is committed.
+   */
+  async enqueue(master: string, build: BuildRecord, origin: BuildOrigin, tx?: Db): Promise<boolean> {
+    if (origin === 'history' || !WORTH_READING.has(build.results ?? -1)) return false;
+    if (!this.opts.masters.has(master)) return false;
     const fresh = this.now() - (build.completeAt ?? 0) * 1000 <= this.opts.maxAgeMs;
-    if (this.opts.store.enqueue({ ...build, master }, fresh, this.now()))
-      queueMicrotask(() => void this.drain());
+    const store = tx ? new TestStore(tx) : this.opts.store;
+    return store.enqueue({ ...build, master }, fresh, this.now());
   }
 
   /** Works through the queue; safe to call often. */
@@ -78,9 +81,15 @@ export class Analyzer {
       do {
         this.again = false;
         retry = false;
-        for (const item of this.opts.store.pending()) {
-          if (this.stopped) return;
-          if (!(await this.process(item))) retry = true;
+        try {
+          for (const item of await this.opts.store.pending()) {
+            if (this.stopped) return;
+            if (!(await this.process(item))) retry = true;
+          }
+        } catch (err) {
+          // The store is away: the queue is kept there, and read again later.
+          this.opts.log.warn({ err: errorMessage(err) }, 'analysis queue not read; retrying');
+          retry = true;
         }
       } while (this.again && !this.stopped);
       if (retry && !this.stopped) setTimeout(() => void this.drain(), RETRY_MS).unref();
@@ -104,7 +113,7 @@ export class Analyzer {
     build: BuildToRead,
     wantTracebacks = false,
   ): Promise<StoredAnalysis | undefined> {
-    const stored = this.opts.store.get(master, build.buildid);
+    const stored = await this.opts.store.get(master, build.buildid);
     if (stored?.status === 'done') {
       const a = stored.analysis;
       const missing = wantTracebacks && a && a.failed.some((t) => !a.tracebacks[t]) && !a.partial;
@@ -150,16 +159,16 @@ export class Analyzer {
     const key = `${item.master}:${item.buildid}`;
     try {
       await this.read(item.master, item, false);
-      this.announce(item);
+      await this.announce(item);
     } catch (err) {
       const final = err instanceof NoTestLogError || item.attempts + 1 >= MAX_ATTEMPTS;
-      this.opts.store.saveFailed(item.master, item.buildid, errorMessage(err), final);
+      await this.opts.store.saveFailed(item.master, item.buildid, errorMessage(err), final);
       this.opts.log.warn(
         { master: item.master, buildid: item.buildid, err: errorMessage(err), final },
         'log analysis failed',
       );
     }
-    const done = this.opts.store.get(item.master, item.buildid);
+    const done = await this.opts.store.get(item.master, item.buildid);
     if (done?.status === 'pending') return false;
     for (const resolve of this.waiters.get(key) ?? []) resolve(done);
     this.waiters.delete(key);
@@ -176,14 +185,14 @@ export class Analyzer {
         ? { results: build.results, stateString: build.stateString ?? '' }
         : undefined);
     // Why it failed (known already when the log is read again for tracebacks), and the test log.
-    const known = this.opts.store.get(master, build.buildid)?.cause;
+    const known = (await this.opts.store.get(master, build.buildid))?.cause;
     const { result, cause } = await readBuild(source.rest, build, source.logs, {
       ended,
       cause: known,
       wantTracebacks,
     });
     const builder = this.opts.fleet.builder(master, build.builderid);
-    this.opts.store.saveDone(
+    await this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
       result?.analysis,
       result?.logUrl ?? cause?.logUrl,
@@ -212,9 +221,9 @@ export class Analyzer {
   }
 
   /** Emits what the log adds (newfailure, flaky) for a build queued as announceable. */
-  private announce(item: StoredAnalysis): void {
+  private async announce(item: StoredAnalysis): Promise<void> {
     if (!item.announce) return;
-    const done = this.opts.store.get(item.master, item.buildid);
+    const done = await this.opts.store.get(item.master, item.buildid);
     const builder = this.opts.fleet.builder(item.master, item.builderid);
     const recent = this.opts.fleet.recent(item.master, item.builderid);
     const build = recent.find((b) => b.buildid === item.buildid);
@@ -223,13 +232,13 @@ export class Analyzer {
     if (recent.some((b) => b.number > build.number && isVerdict(b.results))) return;
     const older = recent.filter((b) => b.number < build.number);
     const prev = previousVerdict(older);
-    const prevAnalysis = prev ? this.opts.store.get(item.master, prev.buildid)?.analysis : undefined;
+    const prevAnalysis = prev ? (await this.opts.store.get(item.master, prev.buildid))?.analysis : undefined;
     for (const found of testEvents(
       build.results,
       done.analysis,
       prev ? { results: prev.results, analysis: prevAnalysis } : undefined,
     )) {
-      this.opts.bus.emit(Events.BuilderTransition, {
+      this.opts.bus.emit(Events.TestFinding, {
         master: item.master,
         event: found.event,
         builder,

@@ -59,7 +59,7 @@ export async function backfillMaster(opts: {
   opts.onProgress?.({ ...progress, causes: { ...progress.causes } });
   for (const build of builds) {
     opts.signal?.throwIfAborted();
-    const known = opts.store.get(opts.master, build.buildid);
+    const known = await opts.store.get(opts.master, build.buildid);
     if (known && known.status !== 'pending') {
       progress.skipped++;
     } else {
@@ -69,7 +69,7 @@ export async function backfillMaster(opts: {
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
         const builder = builders.get(build.builderid);
-        opts.store.saveDone(
+        await opts.store.saveDone(
           { master: opts.master, buildid: build.buildid, builderid: build.builderid, number: build.number },
           result?.analysis,
           result?.logUrl ?? cause?.logUrl,
@@ -88,8 +88,13 @@ export async function backfillMaster(opts: {
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         progress.failed++;
-        opts.store.enqueue({ master: opts.master, ...pick(build) }, false, now());
-        opts.store.saveFailed(opts.master, build.buildid, errorMessage(err), err instanceof NoTestLogError);
+        await opts.store.enqueue({ master: opts.master, ...pick(build) }, false, now());
+        await opts.store.saveFailed(
+          opts.master,
+          build.buildid,
+          errorMessage(err),
+          err instanceof NoTestLogError,
+        );
         opts.log.warn(
           { master: opts.master, buildid: build.buildid, err: errorMessage(err) },
           'back-fill: log not analysed',

@@ -60,16 +60,20 @@ export interface MuteView {
   readonly defaultMs: number;
   readonly maxMs: number;
   /** Mutes the room (or moves the end of its mute); returns when it ends. */
-  mute(room: string, ms: number | undefined, by: string | undefined): { until: number; extended: boolean };
+  mute(
+    room: string,
+    ms: number | undefined,
+    by: string | undefined,
+  ): Promise<{ until: number; extended: boolean }>;
   /** Ends the room's mute; the summary of what it held back, or undefined when it was not muted. */
-  unmute(room: string): string[] | undefined;
+  unmute(room: string): Promise<string[] | undefined>;
   snooze(
     builder: string,
     ms: number | undefined,
     by: string | undefined,
-  ): { until: number; extended: boolean };
+  ): Promise<{ until: number; extended: boolean }>;
   /** Ends a builder's snooze (each room that missed something is told); how many were held back. */
-  unsnooze(builder: string): number | undefined;
+  unsnooze(builder: string): Promise<number | undefined>;
   /** The room's mute and every builder snooze in force. */
   status(room: string): { room: Mute | undefined; snoozes: Mute[] };
   now(): number;
@@ -80,7 +84,7 @@ export interface MuteServiceOptions {
   defaultMs: number;
   maxMs: number;
   /** Sends a summary once (keyed by the mute's id) to a room. */
-  send: (muteId: number, room: string, message: Message) => void;
+  send: (muteId: number, room: string, message: Message) => Promise<void>;
   log: Logger;
   now?: () => number;
 }
@@ -101,11 +105,19 @@ export class MuteService implements MuteView {
   private stopped = false;
   readonly now: () => number;
 
-  constructor(private readonly opts: MuteServiceOptions) {
+  private constructor(
+    private readonly opts: MuteServiceOptions,
+    mutes: Mute[],
+  ) {
     this.defaultMs = opts.defaultMs;
     this.maxMs = opts.maxMs;
     this.now = opts.now ?? Date.now;
-    this.mutes = opts.store.activeMutes();
+    this.mutes = mutes;
+  }
+
+  /** The mutes in force, from the store. */
+  static async load(opts: MuteServiceOptions): Promise<MuteService> {
+    return new MuteService(opts, await opts.store.activeMutes());
   }
 
   /** Lengths from a reloaded config; mutes already set keep theirs. */
@@ -115,8 +127,8 @@ export class MuteService implements MuteView {
   }
 
   /** Ends what expired while the bot was away, and keeps ending mutes on time. */
-  start(): void {
-    this.expire();
+  start(): Promise<void> {
+    return this.expire();
   }
 
   stop(): void {
@@ -125,16 +137,27 @@ export class MuteService implements MuteView {
   }
 
   /** Holds back an announcement for `room` if a mute covers it; true when it did. */
-  hold(room: string, builder: string | undefined, text: string): boolean {
+  async hold(
+    room: string,
+    builder: string | undefined,
+    text: string,
+    store: SubscriptionStore = this.opts.store,
+  ): Promise<boolean> {
     const m = holdingMute(this.mutes, room, builder, this.now());
     if (!m) return false;
-    this.opts.store.hold(m.id, room, text, this.now());
+    await store.hold(m.id, room, text, this.now());
     this.opts.log.info({ room, builder, muteId: m.id, text }, 'announcement held back (muted)');
     return true;
   }
 
-  holdTransition(t: Transition, room: string): boolean {
-    return this.hold(room, t.builder.name, heldText(t));
+  /** Whether a mute covers the transition for `room` (a decision, in memory). */
+  covers(t: Transition, room: string): boolean {
+    return holdingMute(this.mutes, room, t.builder.name, this.now()) !== undefined;
+  }
+
+  /** Holds back a transition's announcement for `room`, writing with `store` (a transaction's). */
+  holdTransition(t: Transition, room: string, store?: SubscriptionStore): Promise<boolean> {
+    return this.hold(room, t.builder.name, heldText(t), store);
   }
 
   mute(room: string, ms: number | undefined, by: string | undefined) {
@@ -145,17 +168,17 @@ export class MuteService implements MuteView {
     return this.begin('builder', builder, ms, by);
   }
 
-  unmute(room: string): string[] | undefined {
+  async unmute(room: string): Promise<string[] | undefined> {
     const m = this.find('room', room);
     if (!m) return undefined;
-    const held = this.end(m, false);
+    const held = await this.end(m, false);
     return summaryLines(`While muted (${formatDuration(this.now() - m.startedAt)})`, held.get(room) ?? []);
   }
 
-  unsnooze(builder: string): number | undefined {
+  async unsnooze(builder: string): Promise<number | undefined> {
     const m = this.find('builder', builder);
     if (!m) return undefined;
-    const held = this.end(m, true);
+    const held = await this.end(m, true);
     return [...held.values()].reduce((n, items) => n + items.length, 0);
   }
 
@@ -164,14 +187,14 @@ export class MuteService implements MuteView {
   }
 
   /** Ends every mute whose time is up (sending its summaries); schedules the next check. */
-  expire(): void {
+  async expire(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const now = this.now();
     for (const m of [...this.mutes]) {
       if (m.until <= now) {
         try {
-          this.end(m, true);
+          await this.end(m, true);
         } catch (err) {
           this.opts.log.error({ muteId: m.id, err: errorMessage(err) }, 'ending a mute failed');
         }
@@ -187,15 +210,15 @@ export class MuteService implements MuteView {
     );
   }
 
-  private begin(kind: Mute['kind'], target: string, ms: number | undefined, by: string | undefined) {
+  private async begin(kind: Mute['kind'], target: string, ms: number | undefined, by: string | undefined) {
     const now = this.now();
     const until = now + muteLength(ms, this.defaultMs, this.maxMs);
     const existing = this.find(kind, target);
     if (existing) {
-      this.opts.store.setUntil(existing.id, until);
+      await this.opts.store.setUntil(existing.id, until);
       existing.until = until;
     } else {
-      const id = this.opts.store.addMute(kind, target, now, until, by);
+      const id = await this.opts.store.addMute(kind, target, now, until, by);
       this.mutes.push({ id, kind, target, startedAt: now, until, ...(by ? { setBy: by } : {}) });
     }
     this.opts.log.info({ kind, target, until, by }, kind === 'room' ? 'room muted' : 'builder snoozed');
@@ -204,18 +227,18 @@ export class MuteService implements MuteView {
   }
 
   /** Ends a mute; with `tell`, each room concerned gets its summary through the outbox. */
-  private end(m: Mute, tell: boolean): Map<string, string[]> {
-    this.opts.store.endMute(m.id, this.now());
+  private async end(m: Mute, tell: boolean): Promise<Map<string, string[]>> {
+    await this.opts.store.endMute(m.id, this.now());
     this.mutes = this.mutes.filter((x) => x.id !== m.id);
-    const held = this.opts.store.held(m.id);
+    const held = await this.opts.store.held(m.id);
     this.opts.log.info({ kind: m.kind, target: m.target, muteId: m.id, held: held.size }, 'mute ended');
     if (tell) {
       const length = formatDuration(Math.min(this.now(), m.until) - m.startedAt);
       if (m.kind === 'room') {
-        this.opts.send(m.id, m.target, summary(`Mute ended after ${length}`, held.get(m.target) ?? []));
+        await this.opts.send(m.id, m.target, summary(`Mute ended after ${length}`, held.get(m.target) ?? []));
       } else {
         for (const [room, items] of held) {
-          this.opts.send(m.id, room, summary(`Snooze of ${m.target} ended after ${length}`, items));
+          await this.opts.send(m.id, room, summary(`Snooze of ${m.target} ended after ${length}`, items));
         }
       }
     }
@@ -229,7 +252,7 @@ export class MuteService implements MuteView {
     if (this.mutes.length === 0) return;
     const next = Math.min(...this.mutes.map((m) => m.until));
     const delay = Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.expire(), delay);
+    this.timer = setTimeout(() => void this.expire(), delay);
     this.timer.unref();
   }
 }

@@ -12,7 +12,8 @@ import { causeHeadline } from '../logs/failure-kind.js';
 import { type BurstPart, buildBurstAnnouncement } from '../messages/burst.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
-import type { Outbox, OutboxEntry } from '../store/outbox.js';
+import type { Db } from '../store/db.js';
+import { Outbox, type OutboxEntry } from '../store/outbox.js';
 import { destinationsFor } from './rules.js';
 
 /** Sends a message to a destination (`console`, `irc:#room`); rejects when the platform did not take it. */
@@ -33,8 +34,11 @@ export interface NotifierOptions {
   outbox: Outbox;
   /** The rules, or where to read the rules in force (runtime subscriptions change them). */
   rules: readonly NotifyRule[] | (() => readonly NotifyRule[]);
-  /** Holds back an announcement for a destination (a mute); true when it did, and nothing is sent. */
-  hold?: (transition: Transition, destination: string) => boolean;
+  /**
+   * Holds back an announcement for a destination (a mute), writing with `tx` (the build's
+   * transaction, when there is one); true when it did, and nothing is sent.
+   */
+  hold?: (transition: Transition, destination: string, tx: Db | undefined) => Promise<boolean>;
   deliver: Deliver;
   changes: ChangeLookup;
   tests?: TestLookup;
@@ -102,8 +106,12 @@ export class Notifier {
     this.opts = { ...this.opts, ...settings };
   }
 
-  /** Records the announcements a transition makes. Synchronous, so it can share the build's transaction. */
-  record(transition: Transition): number {
+  /**
+   * Records the announcements a transition makes; with `tx`, inside that transaction (the build's:
+   * a build and its announcements are written together, never one without the other).
+   */
+  async record(transition: Transition, tx?: Db): Promise<number> {
+    const outbox = tx ? new Outbox(tx) : this.opts.outbox;
     const rules = typeof this.opts.rules === 'function' ? this.opts.rules() : this.opts.rules;
     const destinations = destinationsFor(rules, {
       master: transition.master,
@@ -113,10 +121,10 @@ export class Notifier {
     });
     let added = 0;
     for (const destination of destinations) {
-      if (this.opts.hold?.(transition, destination)) continue;
+      if (await this.opts.hold?.(transition, destination, tx)) continue;
       const split = this.opts.details === 'followup' && SPLIT_EVENTS.has(transition.event);
       const add = (event: string, stored: Stored) =>
-        this.opts.outbox.add(
+        outbox.add(
           transition.master,
           transition.build.buildid,
           event,
@@ -124,10 +132,10 @@ export class Notifier {
           JSON.stringify(stored),
           this.now(),
         );
-      const entry = add(transition.event, split ? { transition, part: 'head' } : { transition });
+      const entry = await add(transition.event, split ? { transition, part: 'head' } : { transition });
       if (entry) added++;
       // Recorded with the head, in the same transaction: the details cannot be lost in between.
-      if (entry && split) add(detailsEvent(transition.event), { transition, part: 'details' });
+      if (entry && split) await add(detailsEvent(transition.event), { transition, part: 'details' });
     }
     return added;
   }
@@ -136,9 +144,15 @@ export class Notifier {
    * Records a ready message for one destination (a follow-up to a forced build) under the same
    * once-only key as announcements, and delivers it.
    */
-  send(master: string, buildid: number, event: string, destination: string, message: Message): void {
+  async send(
+    master: string,
+    buildid: number,
+    event: string,
+    destination: string,
+    message: Message,
+  ): Promise<void> {
     const stored: Stored = { message };
-    if (this.opts.outbox.add(master, buildid, event, destination, JSON.stringify(stored), this.now())) {
+    if (await this.opts.outbox.add(master, buildid, event, destination, JSON.stringify(stored), this.now())) {
       void this.flush();
     }
   }
@@ -206,7 +220,7 @@ export class Notifier {
     const grouped = new Set<number>();
     let wakeAt: number | undefined;
     let failed = false;
-    const pending = this.opts.outbox.pending();
+    const pending = await this.opts.outbox.pending();
     for (const entry of pending) {
       if (this.stopped) return;
       if (blocked.has(entry.destination) || grouped.has(entry.id)) continue;
@@ -217,7 +231,7 @@ export class Notifier {
           message = this.detailsOf(entry);
         } catch (err) {
           // The entry itself is unreadable: retrying cannot help.
-          this.opts.outbox.markFailed(entry.id, errorMessage(err), true);
+          await this.opts.outbox.markFailed(entry.id, errorMessage(err), true);
           this.opts.log.warn(
             { destination: entry.destination, buildid: entry.buildid, err: errorMessage(err) },
             'details not composed',
@@ -227,7 +241,7 @@ export class Notifier {
         if (!message) continue;
       }
       let batch = [entry];
-      const release = this.burstRelease(entry, pending);
+      const release = await this.burstRelease(entry, pending);
       if (release !== undefined) {
         if (this.now() < release) {
           // A burst is gathering: this destination waits (all of it, so its order holds).
@@ -259,7 +273,7 @@ export class Notifier {
         message ??= await this.compose(entry);
         await this.opts.deliver(entry.destination, message);
         for (const b of batch) {
-          this.opts.outbox.markSent(b.id, this.now());
+          await this.opts.outbox.markSent(b.id, this.now());
           this.details.delete(b.id);
         }
         this.retryDelayMs = 2000;
@@ -279,7 +293,10 @@ export class Notifier {
         failed = true;
         const expired = this.now() - entry.createdAt > (this.opts.giveUpAfterMs ?? 86_400_000);
         for (const b of batch) {
-          this.opts.outbox.markFailed(b.id, errorMessage(err), expired);
+          await this.opts.outbox.markFailed(b.id, errorMessage(err), expired).catch((e: unknown) =>
+            // The store is away: the entry stays pending as it was, and is tried again.
+            this.opts.log.warn({ id: b.id, err: errorMessage(e) }, 'delivery failure not recorded'),
+          );
           if (expired) this.details.delete(b.id);
         }
         this.opts.log.warn(
@@ -302,10 +319,13 @@ export class Notifier {
    * less than `burstWindow` before it was recorded), the moment the burst's batch is released:
    * one window after the oldest waiting red announcement. Undefined: send it now, on its own.
    */
-  private burstRelease(entry: OutboxEntry, pending: readonly OutboxEntry[]): number | undefined {
+  private async burstRelease(
+    entry: OutboxEntry,
+    pending: readonly OutboxEntry[],
+  ): Promise<number | undefined> {
     const window = this.opts.burstWindowMs ?? 0;
     if (window <= 0 || entry.event !== 'failure') return undefined;
-    const last = this.opts.outbox.lastSent(entry.destination, 'failure');
+    const last = await this.opts.outbox.lastSent(entry.destination, 'failure');
     if (last === undefined || entry.createdAt - last >= window) return undefined;
     const oldest = pending.find((p) => p.destination === entry.destination && p.event === 'failure') ?? entry;
     // Shutting down: a gathering burst goes out now, as a group.
@@ -453,7 +473,7 @@ export class Notifier {
     const changesKnown = found !== undefined;
     const input = { transition: t, tests, changes, changesKnown, buildUrl, showMaster: this.opts.showMaster };
     const message = stored.part === 'details' ? buildDetails(input) : buildAnnouncement(input);
-    this.opts.outbox.setMessage(entry.id, JSON.stringify({ ...stored, message }));
+    await this.opts.outbox.setMessage(entry.id, JSON.stringify({ ...stored, message }));
     return message;
   }
 }

@@ -104,20 +104,31 @@ export interface SubscriptionsView {
     events: readonly NotifyEvent[],
     filters: SubscriptionFilters,
     by: string | undefined,
-  ): void;
-  off(room: string, events: readonly NotifyEvent[], by: string | undefined): void;
+  ): Promise<void>;
+  off(room: string, events: readonly NotifyEvent[], by: string | undefined): Promise<void>;
 }
 
 /** Runtime subscriptions over the config's rules; `rules()` is what the notifier matches against. */
 export class Subscriptions implements SubscriptionsView {
   private merged: NotifyRule[];
 
-  constructor(
+  private constructor(
     private config: readonly NotifyRule[],
     private readonly store: SubscriptionStore,
-    private readonly now: () => number = Date.now,
+    /** The stored subscriptions, as last read: rules are matched in memory. */
+    private stored: Subscription[],
+    private readonly now: () => number,
   ) {
-    this.merged = mergeRules(config, store.subscriptions());
+    this.merged = mergeRules(config, stored);
+  }
+
+  /** The runtime subscriptions from the store, over the config's rules. */
+  static async load(
+    config: readonly NotifyRule[],
+    store: SubscriptionStore,
+    now: () => number = Date.now,
+  ): Promise<Subscriptions> {
+    return new Subscriptions(config, store, await store.subscriptions(), now);
   }
 
   rules(): readonly NotifyRule[] {
@@ -127,21 +138,21 @@ export class Subscriptions implements SubscriptionsView {
   /** New rules from a reloaded config; runtime subscriptions stay on top of them. */
   setDefaults(config: readonly NotifyRule[]): void {
     this.config = config;
-    this.merged = mergeRules(config, this.store.subscriptions());
+    this.merged = mergeRules(config, this.stored);
   }
 
   list(room: string): SubscriptionLine[] {
-    return describeRoom(room, this.config, this.store.subscriptions());
+    return describeRoom(room, this.config, this.stored);
   }
 
-  on(
+  async on(
     room: string,
     events: readonly NotifyEvent[],
     filters: SubscriptionFilters,
     by: string | undefined,
-  ): void {
+  ): Promise<void> {
     for (const event of events) {
-      this.store.setSubscription({
+      await this.store.setSubscription({
         room,
         event,
         enabled: true,
@@ -150,12 +161,12 @@ export class Subscriptions implements SubscriptionsView {
         setAt: this.now(),
       });
     }
-    this.merged = mergeRules(this.config, this.store.subscriptions());
+    await this.reread();
   }
 
-  off(room: string, events: readonly NotifyEvent[], by: string | undefined): void {
+  async off(room: string, events: readonly NotifyEvent[], by: string | undefined): Promise<void> {
     for (const event of events) {
-      this.store.setSubscription({
+      await this.store.setSubscription({
         room,
         event,
         enabled: false,
@@ -163,6 +174,11 @@ export class Subscriptions implements SubscriptionsView {
         setAt: this.now(),
       });
     }
-    this.merged = mergeRules(this.config, this.store.subscriptions());
+    await this.reread();
+  }
+
+  private async reread(): Promise<void> {
+    this.stored = await this.store.subscriptions();
+    this.merged = mergeRules(this.config, this.stored);
   }
 }

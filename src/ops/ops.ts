@@ -18,6 +18,8 @@ export interface OpsSources {
   links?: () => MasterLink[];
   /** With two replicas on PostgreSQL: this process leads (a standby runs no bot, see src/replica/). */
   role?: 'leader';
+  /** Whether the store answers, and since when (src/store/health.ts). */
+  store?: () => { ok: boolean; since: number; detail?: string };
 }
 
 export interface Health {
@@ -38,6 +40,7 @@ export interface Health {
   /** What is not up, one sentence each (empty when ok). */
   problems: string[];
   role?: 'leader';
+  store?: { ok: boolean; since: string; detail?: string };
 }
 
 /** A master counts as up while its event stream is open or REST polling works. */
@@ -189,7 +192,12 @@ export class Ops {
       if (!connected) problems.push(`adapter ${a.platform} is not connected`);
     }
     const role = this.src.role ? { role: this.src.role } : {};
-    return { ok: problems.length === 0, masters, adapters, problems, ...role };
+    const s = this.src.store?.();
+    const since = s ? new Date(s.since).toISOString() : '';
+    if (s && !s.ok)
+      problems.push(`the database has been unreachable since ${since}: ${s.detail ?? 'unknown error'}`);
+    const store = s ? { store: { ok: s.ok, since, ...(s.detail ? { detail: s.detail } : {}) } } : {};
+    return { ok: problems.length === 0, masters, adapters, problems, ...role, ...store };
   }
 }
 

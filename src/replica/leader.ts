@@ -26,7 +26,7 @@ export interface LeaderOptions {
 export interface Leadership {
   /** How long this process stood by before it led. */
   waitedMs: number;
-  /** Ends the session (and so releases the lock) after a clean stop. */
+  /** Ends the session (and so releases the lock): after a clean stop, or to step down. */
   release(): Promise<void>;
 }
 
@@ -100,8 +100,11 @@ function watch(client: pg.Client, opts: LeaderOptions, waitedMs: number): Leader
     if (done) return;
     done = true;
     clearInterval(timer);
-    opts.log.fatal({ reason }, 'leader lock lost');
+    opts.log.error({ reason }, 'leader lock lost');
     opts.onLost(reason);
+    // Whatever is left of the session goes, so that the server frees the lock as soon as it can.
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
   };
   client.removeAllListeners('error');
   client.on('error', (err) => lose(`lock connection failed: ${errorMessage(err)}`));

@@ -14,27 +14,21 @@ export interface StandbyConfig {
  * answers /healthz with 503 `standby` and /metrics with `bbwatch_leader 0`; it is closed before
  * the bot opens its own.
  *
- * Losing the lock later ends the process at once, with status 1: another process may already be
- * leading, and an announcement sent from here from then on could be doubled. Exiting (rather than
- * stopping the bot and standing by again) is the one way to be sure nothing of this process
- * announces any more; systemd (Restart=on-failure) starts it again, as a standby.
+ * Losing the lock later calls `onLost` at once: another process may already be leading, so the
+ * caller stops sending at once, stops the bot, and calls this again to stand by (src/cli.ts).
  */
-export async function awaitLeadership(config: StandbyConfig, log: Logger): Promise<Leadership | undefined> {
+export async function awaitLeadership(
+  config: StandbyConfig,
+  log: Logger,
+  onLost: (reason: string) => void,
+): Promise<Leadership | undefined> {
   if (!config.postgres) return undefined;
   // pg is loaded only for PostgreSQL users.
   const { lead } = await import('./leader.js');
   const http = config.http ? await standbyHttp(config.http, log).catch(() => undefined) : undefined;
-  // A reload signal before the bot runs has nothing to reload (and would end the process).
-  const ignoreHup = () => log.info('SIGHUP while standing by: nothing to reload');
-  process.on('SIGHUP', ignoreHup);
   try {
-    return await lead({
-      url: config.postgres,
-      log,
-      onLost: () => process.exit(1),
-    });
+    return await lead({ url: config.postgres, log, onLost });
   } finally {
-    process.off('SIGHUP', ignoreHup);
     await new Promise<void>((resolve) => {
       if (!http) return resolve();
       http.close(() => resolve());

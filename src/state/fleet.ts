@@ -24,6 +24,12 @@ export interface Transition {
   newFailures?: string[];
 }
 
+/** What a finished build does to the fleet: its record, and the colour change it makes. */
+export interface Decision {
+  record: BuildRecord;
+  transition: Transition | undefined;
+}
+
 /** What the bot knows of one builder, as commands see it. */
 export interface BuilderStatus {
   master: string;
@@ -62,20 +68,26 @@ interface MasterState {
 export class Fleet implements FleetView {
   private readonly state = new Map<string, MasterState>();
 
-  constructor(
-    private readonly store: BuildStore,
+  private constructor(private readonly store: BuildStore) {}
+
+  /** The fleet as the store remembers it: each master's builders and their recent builds. */
+  static async load(
+    store: BuildStore,
     masters: ReadonlyArray<{ name: string; url: string; history: number }>,
-  ) {
+  ): Promise<Fleet> {
+    const fleet = new Fleet(store);
     for (const m of masters) {
-      const builders = new Map(store.builders(m.name).map((b) => [b.builderid, b]));
+      const builders = new Map((await store.builders(m.name)).map((b) => [b.builderid, b]));
+      const recent = await store.recentBuildsByBuilder(m.name, m.history);
       const builds = new Map<number, BuildRecord[]>();
-      for (const id of builders.keys()) builds.set(id, store.recentBuilds(m.name, id, m.history));
-      this.state.set(m.name, { url: m.url, history: m.history, builders, builds });
+      for (const id of builders.keys()) builds.set(id, recent.get(id) ?? []);
+      fleet.state.set(m.name, { url: m.url, history: m.history, builders, builds });
     }
+    return fleet;
   }
 
   /** Replaces a master's builder list (builders that disappeared stay in history, inactive). */
-  setBuilders(master: string, builders: readonly BuildbotBuilder[]): void {
+  async setBuilders(master: string, builders: readonly BuildbotBuilder[]): Promise<void> {
     const s = this.master(master);
     const records: BuilderRecord[] = builders.map((b) => ({
       master,
@@ -85,12 +97,13 @@ export class Fleet implements FleetView {
       description: b.description ?? null,
       active: b.masterids === undefined || b.masterids.length > 0,
     }));
-    this.store.replaceBuilders(master, records);
+    await this.store.replaceBuilders(master, records);
+    const unknown = records.some((r) => !s.builds.has(r.builderid));
+    const recent = unknown ? await this.store.recentBuildsByBuilder(master, s.history) : undefined;
     for (const b of s.builders.values()) b.active = false;
     for (const r of records) {
       s.builders.set(r.builderid, r);
-      if (!s.builds.has(r.builderid))
-        s.builds.set(r.builderid, this.store.recentBuilds(master, r.builderid, s.history));
+      if (!s.builds.has(r.builderid)) s.builds.set(r.builderid, recent?.get(r.builderid) ?? []);
     }
   }
 
@@ -98,21 +111,13 @@ export class Fleet implements FleetView {
     return this.master(master).builders.has(builderid);
   }
 
-  knowsBuild(master: string, buildid: number): boolean {
+  knowsBuild(master: string, buildid: number): Promise<boolean> {
     return this.store.hasBuild(master, buildid);
   }
 
-  /**
-   * Records a finished build once. Returns undefined for a build seen before; otherwise the
-   * transition it makes (if any) before any age or origin filtering.
-   */
-  record(
-    master: string,
-    build: BuildbotBuild,
-    origin: BuildOrigin,
-  ): { record: BuildRecord; transition: Transition | undefined } | undefined {
-    const s = this.master(master);
-    const record: BuildRecord = {
+  /** The record of a finished build, as the store keeps it. */
+  toRecord(master: string, build: BuildbotBuild): BuildRecord {
+    return {
       master,
       buildid: build.buildid,
       builderid: build.builderid,
@@ -122,13 +127,18 @@ export class Fleet implements FleetView {
       startedAt: build.started_at ?? null,
       completeAt: build.complete_at ?? null,
     };
-    if (!this.store.addBuild(record)) return undefined;
+  }
+
+  /**
+   * What a finished build (not seen before) does to the fleet: its record, and the transition it
+   * makes (if any) before any age or origin filtering. Decided on memory, which it does not change.
+   */
+  decide(master: string, build: BuildbotBuild, origin: BuildOrigin): Decision {
+    const s = this.master(master);
+    const record = this.toRecord(master, build);
     const list = s.builds.get(build.builderid) ?? [];
     const newer = list.some((b) => b.number > build.number);
     const previous = list.filter((b) => b.number < build.number);
-    const merged = [...list.filter((b) => b.number > build.number), record, ...previous].slice(0, s.history);
-    s.builds.set(build.builderid, merged);
-
     const builder = s.builders.get(build.builderid);
     // A build that finished after a newer one of the same builder says nothing about its colour now.
     if (!builder || newer) return { record, transition: undefined };
@@ -149,6 +159,33 @@ export class Fleet implements FleetView {
         origin,
       },
     };
+  }
+
+  /** Adds a decided build to the builder's recent history in memory; returns how to take it back. */
+  apply({ record }: Decision): () => void {
+    const s = this.master(record.master);
+    const list = s.builds.get(record.builderid);
+    const merged = [
+      ...(list ?? []).filter((b) => b.number > record.number),
+      record,
+      ...(list ?? []).filter((b) => b.number < record.number),
+    ].slice(0, s.history);
+    s.builds.set(record.builderid, merged);
+    return () => {
+      if (list) s.builds.set(record.builderid, list);
+      else s.builds.delete(record.builderid);
+    };
+  }
+
+  /**
+   * Records a finished build once (its own write): undefined for a build seen before; otherwise
+   * what it does. The bot's tracker writes builds with their effects instead (state/tracker.ts).
+   */
+  async record(master: string, build: BuildbotBuild, origin: BuildOrigin): Promise<Decision | undefined> {
+    const decision = this.decide(master, build, origin);
+    if (!(await this.store.addBuild(decision.record))) return undefined;
+    this.apply(decision);
+    return decision;
   }
 
   masters(): Array<{ name: string; url: string }> {

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { type Db, inTransaction } from './db.js';
 
 /** A builder as bbwatch remembers it. */
 export interface BuilderRecord {
@@ -34,89 +34,132 @@ interface BuildRow {
   complete_at: number | null;
 }
 
-interface BuilderRow {
-  master: string;
-  builderid: number;
-  name: string;
-  tags: string;
-  description: string | null;
-  active: number;
-}
+/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (8 per build). */
+const PAGE = 500;
 
 /** Builders and their finished builds, in the store. */
 export class BuildStore {
-  private readonly insertBuild;
-  private readonly hasBuildStmt;
-  private readonly recentStmt;
-  private readonly upsertBuilder;
-  private readonly deactivate;
-  private readonly allBuildersStmt;
-
-  constructor(private readonly db: Db) {
-    this.insertBuild = db.prepare<BuildRow>(
-      `INSERT INTO builds (master, buildid, builderid, number, results, state_string, started_at, complete_at)
-       VALUES (@master, @buildid, @builderid, @number, @results, @state_string, @started_at, @complete_at) ON CONFLICT DO NOTHING`,
-    );
-    this.hasBuildStmt = db.prepare<[string, number], { one: number }>(
-      'SELECT 1 AS one FROM builds WHERE master = ? AND buildid = ?',
-    );
-    this.recentStmt = db.prepare<[string, number, number], BuildRow>(
-      `SELECT * FROM builds WHERE master = ? AND builderid = ? ORDER BY number DESC LIMIT ?`,
-    );
-    this.upsertBuilder = db.prepare<BuilderRow>(
-      `INSERT INTO builders (master, builderid, name, tags, description, active)
-       VALUES (@master, @builderid, @name, @tags, @description, @active)
-       ON CONFLICT (master, builderid) DO UPDATE SET
-         name = excluded.name, tags = excluded.tags, description = excluded.description, active = excluded.active`,
-    );
-    this.deactivate = db.prepare<[string]>('UPDATE builders SET active = 0 WHERE master = ?');
-    this.allBuildersStmt = db.prepare<[string], BuilderRow>('SELECT * FROM builders WHERE master = ?');
-  }
+  constructor(private readonly db: Db) {}
 
   /** Records a finished build; false when it was already known (so each build is processed once). */
-  addBuild(build: BuildRecord): boolean {
-    return (
-      this.insertBuild.run({
-        master: build.master,
-        buildid: build.buildid,
-        builderid: build.builderid,
-        number: build.number,
-        results: build.results,
-        state_string: build.stateString,
-        started_at: build.startedAt,
-        complete_at: build.completeAt,
-      }).changes === 1
-    );
+  async addBuild(build: BuildRecord): Promise<boolean> {
+    const result = await this.db
+      .insertInto('builds')
+      .values(toBuildRow(build))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
-  hasBuild(master: string, buildid: number): boolean {
-    return this.hasBuildStmt.get(master, buildid) !== undefined;
+  /**
+   * Records many finished builds with multi-row inserts; returns those that were new (each build
+   * is processed once).
+   */
+  async addBuilds(builds: readonly BuildRecord[]): Promise<BuildRecord[]> {
+    const added: BuildRecord[] = [];
+    for (let i = 0; i < builds.length; i += PAGE) {
+      const page = builds.slice(i, i + PAGE);
+      const rows = await this.db
+        .insertInto('builds')
+        .values(page.map(toBuildRow))
+        .onConflict((oc) => oc.doNothing())
+        .returning(['master', 'buildid'])
+        .execute();
+      const fresh = new Set(rows.map((r) => `${r.master}\0${r.buildid}`));
+      added.push(...page.filter((b) => fresh.has(`${b.master}\0${b.buildid}`)));
+    }
+    return added;
+  }
+
+  async hasBuild(master: string, buildid: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('builds')
+      .select('buildid')
+      .where('master', '=', master)
+      .where('buildid', '=', buildid)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** A builder's most recent builds, newest first. */
-  recentBuilds(master: string, builderid: number, limit: number): BuildRecord[] {
-    return this.recentStmt.all(master, builderid, limit).map(fromBuildRow);
+  async recentBuilds(master: string, builderid: number, limit: number): Promise<BuildRecord[]> {
+    const rows = await this.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('master', '=', master)
+      .where('builderid', '=', builderid)
+      .orderBy('number', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(fromBuildRow);
+  }
+
+  /** Every builder's most recent builds (at most `limit` each) on a master, newest first: one query. */
+  async recentBuildsByBuilder(master: string, limit: number): Promise<Map<number, BuildRecord[]>> {
+    const rows = await this.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('builds')
+          .selectAll()
+          .select((e) =>
+            e.fn
+              .agg<number>('row_number')
+              .over((o) => o.partitionBy('builderid').orderBy('number', 'desc'))
+              .as('rank'),
+          )
+          .where('master', '=', master)
+          .as('ranked'),
+      )
+      .selectAll()
+      .where('rank', '<=', limit)
+      .orderBy('builderid')
+      .orderBy('number', 'desc')
+      .execute();
+    const out = new Map<number, BuildRecord[]>();
+    for (const row of rows) {
+      const list = out.get(row.builderid) ?? [];
+      list.push(fromBuildRow(row));
+      out.set(row.builderid, list);
+    }
+    return out;
   }
 
   /** Replaces the master's builder list: builders missing from `builders` are kept but marked inactive. */
-  replaceBuilders(master: string, builders: readonly BuilderRecord[]): void {
-    this.db.transaction(() => {
-      this.deactivate.run(master);
-      for (const b of builders) {
-        this.upsertBuilder.run({
-          master,
-          builderid: b.builderid,
-          name: b.name,
-          tags: JSON.stringify(b.tags),
-          description: b.description,
-          active: b.active ? 1 : 0,
-        });
+  async replaceBuilders(master: string, builders: readonly BuilderRecord[]): Promise<void> {
+    await inTransaction(this.db, async (tx) => {
+      await tx.updateTable('builders').set({ active: 0 }).where('master', '=', master).execute();
+      // One row per builder (the last one given wins): an upsert may not touch a row twice.
+      const unique = [...new Map(builders.map((b) => [b.builderid, b])).values()];
+      for (let i = 0; i < unique.length; i += PAGE) {
+        const page = unique.slice(i, i + PAGE);
+        await tx
+          .insertInto('builders')
+          .values(
+            page.map((b) => ({
+              master,
+              builderid: b.builderid,
+              name: b.name,
+              tags: JSON.stringify(b.tags),
+              description: b.description,
+              active: b.active ? 1 : 0,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['master', 'builderid']).doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              tags: eb.ref('excluded.tags'),
+              description: eb.ref('excluded.description'),
+              active: eb.ref('excluded.active'),
+            })),
+          )
+          .execute();
       }
-    })();
+    });
   }
 
-  builders(master: string): BuilderRecord[] {
-    return this.allBuildersStmt.all(master).map((row) => ({
+  async builders(master: string): Promise<BuilderRecord[]> {
+    const rows = await this.db.selectFrom('builders').selectAll().where('master', '=', master).execute();
+    return rows.map((row) => ({
       master: row.master,
       builderid: row.builderid,
       name: row.name,
@@ -125,6 +168,19 @@ export class BuildStore {
       active: row.active === 1,
     }));
   }
+}
+
+function toBuildRow(build: BuildRecord): BuildRow {
+  return {
+    master: build.master,
+    buildid: build.buildid,
+    builderid: build.builderid,
+    number: build.number,
+    results: build.results,
+    state_string: build.stateString,
+    started_at: build.startedAt,
+    complete_at: build.completeAt,
+  };
 }
 
 function fromBuildRow(row: BuildRow): BuildRecord {

@@ -28,126 +28,111 @@ export interface FollowUp {
 export class ControlStore {
   constructor(private readonly db: Db) {}
 
-  audit(entry: AuditEntry, now = Date.now()): void {
-    this.db
-      .prepare(
-        `INSERT INTO audit (at, platform, room, identity, name, command, args, master, outcome, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        now,
-        entry.platform,
-        entry.room,
-        entry.identity ?? null,
-        entry.name,
-        entry.command,
-        JSON.stringify(entry.args).slice(0, 2000),
-        entry.master ?? null,
-        entry.outcome,
-        entry.detail?.slice(0, 1000) ?? null,
-      );
+  async audit(entry: AuditEntry, now = Date.now()): Promise<void> {
+    await this.db
+      .insertInto('audit')
+      .values({
+        at: now,
+        platform: entry.platform,
+        room: entry.room,
+        identity: entry.identity ?? null,
+        name: entry.name,
+        command: entry.command,
+        args: JSON.stringify(entry.args).slice(0, 2000),
+        master: entry.master ?? null,
+        outcome: entry.outcome,
+        detail: entry.detail?.slice(0, 1000) ?? null,
+      })
+      .execute();
   }
 
   /** Requests an identity sent to masters since `sinceMs` (what the rate limit counts). */
-  sentSince(identity: string, sinceMs: number): number {
-    return (
-      this.db
-        .prepare<[string, number], { n: number }>(
-          `SELECT COUNT(*) AS n FROM audit WHERE identity = ? AND at >= ? AND outcome IN ('started', 'stopped', 'failed')`,
-        )
-        .get(identity, sinceMs)?.n ?? 0
-    );
+  async sentSince(identity: string, sinceMs: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('identity', '=', identity)
+      .where('at', '>=', sinceMs)
+      .where('outcome', 'in', ['started', 'stopped', 'failed'])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
-  auditTrail(limit = 50): Array<AuditEntry & { at: number }> {
-    return this.db
-      .prepare<
-        [number],
-        {
-          at: number;
-          platform: string;
-          room: string;
-          identity: string | null;
-          name: string;
-          command: string;
-          args: string;
-          master: string | null;
-          outcome: string;
-          detail: string | null;
-        }
-      >('SELECT * FROM audit ORDER BY id DESC LIMIT ?')
-      .all(limit)
-      .map((r) => ({
-        at: r.at,
-        platform: r.platform,
-        room: r.room,
-        identity: r.identity ?? undefined,
-        name: r.name,
-        command: r.command,
-        args: JSON.parse(r.args) as string[],
-        master: r.master ?? undefined,
-        outcome: r.outcome,
-        detail: r.detail ?? undefined,
-      }));
+  async auditTrail(limit = 50): Promise<Array<AuditEntry & { at: number }>> {
+    const rows = await this.db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      at: r.at,
+      platform: r.platform,
+      room: r.room,
+      identity: r.identity ?? undefined,
+      name: r.name,
+      command: r.command,
+      args: JSON.parse(r.args) as string[],
+      master: r.master ?? undefined,
+      outcome: r.outcome,
+      detail: r.detail ?? undefined,
+    }));
   }
 
-  addFollowUp(
+  async addFollowUp(
     f: { master: string; brid: number; room: string; requester: string; identity: string | undefined },
     now = Date.now(),
-  ): void {
-    this.db
-      .prepare(
-        'INSERT INTO followups (master, brid, room, requester, identity, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      )
-      .run(f.master, f.brid, f.room, f.requester, f.identity ?? null, now);
+  ): Promise<void> {
+    await this.db
+      .insertInto('followups')
+      .values({
+        master: f.master,
+        brid: f.brid,
+        room: f.room,
+        requester: f.requester,
+        identity: f.identity ?? null,
+        created_at: now,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   }
 
   /** Follow-ups whose build has not finished (or not started) yet. */
-  open(): FollowUp[] {
-    return this.db
-      .prepare<
-        [],
-        {
-          id: number;
-          master: string;
-          brid: number;
-          room: string;
-          requester: string;
-          identity: string | null;
-          buildid: number | null;
-          started_at: number | null;
-        }
-      >('SELECT * FROM followups WHERE finished_at IS NULL ORDER BY id')
-      .all()
-      .map((r) => ({
-        id: r.id,
-        master: r.master,
-        brid: r.brid,
-        room: r.room,
-        requester: r.requester,
-        identity: r.identity,
-        buildid: r.buildid,
-        startedAt: r.started_at,
-      }));
+  async open(): Promise<FollowUp[]> {
+    const rows = await this.db
+      .selectFrom('followups')
+      .selectAll()
+      .where('finished_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      master: r.master,
+      brid: r.brid,
+      room: r.room,
+      requester: r.requester,
+      identity: r.identity,
+      buildid: r.buildid,
+      startedAt: r.started_at,
+    }));
   }
 
-  markStarted(id: number, buildid: number, now = Date.now()): void {
-    this.db.prepare('UPDATE followups SET buildid = ?, started_at = ? WHERE id = ?').run(buildid, now, id);
+  async markStarted(id: number, buildid: number, now = Date.now()): Promise<void> {
+    await this.db.updateTable('followups').set({ buildid, started_at: now }).where('id', '=', id).execute();
   }
 
   /** The build was retried (RETRY): the follow-up waits for the request's next build to start. */
-  markRetried(id: number, buildid: number): void {
-    this.db.prepare('UPDATE followups SET buildid = ?, started_at = NULL WHERE id = ?').run(buildid, id);
+  async markRetried(id: number, buildid: number): Promise<void> {
+    await this.db.updateTable('followups').set({ buildid, started_at: null }).where('id', '=', id).execute();
   }
 
-  markFinished(id: number, buildid: number, now = Date.now()): void {
-    this.db.prepare('UPDATE followups SET buildid = ?, finished_at = ? WHERE id = ?').run(buildid, now, id);
+  async markFinished(id: number, buildid: number, now = Date.now()): Promise<void> {
+    await this.db.updateTable('followups').set({ buildid, finished_at: now }).where('id', '=', id).execute();
   }
 
   /** Gives up on follow-ups older than `beforeMs` (a request cancelled on the master never starts). */
-  expire(beforeMs: number, now = Date.now()): number {
-    return this.db
-      .prepare('UPDATE followups SET finished_at = ? WHERE finished_at IS NULL AND created_at < ?')
-      .run(now, beforeMs).changes;
+  async expire(beforeMs: number, now = Date.now()): Promise<number> {
+    const result = await this.db
+      .updateTable('followups')
+      .set({ finished_at: now })
+      .where('finished_at', 'is', null)
+      .where('created_at', '<', beforeMs)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }

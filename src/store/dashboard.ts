@@ -1,10 +1,10 @@
 import type { TestOutcome } from '../logs/regrtest.js';
-import type { Db, Statement } from './db.js';
+import { sql } from 'kysely';
+import type { Db } from './db.js';
 import type { OutcomeDbRow } from './tests.js';
 
 /**
- * Read-only queries behind the web dashboard. Portable SQL only (it must also run on PostgreSQL):
- * `?` placeholders, no SQLite-only functions, every selected column aggregated or grouped.
+ * Read-only queries behind the web dashboard, on SQLite and PostgreSQL alike.
  * Times are epoch seconds, as in the tables.
  */
 
@@ -76,30 +76,16 @@ interface BuildRow {
 }
 
 export class DashboardStore {
-  /** Prepared once per SQL text: pages run the same few statements many times. */
-  private readonly statements = new Map<string, Statement>();
-
   constructor(private readonly db: Db) {}
 
-  private stmt<P extends unknown[], R>(sql: string): Statement<P, R> {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    // Each SQL text is always prepared with the same parameter and row types.
-    return s as unknown as Statement<P, R>;
-  }
-
   /** A builder by master and name (inactive ones too: their history is still worth a page). */
-  builder(master: string, name: string): DashBuilder | undefined {
-    const row = this.stmt<
-      [string, string],
-      { master: string; builderid: number; name: string; tags: string; active: number }
-    >('SELECT master, builderid, name, tags, active FROM builders WHERE master = ? AND name = ?').get(
-      master,
-      name,
-    );
+  async builder(master: string, name: string): Promise<DashBuilder | undefined> {
+    const row = await this.db
+      .selectFrom('builders')
+      .select(['master', 'builderid', 'name', 'tags', 'active'])
+      .where('master', '=', master)
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (!row) return undefined;
     return {
       master: row.master,
@@ -111,113 +97,207 @@ export class DashboardStore {
   }
 
   /** A builder's newest builds, newest first. */
-  recentBuilds(master: string, builderid: number, limit: number): DashBuild[] {
-    return this.stmt<[string, number, number], BuildRow>(
-      `SELECT buildid, number, results, state_string, started_at, complete_at FROM builds
-         WHERE master = ? AND builderid = ? ORDER BY number DESC LIMIT ?`,
-    )
-      .all(master, builderid, limit)
-      .map(fromBuildRow);
+  async recentBuilds(master: string, builderid: number, limit: number): Promise<DashBuild[]> {
+    const rows = await this.db
+      .selectFrom('builds')
+      .select(BUILD_COLUMNS)
+      .where('master', '=', master)
+      .where('builderid', '=', builderid)
+      .orderBy('number', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(fromBuildRow);
+  }
+
+  /**
+   * The newest builds (at most `limit` each) of the given builders, newest first, keyed by master
+   * and builderid: one query. Each builder's lowest number to show is found first (an index walk
+   * of `limit` entries per builder, materialized so that it is done once per builder), so only the
+   * builds shown are read, however long the history.
+   */
+  async recentBuildsOf(
+    builders: ReadonlyArray<{ master: string; builderid: number }>,
+    limit: number,
+  ): Promise<Map<string, Map<number, DashBuild[]>>> {
+    const out = new Map<string, Map<number, DashBuild[]>>();
+    if (builders.length === 0 || limit < 1) return out;
+    const wanted = new Set(builders.map((b) => `${b.master}\0${b.builderid}`));
+    const masters = [...new Set(builders.map((b) => b.master))];
+    const ids = [...new Set(builders.map((b) => b.builderid))];
+    // A superset (each master with each id); the pairs not asked for are dropped below.
+    const { rows } = await sql<BuildRow & { master: string; builderid: number }>`
+      WITH t AS MATERIALIZED (
+        SELECT r.master AS master, r.builderid AS builderid,
+               COALESCE((SELECT x.number FROM builds x WHERE x.master = r.master AND x.builderid = r.builderid
+                         ORDER BY x.number DESC LIMIT 1 OFFSET ${limit - 1}), ${-1}) AS lowest
+        FROM builders r
+        WHERE r.master IN (${sql.join(masters)}) AND r.builderid IN (${sql.join(ids)}))
+      SELECT b.master AS master, b.builderid AS builderid, b.buildid AS buildid, b.number AS number,
+             b.results AS results, b.state_string AS state_string, b.started_at AS started_at,
+             b.complete_at AS complete_at
+      FROM t JOIN builds b ON b.master = t.master AND b.builderid = t.builderid AND b.number >= t.lowest
+      ORDER BY b.master, b.builderid, b.number DESC`.execute(this.db);
+    for (const row of rows) {
+      if (!wanted.has(`${row.master}\0${row.builderid}`)) continue;
+      let byBuilder = out.get(row.master);
+      if (!byBuilder) out.set(row.master, (byBuilder = new Map()));
+      const list = byBuilder.get(row.builderid) ?? [];
+      list.push(fromBuildRow(row));
+      byBuilder.set(row.builderid, list);
+    }
+    return out;
   }
 
   /** A builder's builds completed since `since`, oldest first. */
-  buildsSince(master: string, builderid: number, since: number): DashBuild[] {
-    return this.stmt<[string, number, number], BuildRow>(
-      `SELECT buildid, number, results, state_string, started_at, complete_at FROM builds
-         WHERE master = ? AND builderid = ? AND complete_at >= ? ORDER BY number`,
-    )
-      .all(master, builderid, since)
-      .map(fromBuildRow);
+  async buildsSince(master: string, builderid: number, since: number): Promise<DashBuild[]> {
+    const rows = await this.db
+      .selectFrom('builds')
+      .select(BUILD_COLUMNS)
+      .where('master', '=', master)
+      .where('builderid', '=', builderid)
+      .where('complete_at', '>=', since)
+      .orderBy('number')
+      .execute();
+    return rows.map(fromBuildRow);
   }
 
   /** The notable test outcomes of one builder since `since`, newest first. */
-  builderOutcomes(master: string, builderid: number, since: number): DashOutcome[] {
-    return this.stmt<[string, number, number], OutcomeDbRow>(
-      `SELECT master, buildid, builderid, number, builder, branch, test, outcome, complete_at FROM test_outcomes
-         WHERE master = ? AND builderid = ? AND complete_at >= ? ORDER BY complete_at DESC, test`,
-    )
-      .all(master, builderid, since)
-      .map(fromOutcomeRow);
+  async builderOutcomes(master: string, builderid: number, since: number): Promise<DashOutcome[]> {
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select(OUTCOME_COLUMNS)
+      .where('master', '=', master)
+      .where('builderid', '=', builderid)
+      .where('complete_at', '>=', since)
+      .orderBy('complete_at', 'desc')
+      .orderBy('test')
+      .execute();
+    return rows.map((r) => fromOutcomeRow(r as OutcomeDbRow));
   }
 
   /** The tests flaky most often since `since`, most first. */
-  flakiestTests(since: number, limit: number): string[] {
-    return this.stmt<[number, number], { test: string; n: number }>(
-      `SELECT test, COUNT(*) AS n FROM test_outcomes WHERE outcome = 'flaky' AND complete_at >= ?
-         GROUP BY test ORDER BY n DESC, test LIMIT ?`,
-    )
-      .all(since, limit)
-      .map((r) => r.test);
+  async flakiestTests(since: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select(['test', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('outcome', '=', 'flaky')
+      .where('complete_at', '>=', since)
+      .groupBy('test')
+      .orderBy('n', 'desc')
+      .orderBy('test')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.test);
   }
 
   /** Counts per test and outcome since `since`, for the given tests. */
-  outcomeCounts(tests: readonly string[], since: number): OutcomeCount[] {
+  async outcomeCounts(tests: readonly string[], since: number): Promise<OutcomeCount[]> {
     if (tests.length === 0) return [];
-    return this.stmt<unknown[], { test: string; outcome: TestOutcome; n: number; last_at: number }>(
-      `SELECT test, outcome, COUNT(*) AS n, MAX(complete_at) AS last_at FROM test_outcomes
-         WHERE complete_at >= ? AND test IN (${marks(tests.length)}) GROUP BY test, outcome`,
-    )
-      .all(since, ...tests)
-      .map((r) => ({ test: r.test, outcome: r.outcome, n: r.n, lastAt: r.last_at }));
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select([
+        'test',
+        'outcome',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        (eb) => eb.fn.max('complete_at').as('last_at'),
+      ])
+      .where('complete_at', '>=', since)
+      .where('test', 'in', [...tests])
+      .groupBy(['test', 'outcome'])
+      .execute();
+    return rows.map((r) => ({
+      test: r.test,
+      outcome: r.outcome as TestOutcome,
+      n: Number(r.n),
+      lastAt: Number(r.last_at),
+    }));
   }
 
   /** How many builders each of the given tests had a notable outcome on since `since`. */
-  builderCounts(tests: readonly string[], since: number): Map<string, number> {
+  async builderCounts(tests: readonly string[], since: number): Promise<Map<string, number>> {
     if (tests.length === 0) return new Map();
-    const rows = this.stmt<unknown[], { test: string; n: number }>(
-      `SELECT test, COUNT(DISTINCT builder) AS n FROM test_outcomes
-         WHERE complete_at >= ? AND test IN (${marks(tests.length)}) GROUP BY test`,
-    ).all(since, ...tests);
-    return new Map(rows.map((r) => [r.test, r.n]));
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select(['test', (eb) => eb.fn.count<number>('builder').distinct().as('n')])
+      .where('complete_at', '>=', since)
+      .where('test', 'in', [...tests])
+      .groupBy('test')
+      .execute();
+    return new Map(rows.map((r) => [r.test, Number(r.n)]));
   }
 
   /** Flaky outcomes per test and day since `since` (day 0 starts at `since`). */
-  dailyFlaky(tests: readonly string[], since: number): DailyCount[] {
+  async dailyFlaky(tests: readonly string[], since: number): Promise<DailyCount[]> {
     if (tests.length === 0) return [];
-    return this.stmt<unknown[], DailyCount>(
-      `SELECT test, (complete_at - ?) / ${DAY} AS day, COUNT(*) AS n FROM test_outcomes
-         WHERE outcome = 'flaky' AND complete_at >= ? AND test IN (${marks(tests.length)})
-         GROUP BY test, day`,
-    ).all(since, since, ...tests);
+    const { rows } = await sql<DailyCount>`
+      SELECT test, (complete_at - ${since}) / ${sql.lit(DAY)} AS day, COUNT(*) AS n FROM test_outcomes
+        WHERE outcome = 'flaky' AND complete_at >= ${since} AND test IN (${sql.join([...tests])})
+        GROUP BY test, day`.execute(this.db);
+    return rows.map((r) => ({ test: r.test, day: Number(r.day), n: Number(r.n) }));
   }
 
   /** One test's notable outcomes since `since`, newest first. */
-  testOutcomes(test: string, since: number): DashOutcome[] {
-    return this.stmt<[string, number], OutcomeDbRow>(
-      `SELECT master, buildid, builderid, number, builder, branch, test, outcome, complete_at FROM test_outcomes
-         WHERE test = ? AND complete_at >= ? ORDER BY complete_at DESC, buildid DESC`,
-    )
-      .all(test, since)
-      .map(fromOutcomeRow);
+  async testOutcomes(test: string, since: number): Promise<DashOutcome[]> {
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select(OUTCOME_COLUMNS)
+      .where('test', '=', test)
+      .where('complete_at', '>=', since)
+      .orderBy('complete_at', 'desc')
+      .orderBy('buildid', 'desc')
+      .execute();
+    return rows.map((r) => fromOutcomeRow(r as OutcomeDbRow));
   }
 
   /** When a test was first and last notable, and how often, over all the stored history. */
-  testSpan(test: string): { first: number; last: number; n: number } | undefined {
-    const row = this.stmt<[string], { first: number | null; last: number | null; n: number }>(
-      'SELECT MIN(complete_at) AS first, MAX(complete_at) AS last, COUNT(*) AS n FROM test_outcomes WHERE test = ?',
-    ).get(test);
-    if (!row || row.n === 0 || row.first === null || row.last === null) return undefined;
-    return { first: row.first, last: row.last, n: row.n };
+  async testSpan(test: string): Promise<{ first: number; last: number; n: number } | undefined> {
+    const row = await this.db
+      .selectFrom('test_outcomes')
+      .select([
+        (eb) => eb.fn.min('complete_at').as('first'),
+        (eb) => eb.fn.max('complete_at').as('last'),
+        (eb) => eb.fn.countAll<number>().as('n'),
+      ])
+      .where('test', '=', test)
+      .executeTakeFirst();
+    if (!row || Number(row.n) === 0 || row.first === null || row.last === null) return undefined;
+    return { first: Number(row.first), last: Number(row.last), n: Number(row.n) };
   }
 
   /** The stored analysis of a build (the parser's JSON, tracebacks included when they were read). */
-  analysis(master: string, buildid: number): AnalysisBlob | undefined {
-    const row = this.stmt<[string, number], { data: string | null; log_url: string | null }>(
-      `SELECT data, log_url FROM analyses WHERE master = ? AND buildid = ? AND status = 'done'`,
-    ).get(master, buildid);
+  async analysis(master: string, buildid: number): Promise<AnalysisBlob | undefined> {
+    const row = await this.db
+      .selectFrom('analyses')
+      .select(['data', 'log_url'])
+      .where('master', '=', master)
+      .where('buildid', '=', buildid)
+      .where('status', '=', 'done')
+      .executeTakeFirst();
     return row ? { data: row.data, logUrl: row.log_url } : undefined;
   }
 
-  knownIssues(): StoredKnown[] {
-    return this.stmt<[], StoredKnown>(
-      'SELECT test, issue, builders FROM known_issues ORDER BY test, id',
-    ).all();
+  async knownIssues(): Promise<StoredKnown[]> {
+    return this.db
+      .selectFrom('known_issues')
+      .select(['test', 'issue', 'builders'])
+      .orderBy('test')
+      .orderBy('id')
+      .execute();
   }
 }
 
-function marks(n: number): string {
-  return Array.from({ length: n }, () => '?').join(', ');
-}
+const BUILD_COLUMNS = ['buildid', 'number', 'results', 'state_string', 'started_at', 'complete_at'] as const;
+const OUTCOME_COLUMNS = [
+  'master',
+  'buildid',
+  'builderid',
+  'number',
+  'builder',
+  'branch',
+  'test',
+  'outcome',
+  'complete_at',
+] as const;
 
 function parseTags(text: string): string[] {
   try {

@@ -1,236 +1,443 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import {
+  type ColumnDefinitionBuilder,
+  type Generated,
+  Kysely,
+  PostgresAdapter,
+  sql,
+  SqliteDialect,
+} from 'kysely';
 import { makeDirs } from '../make-dirs.js';
 
-/** What a statement run reports: rows changed, and the id of the row an INSERT created. */
-export interface RunResult {
-  changes: number;
-  lastInsertRowid: number | bigint;
+/**
+ * The store's database: one schema, one migration list and one query language for SQLite
+ * (better-sqlite3, embedded; the default) and PostgreSQL (the async `pg` pool; src/store/pg.ts).
+ * Every call is asynchronous. A transaction is a handle: `db.transaction().execute(async (tx) =>
+ * ...)`, and a store class built over `tx` writes inside it (see `inTransaction`).
+ */
+export type Db = Kysely<Schema>;
+
+/** Integer columns read back as numbers on both dialects (PostgreSQL's BIGINT included). */
+export interface Schema {
+  builders: {
+    master: string;
+    builderid: number;
+    name: string;
+    tags: string;
+    description: string | null;
+    active: number;
+  };
+  builds: {
+    master: string;
+    buildid: number;
+    builderid: number;
+    number: number;
+    results: number | null;
+    state_string: string;
+    started_at: number | null;
+    complete_at: number | null;
+  };
+  announcements: {
+    id: Generated<number>;
+    master: string;
+    buildid: number;
+    event: string;
+    destination: string;
+    status: 'pending' | 'sent' | 'failed';
+    message: string;
+    created_at: number;
+    sent_at: number | null;
+    attempts: Generated<number>;
+    last_error: string | null;
+  };
+  meta: { key: string; value: string };
+  analyses: {
+    master: string;
+    buildid: number;
+    builderid: number;
+    number: number;
+    status: 'pending' | 'done' | 'failed';
+    result: string | null;
+    partial: number | null;
+    data: string | null;
+    log_url: string | null;
+    error: string | null;
+    attempts: Generated<number>;
+    announce: Generated<number>;
+    created_at: number;
+    analysed_at: number | null;
+    cause: string | null;
+  };
+  test_outcomes: {
+    master: string;
+    buildid: number;
+    builderid: number;
+    number: number;
+    builder: string;
+    branch: string | null;
+    test: string;
+    outcome: string;
+    complete_at: number;
+  };
+  known_issues: {
+    id: Generated<number>;
+    test: string;
+    issue: string;
+    builders: string | null;
+    added_by: string | null;
+    added_at: number;
+  };
+  audit: {
+    id: Generated<number>;
+    at: number;
+    platform: string;
+    room: string;
+    identity: string | null;
+    name: string;
+    command: string;
+    args: string;
+    master: string | null;
+    outcome: string;
+    detail: string | null;
+  };
+  followups: {
+    id: Generated<number>;
+    master: string;
+    brid: number;
+    room: string;
+    requester: string;
+    identity: string | null;
+    created_at: number;
+    buildid: number | null;
+    started_at: number | null;
+    finished_at: number | null;
+  };
+  subscriptions: {
+    room: string;
+    event: string;
+    enabled: number;
+    branches: string | null;
+    tags: string | null;
+    builders: string | null;
+    set_by: string | null;
+    set_at: number;
+  };
+  mutes: {
+    id: Generated<number>;
+    kind: 'room' | 'builder';
+    target: string;
+    started_at: number;
+    until: number;
+    ended_at: number | null;
+    set_by: string | null;
+  };
+  held: { id: Generated<number>; mute_id: number; room: string; text: string; at: number };
 }
 
-/** A prepared statement: `?` placeholders (a list), or `@name` ones (one object). */
-export interface Statement<P extends unknown[] = unknown[], R = unknown> {
-  run(...params: P): RunResult;
-  get(...params: P): R | undefined;
-  all(...params: P): R[];
+export type Dialect = 'sqlite' | 'postgres';
+
+export function dialectOf(db: Kysely<unknown>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
+
+let savepoints = 0;
 
 /**
- * The store's database, synchronous: the part of better-sqlite3's API the store uses, which
- * better-sqlite3 provides as is and the PostgreSQL store (src/store/pg.ts) implements over libpq.
- * SQL written for it must run on both (see README, "Two replicas"): `ON CONFLICT ... DO NOTHING`
- * rather than `INSERT OR IGNORE`, no SQLite-only functions.
+ * Runs `fn` in a transaction: a new one; or, when `db` is a transaction already, a savepoint in
+ * it (so that a failure inside undoes only `fn`'s part, should the caller carry on).
  */
-export interface Db {
-  prepare<P extends unknown[] | object = unknown[], R = unknown>(
-    sql: string,
-  ): Statement<P extends unknown[] ? P : [P], R>;
-  exec(sql: string): unknown;
-  /** Wraps `fn` in a transaction (a savepoint when nested); the wrapper runs it. */
-  transaction<F extends (...args: never[]) => unknown>(fn: F): (...args: Parameters<F>) => ReturnType<F>;
-  close(): unknown;
+export async function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  if (!db.isTransaction) return db.transaction().execute(fn);
+  // A name of ours, not input: SAVEPOINT takes no parameters.
+  const name = `bbwatch_${++savepoints}`;
+  await sql.raw(`SAVEPOINT ${name}`).execute(db);
+  try {
+    const result = await fn(db);
+    await sql.raw(`RELEASE SAVEPOINT ${name}`).execute(db);
+    return result;
+  } catch (err) {
+    await sql
+      .raw(`ROLLBACK TO SAVEPOINT ${name}`)
+      .execute(db)
+      .catch(() => undefined); // the connection is gone, and the transaction with it
+    throw err;
+  }
 }
 
-/** How many schema migrations this bbwatch knows (the PostgreSQL list must have as many). */
+/** How many schema migrations this bbwatch knows. */
 export function schemaVersion(): number {
   return MIGRATIONS.length;
 }
 
 /**
- * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
- * Append only: never edit a migration that has shipped.
+ * The column types of one dialect. PostgreSQL: text compared and sorted byte-wise, as SQLite does
+ * (not by the database's locale); every integer BIGINT (epoch milliseconds do not fit in INTEGER);
+ * ids are identity columns (SQLite's `INTEGER PRIMARY KEY` is its rowid).
  */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE builders (
-    master TEXT NOT NULL,
-    builderid INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '[]',
-    description TEXT,
-    active INTEGER NOT NULL DEFAULT 1,
-    PRIMARY KEY (master, builderid)
-  );
-  CREATE TABLE builds (
-    master TEXT NOT NULL,
-    buildid INTEGER NOT NULL,
-    builderid INTEGER NOT NULL,
-    number INTEGER NOT NULL,
-    results INTEGER,
-    state_string TEXT NOT NULL DEFAULT '',
-    started_at INTEGER,
-    complete_at INTEGER,
-    PRIMARY KEY (master, buildid)
-  );
-  CREATE INDEX builds_by_builder ON builds (master, builderid, number DESC);
-  CREATE TABLE announcements (
-    id INTEGER PRIMARY KEY,
-    master TEXT NOT NULL,
-    buildid INTEGER NOT NULL,
-    event TEXT NOT NULL,
-    destination TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
-    message TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    sent_at INTEGER,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    UNIQUE (master, buildid, event, destination)
-  );
-  CREATE INDEX announcements_pending ON announcements (status, id);
-  CREATE TABLE meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-  );
-  `,
-  // 2: test-log intelligence.
-  `
-  CREATE TABLE analyses (
-    master TEXT NOT NULL,
-    buildid INTEGER NOT NULL,
-    builderid INTEGER NOT NULL,
-    number INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
-    result TEXT,
-    partial INTEGER,
-    data TEXT,
-    log_url TEXT,
-    error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    announce INTEGER NOT NULL DEFAULT 1,
-    created_at INTEGER NOT NULL,
-    analysed_at INTEGER,
-    PRIMARY KEY (master, buildid)
-  );
-  CREATE INDEX analyses_pending ON analyses (status, created_at);
-  CREATE TABLE test_outcomes (
-    master TEXT NOT NULL,
-    buildid INTEGER NOT NULL,
-    builderid INTEGER NOT NULL,
-    number INTEGER NOT NULL,
-    builder TEXT NOT NULL,
-    branch TEXT,
-    test TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    complete_at INTEGER NOT NULL,
-    PRIMARY KEY (master, buildid, test, outcome)
-  );
-  CREATE INDEX test_outcomes_by_test ON test_outcomes (test, complete_at);
-  CREATE INDEX test_outcomes_by_time ON test_outcomes (complete_at);
-  CREATE TABLE known_issues (
-    id INTEGER PRIMARY KEY,
-    test TEXT NOT NULL,
-    issue TEXT NOT NULL,
-    builders TEXT,
-    added_by TEXT,
-    added_at INTEGER NOT NULL,
-    UNIQUE (test, issue, builders)
-  );
-  `,
-  // 3: force, stop, rebuild.
-  `
-  CREATE TABLE audit (
-    id INTEGER PRIMARY KEY,
-    at INTEGER NOT NULL,
-    platform TEXT NOT NULL,
-    room TEXT NOT NULL,
-    identity TEXT,
-    name TEXT NOT NULL,
-    command TEXT NOT NULL,
-    args TEXT NOT NULL,
-    master TEXT,
-    outcome TEXT NOT NULL,
-    detail TEXT
-  );
-  CREATE INDEX audit_by_identity ON audit (identity, at);
-  CREATE TABLE followups (
-    id INTEGER PRIMARY KEY,
-    master TEXT NOT NULL,
-    brid INTEGER NOT NULL,
-    room TEXT NOT NULL,
-    requester TEXT NOT NULL,
-    identity TEXT,
-    created_at INTEGER NOT NULL,
-    buildid INTEGER,
-    started_at INTEGER,
-    finished_at INTEGER,
-    UNIQUE (master, brid, room)
-  );
-  CREATE INDEX followups_open ON followups (finished_at, master);
-  `,
-  // 4: runtime subscriptions, mutes and snoozes, announcements held back while muted.
-  `
-  CREATE TABLE subscriptions (
-    room TEXT NOT NULL,
-    event TEXT NOT NULL,
-    enabled INTEGER NOT NULL,
-    branches TEXT,
-    tags TEXT,
-    builders TEXT,
-    set_by TEXT,
-    set_at INTEGER NOT NULL,
-    PRIMARY KEY (room, event)
-  );
-  CREATE TABLE mutes (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('room', 'builder')),
-    target TEXT NOT NULL,
-    started_at INTEGER NOT NULL,
-    until INTEGER NOT NULL,
-    ended_at INTEGER,
-    set_by TEXT
-  );
-  CREATE INDEX mutes_active ON mutes (ended_at, kind, target);
-  CREATE TABLE held (
-    id INTEGER PRIMARY KEY,
-    mute_id INTEGER NOT NULL REFERENCES mutes (id),
-    room TEXT NOT NULL,
-    text TEXT NOT NULL,
-    at INTEGER NOT NULL
-  );
-  CREATE INDEX held_by_mute ON held (mute_id, room);
-  `,
-  // 5: the dashboard: a builder's test history, the flakiest-tests ranking, per-test counts
-  // (covering: answered from the index alone).
-  `
-  CREATE INDEX test_outcomes_by_builder ON test_outcomes (master, builderid, complete_at);
-  CREATE INDEX test_outcomes_by_outcome ON test_outcomes (outcome, complete_at, test);
-  CREATE INDEX test_outcomes_counts ON test_outcomes (test, complete_at, outcome, builder);
-  `,
-  // 6: why a red or purple build failed (src/logs/failure-kind.ts), as JSON.
-  `
-  ALTER TABLE analyses ADD COLUMN cause TEXT;
-  `,
-];
-
-/** Opens (creating if needed) the SQLite file and brings its schema up to date. */
-export function openDb(path: string): Db {
-  // better-sqlite3's Database is a Db at run time; its overloaded generic typings are not provably so.
-  return openSqlite(path) as unknown as Db;
+function types(dialect: Dialect) {
+  const pg = dialect === 'postgres';
+  return {
+    text: pg ? sql`text collate "C"` : sql`text`,
+    int: pg ? sql`bigint` : sql`integer`,
+    id: (c: ColumnDefinitionBuilder) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey()),
+  };
 }
 
-function openSqlite(path: string): Database.Database {
+type Step = (db: Db, dialect: Dialect) => Promise<void>;
+
+/**
+ * Schema migrations, applied in order, each in a transaction; SQLite's `PRAGMA user_version` and
+ * PostgreSQL's `schema_version` table record how many ran (databases written by earlier bbwatch
+ * versions, whose migrations were SQL text, carry on from their count). Append only: never edit a
+ * migration that has shipped.
+ */
+const MIGRATIONS: readonly Step[] = [
+  async (db, dialect) => {
+    const { text, int, id } = types(dialect);
+    const s = db.schema;
+    await s
+      .createTable('builders')
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('builderid', int, (c) => c.notNull())
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('tags', text, (c) => c.notNull().defaultTo('[]'))
+      .addColumn('description', text)
+      .addColumn('active', int, (c) => c.notNull().defaultTo(1))
+      .addPrimaryKeyConstraint('builders_pkey', ['master', 'builderid'])
+      .execute();
+    await s
+      .createTable('builds')
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('buildid', int, (c) => c.notNull())
+      .addColumn('builderid', int, (c) => c.notNull())
+      .addColumn('number', int, (c) => c.notNull())
+      .addColumn('results', int)
+      .addColumn('state_string', text, (c) => c.notNull().defaultTo(''))
+      .addColumn('started_at', int)
+      .addColumn('complete_at', int)
+      .addPrimaryKeyConstraint('builds_pkey', ['master', 'buildid'])
+      .execute();
+    await s
+      .createIndex('builds_by_builder')
+      .on('builds')
+      .columns(['master', 'builderid', 'number desc'])
+      .execute();
+    await s
+      .createTable('announcements')
+      .addColumn('id', int, id)
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('buildid', int, (c) => c.notNull())
+      .addColumn('event', text, (c) => c.notNull())
+      .addColumn('destination', text, (c) => c.notNull())
+      .addColumn('status', text, (c) => c.notNull().check(sql`status IN ('pending', 'sent', 'failed')`))
+      .addColumn('message', text, (c) => c.notNull())
+      .addColumn('created_at', int, (c) => c.notNull())
+      .addColumn('sent_at', int)
+      .addColumn('attempts', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('last_error', text)
+      .addUniqueConstraint('announcements_once', ['master', 'buildid', 'event', 'destination'])
+      .execute();
+    await s.createIndex('announcements_pending').on('announcements').columns(['status', 'id']).execute();
+    await s
+      .createTable('meta')
+      .addColumn('key', text, (c) => c.primaryKey())
+      .addColumn('value', text, (c) => c.notNull())
+      .execute();
+  },
+  // 2: test-log intelligence.
+  async (db, dialect) => {
+    const { text, int, id } = types(dialect);
+    const s = db.schema;
+    await s
+      .createTable('analyses')
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('buildid', int, (c) => c.notNull())
+      .addColumn('builderid', int, (c) => c.notNull())
+      .addColumn('number', int, (c) => c.notNull())
+      .addColumn('status', text, (c) => c.notNull().check(sql`status IN ('pending', 'done', 'failed')`))
+      .addColumn('result', text)
+      .addColumn('partial', int)
+      .addColumn('data', text)
+      .addColumn('log_url', text)
+      .addColumn('error', text)
+      .addColumn('attempts', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('announce', int, (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', int, (c) => c.notNull())
+      .addColumn('analysed_at', int)
+      .addPrimaryKeyConstraint('analyses_pkey', ['master', 'buildid'])
+      .execute();
+    await s.createIndex('analyses_pending').on('analyses').columns(['status', 'created_at']).execute();
+    await s
+      .createTable('test_outcomes')
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('buildid', int, (c) => c.notNull())
+      .addColumn('builderid', int, (c) => c.notNull())
+      .addColumn('number', int, (c) => c.notNull())
+      .addColumn('builder', text, (c) => c.notNull())
+      .addColumn('branch', text)
+      .addColumn('test', text, (c) => c.notNull())
+      .addColumn('outcome', text, (c) => c.notNull())
+      .addColumn('complete_at', int, (c) => c.notNull())
+      .addPrimaryKeyConstraint('test_outcomes_pkey', ['master', 'buildid', 'test', 'outcome'])
+      .execute();
+    await s
+      .createIndex('test_outcomes_by_test')
+      .on('test_outcomes')
+      .columns(['test', 'complete_at'])
+      .execute();
+    await s.createIndex('test_outcomes_by_time').on('test_outcomes').column('complete_at').execute();
+    await s
+      .createTable('known_issues')
+      .addColumn('id', int, id)
+      .addColumn('test', text, (c) => c.notNull())
+      .addColumn('issue', text, (c) => c.notNull())
+      .addColumn('builders', text)
+      .addColumn('added_by', text)
+      .addColumn('added_at', int, (c) => c.notNull())
+      .addUniqueConstraint('known_issues_once', ['test', 'issue', 'builders'])
+      .execute();
+  },
+  // 3: force, stop, rebuild.
+  async (db, dialect) => {
+    const { text, int, id } = types(dialect);
+    const s = db.schema;
+    await s
+      .createTable('audit')
+      .addColumn('id', int, id)
+      .addColumn('at', int, (c) => c.notNull())
+      .addColumn('platform', text, (c) => c.notNull())
+      .addColumn('room', text, (c) => c.notNull())
+      .addColumn('identity', text)
+      .addColumn('name', text, (c) => c.notNull())
+      .addColumn('command', text, (c) => c.notNull())
+      .addColumn('args', text, (c) => c.notNull())
+      .addColumn('master', text)
+      .addColumn('outcome', text, (c) => c.notNull())
+      .addColumn('detail', text)
+      .execute();
+    await s.createIndex('audit_by_identity').on('audit').columns(['identity', 'at']).execute();
+    await s
+      .createTable('followups')
+      .addColumn('id', int, id)
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('brid', int, (c) => c.notNull())
+      .addColumn('room', text, (c) => c.notNull())
+      .addColumn('requester', text, (c) => c.notNull())
+      .addColumn('identity', text)
+      .addColumn('created_at', int, (c) => c.notNull())
+      .addColumn('buildid', int)
+      .addColumn('started_at', int)
+      .addColumn('finished_at', int)
+      .addUniqueConstraint('followups_once', ['master', 'brid', 'room'])
+      .execute();
+    await s.createIndex('followups_open').on('followups').columns(['finished_at', 'master']).execute();
+  },
+  // 4: runtime subscriptions, mutes and snoozes, announcements held back while muted.
+  async (db, dialect) => {
+    const { text, int, id } = types(dialect);
+    const s = db.schema;
+    await s
+      .createTable('subscriptions')
+      .addColumn('room', text, (c) => c.notNull())
+      .addColumn('event', text, (c) => c.notNull())
+      .addColumn('enabled', int, (c) => c.notNull())
+      .addColumn('branches', text)
+      .addColumn('tags', text)
+      .addColumn('builders', text)
+      .addColumn('set_by', text)
+      .addColumn('set_at', int, (c) => c.notNull())
+      .addPrimaryKeyConstraint('subscriptions_pkey', ['room', 'event'])
+      .execute();
+    await s
+      .createTable('mutes')
+      .addColumn('id', int, id)
+      .addColumn('kind', text, (c) => c.notNull().check(sql`kind IN ('room', 'builder')`))
+      .addColumn('target', text, (c) => c.notNull())
+      .addColumn('started_at', int, (c) => c.notNull())
+      .addColumn('until', int, (c) => c.notNull())
+      .addColumn('ended_at', int)
+      .addColumn('set_by', text)
+      .execute();
+    await s.createIndex('mutes_active').on('mutes').columns(['ended_at', 'kind', 'target']).execute();
+    await s
+      .createTable('held')
+      .addColumn('id', int, id)
+      .addColumn('mute_id', int, (c) => c.notNull().references('mutes.id'))
+      .addColumn('room', text, (c) => c.notNull())
+      .addColumn('text', text, (c) => c.notNull())
+      .addColumn('at', int, (c) => c.notNull())
+      .execute();
+    await s.createIndex('held_by_mute').on('held').columns(['mute_id', 'room']).execute();
+  },
+  // 5: the dashboard: a builder's test history, the flakiest-tests ranking, per-test counts
+  // (covering: answered from the index alone).
+  async (db) => {
+    const s = db.schema;
+    await s
+      .createIndex('test_outcomes_by_builder')
+      .on('test_outcomes')
+      .columns(['master', 'builderid', 'complete_at'])
+      .execute();
+    await s
+      .createIndex('test_outcomes_by_outcome')
+      .on('test_outcomes')
+      .columns(['outcome', 'complete_at', 'test'])
+      .execute();
+    await s
+      .createIndex('test_outcomes_counts')
+      .on('test_outcomes')
+      .columns(['test', 'complete_at', 'outcome', 'builder'])
+      .execute();
+  },
+  // 6: why a red or purple build failed (src/logs/failure-kind.ts), as JSON.
+  async (db, dialect) => {
+    await db.schema.alterTable('analyses').addColumn('cause', types(dialect).text).execute();
+  },
+];
+
+/** Runs migration `index` (0-based) inside the caller's transaction `tx`. */
+export function migrate(tx: Db, dialect: Dialect, index: number): Promise<void> {
+  const step = MIGRATIONS[index];
+  if (!step) throw new RangeError(`no migration ${index + 1}`);
+  return step(tx, dialect);
+}
+
+/** SQLite settings: how long a statement waits for a lock another process holds. */
+export interface SqliteOptions {
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating if needed) the SQLite file and brings its schema up to date. */
+export async function openDb(path: string, opts: SqliteOptions = {}): Promise<Db> {
   if (path !== ':memory:') makeDirs(dirname(path));
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
+  const file = new Database(path);
+  file.pragma('journal_mode = WAL');
+  file.pragma('synchronous = NORMAL');
+  file.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? 5_000))}`);
+  file.pragma('foreign_keys = ON');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: file }) });
+  try {
+    await migrateSqlite(db, file);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return db;
 }
 
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+async function migrateSqlite(db: Db, file: Database.Database): Promise<void> {
+  const current = file.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
       `the database was written by a newer bbwatch (schema ${current}, this one knows ${MIGRATIONS.length})`,
     );
   }
   for (let i = current; i < MIGRATIONS.length; i++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[i] as string);
-      db.pragma(`user_version = ${i + 1}`);
-    })();
+    await db.transaction().execute(async (tx) => {
+      await migrate(tx, 'sqlite', i);
+      // A PRAGMA takes no parameters; the version is a number of ours.
+      await sql.raw(`PRAGMA user_version = ${i + 1}`).execute(tx);
+    });
   }
 }

@@ -14,18 +14,6 @@ export interface OutboxEntry {
   attempts: number;
 }
 
-interface Row {
-  id: number;
-  master: string;
-  buildid: number;
-  event: string;
-  destination: string;
-  status: 'pending' | 'sent' | 'failed';
-  message: string;
-  created_at: number;
-  attempts: number;
-}
-
 /**
  * The outbox: an announcement is written here (pending) before it is sent and marked sent once the
  * platform accepted it, so that after a crash what was not confirmed is sent again and what was
@@ -33,46 +21,26 @@ interface Row {
  * destination at most once, whatever restarts happen around it.
  */
 export class Outbox {
-  private readonly insert;
-  private readonly markSentStmt;
-  private readonly markFailedStmt;
-  private readonly pendingStmt;
-  private readonly countStmt;
-  private readonly setMessageStmt;
-
-  constructor(private readonly db: Db) {
-    this.insert = db.prepare<[string, number, string, string, string, number]>(
-      `INSERT INTO announcements (master, buildid, event, destination, status, message, created_at)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    this.markSentStmt = db.prepare<[number, number]>(
-      `UPDATE announcements SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`,
-    );
-    this.markFailedStmt = db.prepare<[string, string, number]>(
-      `UPDATE announcements SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?`,
-    );
-    this.pendingStmt = db.prepare<[], Row>(
-      `SELECT * FROM announcements WHERE status = 'pending' ORDER BY id`,
-    );
-    this.setMessageStmt = db.prepare<[string, number]>('UPDATE announcements SET message = ? WHERE id = ?');
-    this.countStmt = db.prepare<[string], { n: number }>(
-      'SELECT COUNT(*) AS n FROM announcements WHERE status = ?',
-    );
-  }
+  constructor(private readonly db: Db) {}
 
   /** Records a pending announcement; undefined when this one was recorded before. */
-  add(
+  async add(
     master: string,
     buildid: number,
     event: string,
     destination: string,
     message: string,
     now = Date.now(),
-  ): OutboxEntry | undefined {
-    const info = this.insert.run(master, buildid, event, destination, message, now);
-    if (info.changes === 0) return undefined;
+  ): Promise<OutboxEntry | undefined> {
+    const row = await this.db
+      .insertInto('announcements')
+      .values({ master, buildid, event, destination, status: 'pending', message, created_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!row) return undefined;
     return {
-      id: Number(info.lastInsertRowid),
+      id: Number(row.id),
       master,
       buildid,
       event,
@@ -85,21 +53,49 @@ export class Outbox {
   }
 
   /** Replaces the stored message (once composed, a resend after a crash sends the same text). */
-  setMessage(id: number, message: string): void {
-    this.setMessageStmt.run(message, id);
+  async setMessage(id: number, message: string): Promise<void> {
+    await this.db.updateTable('announcements').set({ message }).where('id', '=', id).execute();
   }
 
-  markSent(id: number, now = Date.now()): void {
-    this.markSentStmt.run(now, id);
+  async markSent(id: number, now = Date.now()): Promise<void> {
+    await this.db
+      .updateTable('announcements')
+      .set((eb) => ({ status: 'sent', sent_at: now, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Keeps it pending for another try, or gives up on it (`final`). */
-  markFailed(id: number, error: string, final: boolean): void {
-    this.markFailedStmt.run(final ? 'failed' : 'pending', error.slice(0, 500), id);
+  async markFailed(id: number, error: string, final: boolean): Promise<void> {
+    await this.db
+      .updateTable('announcements')
+      .set((eb) => ({
+        status: final ? 'failed' : 'pending',
+        last_error: error.slice(0, 500),
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('id', '=', id)
+      .execute();
   }
 
-  pending(): OutboxEntry[] {
-    return this.pendingStmt.all().map((row) => ({
+  async pending(): Promise<OutboxEntry[]> {
+    const rows = await this.db
+      .selectFrom('announcements')
+      .select([
+        'id',
+        'master',
+        'buildid',
+        'event',
+        'destination',
+        'status',
+        'message',
+        'created_at',
+        'attempts',
+      ])
+      .where('status', '=', 'pending')
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
       id: row.id,
       master: row.master,
       buildid: row.buildid,
@@ -113,17 +109,23 @@ export class Outbox {
   }
 
   /** When the newest `event` announcement to `destination` was sent, if ever. */
-  lastSent(destination: string, event: string): number | undefined {
-    return (
-      this.db
-        .prepare<[string, string], { at: number | null }>(
-          `SELECT MAX(sent_at) AS at FROM announcements WHERE destination = ? AND event = ? AND status = 'sent'`,
-        )
-        .get(destination, event)?.at ?? undefined
-    );
+  async lastSent(destination: string, event: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('announcements')
+      .select((eb) => eb.fn.max('sent_at').as('at'))
+      .where('destination', '=', destination)
+      .where('event', '=', event)
+      .where('status', '=', 'sent')
+      .executeTakeFirst();
+    return row?.at ?? undefined;
   }
 
-  count(status: OutboxEntry['status']): number {
-    return this.countStmt.get(status)?.n ?? 0;
+  async count(status: OutboxEntry['status']): Promise<number> {
+    const row = await this.db
+      .selectFrom('announcements')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', status)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 }

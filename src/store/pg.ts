@@ -1,16 +1,44 @@
 /**
- * The PostgreSQL store: the same synchronous Db the store's classes use on SQLite, over libpq's
- * blocking calls (pg-native). Each statement is a round trip that blocks the event loop, as a
- * SQLite write waiting on the disk does; on loopback or a LAN that is well under a millisecond.
+ * The PostgreSQL store: the same schema and queries as SQLite (src/store/db.ts), through kysely
+ * over the async `pg` pool. Nothing here blocks the event loop; every session has a statement,
+ * a lock and an idle-in-transaction timeout, so a stalled database fails a call instead of
+ * holding it for ever.
  */
+import {
+  Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  PostgresDialect,
+  type PrimitiveValueListNode,
+  type QueryResult,
+  type RootOperationNode,
+  sql,
+  type UnknownRow,
+  type ValueNode,
+} from 'kysely';
 import pg from 'pg';
-import Client from 'pg-native';
-import type { Db, RunResult, Statement } from './db.js';
-import { migratePostgres } from './pg-migrations.js';
-import { type PgQuery, pgParams, toPostgres } from './pg-sql.js';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.js';
+import { type Db, migrate, type Schema, schemaVersion } from './db.js';
+import { LOCK_SPACE, MIGRATION_LOCK } from './pg-locks.js';
 
-/** PQtransactionStatus when the connection is bad. */
-const PQTRANS_UNKNOWN = 4;
+/** Per-session limits (milliseconds; 0 turns one off). */
+export interface PgTimeouts {
+  /** Longest a statement may run. */
+  statementMs: number;
+  /** Longest a statement waits for a lock. */
+  lockMs: number;
+  /** Longest a transaction may sit idle (its client stalled) before the server ends the session. */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_PG_TIMEOUTS: PgTimeouts = {
+  statementMs: 5_000,
+  lockMs: 3_000,
+  idleInTransactionMs: 10_000,
+};
 
 /**
  * Column types read as SQLite gives them: BIGINT (OID 20, every integer column, COUNT) and NUMERIC
@@ -23,179 +51,111 @@ const TYPES = {
   },
 };
 
-/**
- * Connection settings bbwatch adds unless the URL sets them: TCP keepalives and a send timeout, so
- * that a database that vanished (a dead machine, a cut network) fails a statement within seconds
- * instead of blocking the process forever.
- */
-const CONNECTION_DEFAULTS: Record<string, string> = {
-  application_name: 'bbwatch',
-  client_encoding: 'UTF8',
-  connect_timeout: '10',
-  keepalives: '1',
-  keepalives_idle: '5',
-  keepalives_interval: '2',
-  keepalives_count: '3',
-  tcp_user_timeout: '5000',
-  // NOTICEs (`... already exists, skipping`) would be printed on stderr by libpq.
-  options: '-c client_min_messages=warning',
-};
-
-/** The URL with bbwatch's connection defaults added where it does not set them. */
-export function withDefaults(url: string, defaults: Record<string, string> = CONNECTION_DEFAULTS): string {
-  const given = new URL(url).searchParams;
-  // Percent-encoded by hand: URLSearchParams writes a space as '+', which libpq keeps as is.
-  const added = Object.entries(defaults)
-    .filter(([key]) => !given.has(key))
-    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`);
-  if (added.length === 0) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}${added.join('&')}`;
+export interface PgOptions {
+  timeouts?: Partial<PgTimeouts> | undefined;
+  /** Where a connection that fails while idle in the pool is reported (it is replaced on next use). */
+  log?: Logger | undefined;
+  /** Connections kept at most (default 4). */
+  max?: number;
 }
 
-/** Connections just ended, kept referenced until libuv has closed their socket watchers. */
-const closing = new Set<Client>();
-
-/**
- * Ends a connection. node-libpq closes its socket watcher asynchronously (uv_close) but lets its
- * object be garbage-collected at once, and a collection before the close completes aborts the
- * process; so the object stays referenced for a moment.
- */
-function finish(client: Client): void {
-  client.end();
-  closing.add(client);
-  setTimeout(() => closing.delete(client), 1_000).unref();
-}
-
-export class PgDb implements Db {
-  private client: Client;
-  private depth = 0;
-  private broken = false;
-  private readonly queries = new Map<string, PgQuery>();
-  /** Tables with an `id` column: an INSERT into one returns the id (SQLite's lastInsertRowid). */
-  private idTables = new Set<string>();
-
-  constructor(private readonly url: string) {
-    this.client = this.connect();
-  }
-
-  prepare<P extends unknown[] | object = unknown[], R = unknown>(
-    sql: string,
-  ): Statement<P extends unknown[] ? P : [P], R> {
-    const query = this.translate(sql);
-    const statement: Statement<unknown[], R> = {
-      run: (...params) => this.run(query, params),
-      get: (...params) => this.query(query, params)[0] as R | undefined,
-      all: (...params) => this.query(query, params) as R[],
-    };
-    return statement as Statement<P extends unknown[] ? P : [P], R>;
-  }
-
-  exec(sql: string): this {
-    this.execute(sql);
-    return this;
-  }
-
-  transaction<F extends (...args: never[]) => unknown>(fn: F): (...args: Parameters<F>) => ReturnType<F> {
-    return (...args) => {
-      const level = this.depth;
-      const savepoint = `bbwatch_${level}`;
-      this.execute(level === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
-      this.depth++;
-      let result: ReturnType<F>;
-      try {
-        result = fn(...args) as ReturnType<F>;
-        if (result instanceof Promise) throw new TypeError('a transaction function cannot return a promise');
-      } catch (err) {
-        this.depth = level;
-        try {
-          this.execute(level === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`);
-        } catch {
-          // The connection is gone, and the transaction with it.
-        }
-        throw err;
-      }
-      this.depth = level;
-      this.execute(level === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
-      return result;
-    };
-  }
-
-  close(): void {
-    finish(this.client);
-  }
-
-  /** Migrates the schema, then learns which tables have ids. */
-  migrate(): void {
-    migratePostgres(this);
-    this.idTables = new Set(
-      this.prepare<[], { table_name: string }>(
-        `SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'id'`,
-      )
-        .all()
-        .map((r) => r.table_name),
-    );
-  }
-
-  private connect(): Client {
-    const client = new Client({ types: TYPES });
-    client.connectSync(withDefaults(this.url));
-    this.broken = false;
-    return client;
-  }
-
-  private translate(sql: string): PgQuery {
-    let query = this.queries.get(sql);
-    if (!query) {
-      query = toPostgres(sql);
-      // Built statements (IN lists of any length) must not grow the cache for ever.
-      if (this.queries.size >= 1_000) this.queries.clear();
-      this.queries.set(sql, query);
-    }
-    return query;
-  }
-
-  private run(query: PgQuery, params: unknown[]): RunResult {
-    const returnsId =
-      query.insertInto !== undefined && !query.returning && this.idTables.has(query.insertInto);
-    const rows = this.execute(returnsId ? `${query.text} RETURNING id` : query.text, pgParams(query, params));
-    const changes = Number(this.client.pq.cmdTuples()) || 0;
-    return { changes, lastInsertRowid: returnsId ? Number(rows[0]?.id ?? 0) : 0 };
-  }
-
-  private query(query: PgQuery, params: unknown[]): Array<Record<string, unknown>> {
-    const rows = this.execute(query.text, pgParams(query, params));
-    if (query.aliases.size === 0) return rows;
-    return rows.map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(row)) out[query.aliases.get(key) ?? key] = value;
-      return out;
-    });
-  }
-
-  private execute(text: string, values?: Array<string | null>): Array<Record<string, unknown>> {
-    // A connection lost outside a transaction is opened again for the next statement (the failed
-    // one has thrown); inside one, the transaction is lost and its statements throw until it ends.
-    if (this.broken && this.depth === 0) {
-      finish(this.client);
-      this.client = this.connect();
-    }
-    try {
-      return values ? this.client.querySync(text, values) : this.client.querySync(text);
-    } catch (err) {
-      if (this.client.pq.transactionStatus() === PQTRANS_UNKNOWN) this.broken = true;
-      throw err;
-    }
-  }
+/** The pool's settings: bbwatch's name, keepalives, connect and session timeouts. */
+export function poolConfig(url: string, opts: PgOptions = {}): pg.PoolConfig {
+  const t = { ...DEFAULT_PG_TIMEOUTS, ...opts.timeouts };
+  return {
+    connectionString: url,
+    application_name: 'bbwatch',
+    types: TYPES,
+    max: opts.max ?? 4,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5_000,
+    statement_timeout: t.statementMs,
+    lock_timeout: t.lockMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    // A statement the server never answers (a dead network) fails on the client too, a little later.
+    query_timeout: t.statementMs > 0 ? t.statementMs + 2_000 : undefined,
+    // NOTICEs (`... already exists, skipping`) are not worth a log line.
+    options: '-c client_min_messages=warning',
+  };
 }
 
 /** Connects to PostgreSQL (a `postgres://` URL) and brings the schema up to date. */
-export function openPostgres(url: string): Db {
-  const db = new PgDb(url);
+export async function openPostgres(url: string, opts: PgOptions = {}): Promise<Db> {
+  const pool = new pg.Pool(poolConfig(url, opts));
+  // An idle connection the server ended (a restart, pg_terminate_backend) must not end the process:
+  // the pool drops it, and the next query opens a new one.
+  pool.on('error', (err) => opts.log?.warn({ err: errorMessage(err) }, 'database connection lost (idle)'));
+  // Nor one that fails while in use: its statement fails (and says why); the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: [new NoNulPlugin()] });
   try {
-    db.migrate();
+    await migratePostgres(db);
   } catch (err) {
-    db.close();
+    await db.destroy();
     throw err;
   }
   return db;
+}
+
+/** `\0` cannot be stored in PostgreSQL text (SQLite keeps it): it becomes U+FFFD. */
+function withoutNul(value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\0') ? value.replace(/\0/g, '\uFFFD') : value;
+}
+
+class NoNulValues extends OperationNodeTransformer {
+  protected override transformValue(node: ValueNode): ValueNode {
+    const value = withoutNul(node.value);
+    return value === node.value ? node : { ...node, value };
+  }
+
+  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+    return { ...node, values: node.values.map(withoutNul) };
+  }
+}
+
+/**
+ * Text from masters, logs and chat is untrusted: a NUL in it must not make a write fail (and a
+ * build be fetched again for ever), so every string parameter is cleaned before it is sent.
+ */
+class NoNulPlugin implements KyselyPlugin {
+  private readonly transformer = new NoNulValues();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.transformer.transformNode(args.node);
+  }
+
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
+}
+
+/**
+ * Brings the schema up to date; `schema_version` records the migrations applied. Under an
+ * advisory lock, so that two processes starting together do not both migrate.
+ */
+export async function migratePostgres(db: Db): Promise<void> {
+  const known = schemaVersion();
+  await db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(${LOCK_SPACE}, ${MIGRATION_LOCK})`.execute(tx);
+    await sql`CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(
+      tx,
+    );
+    const { rows } = await sql<{
+      v: number;
+    }>`SELECT COALESCE(MAX(version), 0) AS v FROM schema_version`.execute(tx);
+    const current = Number(rows[0]?.v ?? 0);
+    if (current > known) {
+      throw new Error(
+        `the database was written by a newer bbwatch (schema ${current}, this one knows ${known})`,
+      );
+    }
+    for (let i = current; i < known; i++) {
+      await migrate(tx, 'postgres', i);
+      await sql`INSERT INTO schema_version (version, applied_at) VALUES (${i + 1}, ${Date.now()})`.execute(
+        tx,
+      );
+    }
+  });
 }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { type Db, schemaVersion } from './db.js';
+import { MetaStore } from './meta.js';
 import { openStore, type StoreLocation } from './open.js';
 
 export interface StoreProbe {
@@ -26,15 +27,13 @@ export async function probeStore(where: StoreLocation): Promise<StoreProbe> {
   const before = where.postgres ? undefined : sqliteVersion(where.storage);
   const db = await openStore(where);
   try {
-    db.transaction(() => {
-      db.prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      ).run('doctor:write-check', String(Date.now()));
+    await db.transaction().execute(async (tx) => {
+      await new MetaStore(tx).set('doctor:write-check', String(Date.now()));
       throw new RolledBack();
-    })();
+    });
   } catch (err) {
     if (!(err instanceof RolledBack)) {
-      db.close();
+      await db.destroy();
       throw err;
     }
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 
 /** A finished build with its builder's name, for reports. Times are epoch seconds. */
@@ -23,72 +24,70 @@ export class ReportStore {
   constructor(private readonly db: Db) {}
 
   /** Test logs waiting to be read. */
-  analysisPending(): number {
-    return (
-      this.db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM analyses WHERE status = 'pending'`).get()
-        ?.n ?? 0
-    );
+  async analysisPending(): Promise<number> {
+    const row = await this.db
+      .selectFrom('analyses')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Builds completed in [since, until), of active builders, oldest first per builder. */
-  buildsBetween(since: number, until: number): ReportBuild[] {
-    return this.db
-      .prepare<[number, number], ReportBuild>(
-        `SELECT b.master AS master, b.builderid AS builderid, r.name AS builder, b.number AS number,
-                b.results AS results, b.complete_at AS completeAt
-         FROM builds b JOIN builders r ON r.master = b.master AND r.builderid = b.builderid
-         WHERE r.active = 1 AND b.complete_at >= ? AND b.complete_at < ?
-         ORDER BY b.master, b.builderid, b.number`,
-      )
-      .all(since, until);
+  async buildsBetween(since: number, until: number): Promise<ReportBuild[]> {
+    const { rows } = await sql<ReportBuild>`
+      SELECT b.master AS master, b.builderid AS builderid, r.name AS builder, b.number AS number,
+             b.results AS results, b.complete_at AS "completeAt"
+      FROM builds b JOIN builders r ON r.master = b.master AND r.builderid = b.builderid
+      WHERE r.active = 1 AND b.complete_at >= ${since} AND b.complete_at < ${until}
+      ORDER BY b.master, b.builderid, b.number`.execute(this.db);
+    return rows;
   }
 
   /** The last build of each active builder completed before `before` (to know its colour then). */
-  lastBefore(before: number): ReportBuild[] {
-    return this.db
-      .prepare<[number, number], ReportBuild>(
-        `SELECT b.master AS master, b.builderid AS builderid, r.name AS builder, b.number AS number,
-                b.results AS results, b.complete_at AS completeAt
-         FROM builds b JOIN builders r ON r.master = b.master AND r.builderid = b.builderid
-         WHERE r.active = 1 AND b.complete_at < ? AND b.results IN (0, 1, 2)
-           AND b.number = (SELECT MAX(x.number) FROM builds x
-                           WHERE x.master = b.master AND x.builderid = b.builderid
-                             AND x.complete_at < ? AND x.results IN (0, 1, 2))`,
-      )
-      .all(before, before);
+  async lastBefore(before: number): Promise<ReportBuild[]> {
+    const { rows } = await sql<ReportBuild>`
+      SELECT b.master AS master, b.builderid AS builderid, r.name AS builder, b.number AS number,
+             b.results AS results, b.complete_at AS "completeAt"
+      FROM builds b JOIN builders r ON r.master = b.master AND r.builderid = b.builderid
+      WHERE r.active = 1 AND b.complete_at < ${before} AND b.results IN (0, 1, 2)
+        AND b.number = (SELECT MAX(x.number) FROM builds x
+                        WHERE x.master = b.master AND x.builderid = b.builderid
+                          AND x.complete_at < ${before} AND x.results IN (0, 1, 2))`.execute(this.db);
+    return rows;
   }
 
   /** Tests that failed in [since, until) and never failed before `since`. */
-  firstFailures(since: number, until: number): FirstFailure[] {
-    const firstFailed = `outcome = 'failed' AND complete_at >= ? AND complete_at < ?
-           AND test NOT IN (SELECT test FROM test_outcomes WHERE outcome = 'failed' AND complete_at < ?)`;
-    const rows = this.db
-      .prepare<[number, number, number], { test: string; firstAt: number; builds: number }>(
-        `SELECT test, MIN(complete_at) AS firstAt, COUNT(DISTINCT master || ':' || buildid) AS builds
-         FROM test_outcomes WHERE ${firstFailed}
-         GROUP BY test ORDER BY firstAt, test`,
-      )
-      .all(since, until, since);
+  async firstFailures(since: number, until: number): Promise<FirstFailure[]> {
+    const firstFailed = sql`outcome = 'failed' AND complete_at >= ${since} AND complete_at < ${until}
+           AND test NOT IN (SELECT test FROM test_outcomes WHERE outcome = 'failed' AND complete_at < ${since})`;
+    const { rows } = await sql<{ test: string; firstAt: number; builds: number }>`
+      SELECT test, MIN(complete_at) AS "firstAt", COUNT(DISTINCT master || ':' || buildid) AS builds
+      FROM test_outcomes WHERE ${firstFailed}
+      GROUP BY test ORDER BY "firstAt", test`.execute(this.db);
     // The builders in a second query: no aggregate into a list is common to SQLite and PostgreSQL.
     const builders = new Map<string, string[]>();
-    for (const r of this.db
-      .prepare<[number, number, number], { test: string; builder: string }>(
-        `SELECT DISTINCT test, builder FROM test_outcomes WHERE ${firstFailed}`,
-      )
-      .all(since, until, since)) {
-      builders.set(r.test, [...(builders.get(r.test) ?? []), r.builder]);
-    }
-    return rows.map((r) => ({ ...r, builders: (builders.get(r.test) ?? []).sort() }));
+    const pairs = await sql<{ test: string; builder: string }>`
+      SELECT DISTINCT test, builder FROM test_outcomes WHERE ${firstFailed}`.execute(this.db);
+    for (const r of pairs.rows) builders.set(r.test, [...(builders.get(r.test) ?? []), r.builder]);
+    return rows.map((r) => ({
+      test: r.test,
+      firstAt: Number(r.firstAt),
+      builds: Number(r.builds),
+      builders: (builders.get(r.test) ?? []).sort(),
+    }));
   }
 
   /** How often each test was flaky in [since, until). */
-  flakyBetween(since: number, until: number): Map<string, number> {
-    const rows = this.db
-      .prepare<[number, number], { test: string; n: number }>(
-        `SELECT test, COUNT(*) AS n FROM test_outcomes WHERE outcome = 'flaky' AND complete_at >= ? AND complete_at < ?
-         GROUP BY test`,
-      )
-      .all(since, until);
-    return new Map(rows.map((r) => [r.test, r.n]));
+  async flakyBetween(since: number, until: number): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select(['test', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('outcome', '=', 'flaky')
+      .where('complete_at', '>=', since)
+      .where('complete_at', '<', until)
+      .groupBy('test')
+      .execute();
+    return new Map(rows.map((r) => [r.test, Number(r.n)]));
   }
 }

@@ -23,117 +23,115 @@ export interface Mute {
   setBy?: string;
 }
 
-interface SubRow {
-  room: string;
-  event: string;
-  enabled: number;
-  branches: string | null;
-  tags: string | null;
-  builders: string | null;
-  set_by: string | null;
-  set_at: number;
-}
-
-interface MuteRow {
-  id: number;
-  kind: 'room' | 'builder';
-  target: string;
-  started_at: number;
-  until: number;
-  set_by: string | null;
-}
-
 /** Runtime subscriptions, mutes and the announcements held back while muted, in the store. */
 export class SubscriptionStore {
   constructor(private readonly db: Db) {}
 
-  subscriptions(): Subscription[] {
-    return this.db
-      .prepare<[], SubRow>('SELECT * FROM subscriptions ORDER BY room, event')
-      .all()
-      .map((r) => ({
-        room: r.room,
-        event: r.event as NotifyEvent,
-        enabled: r.enabled === 1,
-        ...(r.branches ? { branches: JSON.parse(r.branches) as string[] } : {}),
-        ...(r.tags ? { tags: JSON.parse(r.tags) as string[] } : {}),
-        ...(r.builders ? { builders: r.builders } : {}),
-        ...(r.set_by ? { setBy: r.set_by } : {}),
-        setAt: r.set_at,
-      }));
+  async subscriptions(): Promise<Subscription[]> {
+    const rows = await this.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .orderBy('room')
+      .orderBy('event')
+      .execute();
+    return rows.map((r) => ({
+      room: r.room,
+      event: r.event as NotifyEvent,
+      enabled: r.enabled === 1,
+      ...(r.branches ? { branches: JSON.parse(r.branches) as string[] } : {}),
+      ...(r.tags ? { tags: JSON.parse(r.tags) as string[] } : {}),
+      ...(r.builders ? { builders: r.builders } : {}),
+      ...(r.set_by ? { setBy: r.set_by } : {}),
+      setAt: r.set_at,
+    }));
   }
 
   /** Sets (replacing) the room's runtime subscription for the event. */
-  setSubscription(s: Subscription): void {
-    this.db
-      .prepare(
-        `INSERT INTO subscriptions (room, event, enabled, branches, tags, builders, set_by, set_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (room, event) DO UPDATE SET enabled = excluded.enabled, branches = excluded.branches,
-           tags = excluded.tags, builders = excluded.builders, set_by = excluded.set_by, set_at = excluded.set_at`,
+  async setSubscription(s: Subscription): Promise<void> {
+    await this.db
+      .insertInto('subscriptions')
+      .values({
+        room: s.room,
+        event: s.event,
+        enabled: s.enabled ? 1 : 0,
+        branches: s.branches?.length ? JSON.stringify(s.branches) : null,
+        tags: s.tags?.length ? JSON.stringify(s.tags) : null,
+        builders: s.builders ?? null,
+        set_by: s.setBy ?? null,
+        set_at: s.setAt,
+      })
+      .onConflict((oc) =>
+        oc.columns(['room', 'event']).doUpdateSet((eb) => ({
+          enabled: eb.ref('excluded.enabled'),
+          branches: eb.ref('excluded.branches'),
+          tags: eb.ref('excluded.tags'),
+          builders: eb.ref('excluded.builders'),
+          set_by: eb.ref('excluded.set_by'),
+          set_at: eb.ref('excluded.set_at'),
+        })),
       )
-      .run(
-        s.room,
-        s.event,
-        s.enabled ? 1 : 0,
-        s.branches?.length ? JSON.stringify(s.branches) : null,
-        s.tags?.length ? JSON.stringify(s.tags) : null,
-        s.builders ?? null,
-        s.setBy ?? null,
-        s.setAt,
-      );
+      .execute();
   }
 
   /** Mutes not ended yet (expired ones included: ending them sends their summary). */
-  activeMutes(): Mute[] {
-    return this.db
-      .prepare<[], MuteRow>('SELECT * FROM mutes WHERE ended_at IS NULL ORDER BY id')
-      .all()
-      .map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        target: r.target,
-        startedAt: r.started_at,
-        until: r.until,
-        ...(r.set_by ? { setBy: r.set_by } : {}),
-      }));
+  async activeMutes(): Promise<Mute[]> {
+    const rows = await this.db
+      .selectFrom('mutes')
+      .selectAll()
+      .where('ended_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      target: r.target,
+      startedAt: r.started_at,
+      until: r.until,
+      ...(r.set_by ? { setBy: r.set_by } : {}),
+    }));
   }
 
-  addMute(
+  async addMute(
     kind: 'room' | 'builder',
     target: string,
     startedAt: number,
     until: number,
     setBy?: string,
-  ): number {
-    const info = this.db
-      .prepare('INSERT INTO mutes (kind, target, started_at, until, set_by) VALUES (?, ?, ?, ?, ?)')
-      .run(kind, target, startedAt, until, setBy ?? null);
-    return Number(info.lastInsertRowid);
+  ): Promise<number> {
+    const row = await this.db
+      .insertInto('mutes')
+      .values({ kind, target, started_at: startedAt, until, set_by: setBy ?? null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
   }
 
-  setUntil(id: number, until: number): void {
-    this.db.prepare('UPDATE mutes SET until = ? WHERE id = ?').run(until, id);
+  async setUntil(id: number, until: number): Promise<void> {
+    await this.db.updateTable('mutes').set({ until }).where('id', '=', id).execute();
   }
 
-  endMute(id: number, at: number): void {
-    this.db.prepare('UPDATE mutes SET ended_at = ? WHERE id = ? AND ended_at IS NULL').run(at, id);
+  async endMute(id: number, at: number): Promise<void> {
+    await this.db
+      .updateTable('mutes')
+      .set({ ended_at: at })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .execute();
   }
 
-  hold(muteId: number, room: string, text: string, at: number): void {
-    this.db
-      .prepare('INSERT INTO held (mute_id, room, text, at) VALUES (?, ?, ?, ?)')
-      .run(muteId, room, text, at);
+  async hold(muteId: number, room: string, text: string, at: number): Promise<void> {
+    await this.db.insertInto('held').values({ mute_id: muteId, room, text, at }).execute();
   }
 
   /** What a mute held back, per room, oldest first. */
-  held(muteId: number): Map<string, string[]> {
+  async held(muteId: number): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    const rows = this.db
-      .prepare<[number], { room: string; text: string }>(
-        'SELECT room, text FROM held WHERE mute_id = ? ORDER BY id',
-      )
-      .all(muteId);
+    const rows = await this.db
+      .selectFrom('held')
+      .select(['room', 'text'])
+      .where('mute_id', '=', muteId)
+      .orderBy('id')
+      .execute();
     for (const r of rows) out.set(r.room, [...(out.get(r.room) ?? []), r.text]);
     return out;
   }

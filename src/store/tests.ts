@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { patternMatches } from '../config/pattern.js';
 import type { FailureCause } from '../logs/failure-kind.js';
 import {
@@ -7,7 +8,7 @@ import {
   sameTest,
   type TestOutcome,
 } from '../logs/regrtest.js';
-import type { Db } from './db.js';
+import { type Db, inTransaction } from './db.js';
 
 /** A build's analysis as stored: the parser's findings plus where the log is. */
 export interface StoredAnalysis {
@@ -56,34 +57,47 @@ export class TestStore {
   constructor(private readonly db: Db) {}
 
   /** Queues a build for analysis; false when it was queued (or analysed) before. */
-  enqueue(
+  async enqueue(
     b: { master: string; buildid: number; builderid: number; number: number },
     announce: boolean,
     now = Date.now(),
-  ): boolean {
-    return (
-      this.db
-        .prepare(
-          `INSERT INTO analyses (master, buildid, builderid, number, status, announce, created_at)
-           VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
-        )
-        .run(b.master, b.buildid, b.builderid, b.number, announce ? 1 : 0, now).changes === 1
-    );
+  ): Promise<boolean> {
+    const result = await this.db
+      .insertInto('analyses')
+      .values({
+        master: b.master,
+        buildid: b.buildid,
+        builderid: b.builderid,
+        number: b.number,
+        status: 'pending',
+        announce: announce ? 1 : 0,
+        created_at: now,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
-  pending(limit = 50): StoredAnalysis[] {
-    return this.db
-      .prepare<[number], AnalysisRow>(
-        `SELECT * FROM analyses WHERE status = 'pending' ORDER BY created_at, master, buildid LIMIT ?`,
-      )
-      .all(limit)
-      .map(fromRow);
+  async pending(limit = 50): Promise<StoredAnalysis[]> {
+    const rows = await this.db
+      .selectFrom('analyses')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .orderBy('created_at')
+      .orderBy('master')
+      .orderBy('buildid')
+      .limit(limit)
+      .execute();
+    return rows.map(fromRow);
   }
 
-  get(master: string, buildid: number): StoredAnalysis | undefined {
-    const row = this.db
-      .prepare<[string, number], AnalysisRow>('SELECT * FROM analyses WHERE master = ? AND buildid = ?')
-      .get(master, buildid);
+  async get(master: string, buildid: number): Promise<StoredAnalysis | undefined> {
+    const row = await this.db
+      .selectFrom('analyses')
+      .selectAll()
+      .where('master', '=', master)
+      .where('buildid', '=', buildid)
+      .executeTakeFirst();
     return row ? fromRow(row) : undefined;
   }
 
@@ -91,7 +105,7 @@ export class TestStore {
    * Stores a finished analysis (the test log's, when the build has one; why it failed, when it is
    * red or purple) and the outcomes of its notable tests, in one transaction.
    */
-  saveDone(
+  async saveDone(
     key: { master: string; buildid: number; builderid: number; number: number },
     analysis: RegrtestAnalysis | undefined,
     logUrl: string | undefined,
@@ -99,141 +113,196 @@ export class TestStore {
     completeAt: number,
     now = Date.now(),
     cause?: FailureCause,
-  ): void {
-    const upsert = this.db.prepare(
-      `INSERT INTO analyses (master, buildid, builderid, number, status, result, partial, data, log_url, cause, created_at, analysed_at, attempts, announce)
-       VALUES (@master, @buildid, @builderid, @number, 'done', @result, @partial, @data, @log_url, @cause, @now, @now, 1, 0)
-       ON CONFLICT (master, buildid) DO UPDATE SET status = 'done', result = excluded.result, partial = excluded.partial,
-         data = excluded.data, log_url = excluded.log_url, cause = excluded.cause, analysed_at = excluded.analysed_at,
-         attempts = analyses.attempts + 1, error = NULL`,
-    );
-    const outcome = this.db.prepare(
-      `INSERT INTO test_outcomes (master, buildid, builderid, number, builder, branch, test, outcome, complete_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    this.db.transaction(() => {
-      upsert.run({
-        ...key,
-        result: analysis?.result ?? null,
-        partial: analysis?.partial ? 1 : 0,
-        data: analysis ? JSON.stringify(analysis) : null,
-        log_url: logUrl ?? null,
-        cause: cause ? JSON.stringify(cause) : null,
-        now,
-      });
-      if (!analysis) return;
-      for (const kind of OUTCOMES) {
-        for (const test of analysis[kind]) {
-          outcome.run(
-            key.master,
-            key.buildid,
-            key.builderid,
-            key.number,
-            builder.name,
-            builder.branch,
+  ): Promise<void> {
+    const outcomes = analysis
+      ? OUTCOMES.flatMap((kind) =>
+          analysis[kind].map((test) => ({
+            master: key.master,
+            buildid: key.buildid,
+            builderid: key.builderid,
+            number: key.number,
+            builder: builder.name,
+            branch: builder.branch,
             test,
-            kind,
-            completeAt,
-          );
-        }
+            outcome: kind,
+            complete_at: completeAt,
+          })),
+        )
+      : [];
+    await inTransaction(this.db, async (tx) => {
+      await tx
+        .insertInto('analyses')
+        .values({
+          master: key.master,
+          buildid: key.buildid,
+          builderid: key.builderid,
+          number: key.number,
+          status: 'done',
+          result: analysis?.result ?? null,
+          partial: analysis?.partial ? 1 : 0,
+          data: analysis ? JSON.stringify(analysis) : null,
+          log_url: logUrl ?? null,
+          cause: cause ? JSON.stringify(cause) : null,
+          created_at: now,
+          analysed_at: now,
+          attempts: 1,
+          announce: 0,
+        })
+        .onConflict((oc) =>
+          oc.columns(['master', 'buildid']).doUpdateSet((eb) => ({
+            status: 'done',
+            result: eb.ref('excluded.result'),
+            partial: eb.ref('excluded.partial'),
+            data: eb.ref('excluded.data'),
+            log_url: eb.ref('excluded.log_url'),
+            cause: eb.ref('excluded.cause'),
+            analysed_at: eb.ref('excluded.analysed_at'),
+            attempts: eb('analyses.attempts', '+', 1),
+            error: null,
+          })),
+        )
+        .execute();
+      // Multi-row inserts, a page at a time (9 parameters a row).
+      for (let i = 0; i < outcomes.length; i += 500) {
+        await tx
+          .insertInto('test_outcomes')
+          .values(outcomes.slice(i, i + 500))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
       }
-    })();
+    });
   }
 
   /** Records a failed attempt; gives up (status failed) when `final`. */
-  saveFailed(master: string, buildid: number, error: string, final: boolean): void {
-    this.db
-      .prepare(
-        `UPDATE analyses SET status = ?, error = ?, attempts = attempts + 1 WHERE master = ? AND buildid = ?`,
-      )
-      .run(final ? 'failed' : 'pending', error.slice(0, 500), master, buildid);
+  async saveFailed(master: string, buildid: number, error: string, final: boolean): Promise<void> {
+    await this.db
+      .updateTable('analyses')
+      .set((eb) => ({
+        status: final ? 'failed' : 'pending',
+        error: error.slice(0, 500),
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('master', '=', master)
+      .where('buildid', '=', buildid)
+      .execute();
   }
 
   /** Test names that have history, matching `query` with or without `test.` and by unique prefix. */
-  resolveTest(query: string): string[] {
+  async resolveTest(query: string): Promise<string[]> {
     const wanted = normalize(query.trim());
-    const exact = this.db
-      .prepare<[string], { test: string }>('SELECT DISTINCT test FROM test_outcomes WHERE test = ?')
-      .all(wanted);
+    const exact = await this.db
+      .selectFrom('test_outcomes')
+      .select('test')
+      .where('test', '=', wanted)
+      .limit(1)
+      .execute();
     if (exact.length > 0) return [wanted];
-    return this.db
-      .prepare<[string], { test: string }>(
-        `SELECT DISTINCT test FROM test_outcomes WHERE test LIKE ? ESCAPE '\\' ORDER BY test LIMIT 20`,
-      )
-      .all(`${wanted.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
-      .map((r) => r.test);
+    const pattern = `${wanted.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const { rows } = await sql<{ test: string }>`
+      SELECT DISTINCT test FROM test_outcomes WHERE test LIKE ${pattern} ESCAPE '\\' ORDER BY test LIMIT 20`.execute(
+      this.db,
+    );
+    return rows.map((r) => r.test);
+  }
+
+  /** Every test name with history, sorted. */
+  async testNames(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select('test')
+      .distinct()
+      .orderBy('test')
+      .execute();
+    return rows.map((r) => r.test);
   }
 
   /** One test's history since `sinceEpoch`. */
-  stats(test: string, sinceEpoch: number): TestStats | undefined {
-    const rows = this.db
-      .prepare<[string, number], OutcomeDbRow>(
-        'SELECT * FROM test_outcomes WHERE test = ? AND complete_at >= ? ORDER BY complete_at DESC, buildid DESC',
-      )
-      .all(test, sinceEpoch);
-    return summarize(test, rows);
+  async stats(test: string, sinceEpoch: number): Promise<TestStats | undefined> {
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .selectAll()
+      .where('test', '=', test)
+      .where('complete_at', '>=', sinceEpoch)
+      .orderBy('complete_at', 'desc')
+      .orderBy('buildid', 'desc')
+      .execute();
+    return summarize(test, rows as OutcomeDbRow[]);
   }
 
   /** The tests that were flaky most often since `sinceEpoch`. */
-  flakiest(sinceEpoch: number, limit: number): TestStats[] {
-    const names = this.db
-      .prepare<[number, number], { test: string }>(
-        `SELECT test, COUNT(*) AS n FROM test_outcomes WHERE outcome = 'flaky' AND complete_at >= ?
-         GROUP BY test ORDER BY n DESC, test LIMIT ?`,
-      )
-      .all(sinceEpoch, limit);
-    return names.flatMap((r) => this.stats(r.test, sinceEpoch) ?? []);
+  async flakiest(sinceEpoch: number, limit: number): Promise<TestStats[]> {
+    const names = await this.db
+      .selectFrom('test_outcomes')
+      .select(['test', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('outcome', '=', 'flaky')
+      .where('complete_at', '>=', sinceEpoch)
+      .groupBy('test')
+      .orderBy('n', 'desc')
+      .orderBy('test')
+      .limit(limit)
+      .execute();
+    const out: TestStats[] = [];
+    for (const r of names) {
+      const stats = await this.stats(r.test, sinceEpoch);
+      if (stats) out.push(stats);
+    }
+    return out;
   }
 
   /** How many times each test was flaky since `sinceEpoch`. */
-  flakyCounts(tests: readonly string[], sinceEpoch: number): Map<string, number> {
-    const stmt = this.db.prepare<[string, number], { n: number }>(
-      `SELECT COUNT(*) AS n FROM test_outcomes WHERE test = ? AND outcome = 'flaky' AND complete_at >= ?`,
-    );
-    return new Map(tests.map((t) => [t, stmt.get(t, sinceEpoch)?.n ?? 0]));
+  async flakyCounts(tests: readonly string[], sinceEpoch: number): Promise<Map<string, number>> {
+    const counts = new Map<string, number>(tests.map((t) => [t, 0]));
+    if (tests.length === 0) return counts;
+    const rows = await this.db
+      .selectFrom('test_outcomes')
+      .select(['test', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('test', 'in', [...tests])
+      .where('outcome', '=', 'flaky')
+      .where('complete_at', '>=', sinceEpoch)
+      .groupBy('test')
+      .execute();
+    for (const r of rows) counts.set(r.test, Number(r.n));
+    return counts;
   }
 
-  addKnown(
+  async addKnown(
     test: string,
     issue: string,
     builders: string | null,
     addedBy: string | null,
     now = Date.now(),
-  ): boolean {
-    return (
-      this.db
-        .prepare(
-          'INSERT INTO known_issues (test, issue, builders, added_by, added_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        )
-        .run(test, issue, builders, addedBy, now).changes === 1
-    );
+  ): Promise<boolean> {
+    const result = await this.db
+      .insertInto('known_issues')
+      .values({ test, issue, builders, added_by: addedBy, added_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   /** Removes the rules for `test` (only the one for `issue` when given); returns how many. */
-  removeKnown(test: string, issue?: string): number {
-    if (issue)
-      return this.db.prepare('DELETE FROM known_issues WHERE test = ? AND issue = ?').run(test, issue)
-        .changes;
-    return this.db.prepare('DELETE FROM known_issues WHERE test = ?').run(test).changes;
+  async removeKnown(test: string, issue?: string): Promise<number> {
+    let query = this.db.deleteFrom('known_issues').where('test', '=', test);
+    if (issue) query = query.where('issue', '=', issue);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
-  knownIssues(): KnownIssue[] {
-    return this.db
-      .prepare<[], KnownRow>('SELECT * FROM known_issues ORDER BY test, id')
-      .all()
-      .map((r) => ({
-        id: r.id,
-        test: r.test,
-        issue: r.issue,
-        builders: r.builders,
-        addedBy: r.added_by,
-        addedAt: r.added_at,
-      }));
+  async knownIssues(): Promise<KnownIssue[]> {
+    const rows = await this.db.selectFrom('known_issues').selectAll().orderBy('test').orderBy('id').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      test: r.test,
+      issue: r.issue,
+      builders: r.builders,
+      addedBy: r.added_by,
+      addedAt: r.added_at,
+    }));
   }
 
   /** The known issues that apply to `test` on `builder`. */
-  knownFor(test: string, builder: string): KnownIssue[] {
-    return this.knownIssues().filter(
+  async knownFor(test: string, builder: string): Promise<KnownIssue[]> {
+    return (await this.knownIssues()).filter(
       (k) => sameTest(k.test, test) && (k.builders === null || patternMatches(k.builders, builder)),
     );
   }
@@ -264,15 +333,6 @@ export interface OutcomeDbRow {
   test: string;
   outcome: TestOutcome;
   complete_at: number;
-}
-
-interface KnownRow {
-  id: number;
-  test: string;
-  issue: string;
-  builders: string | null;
-  added_by: string | null;
-  added_at: number;
 }
 
 function fromRow(row: AnalysisRow): StoredAnalysis {

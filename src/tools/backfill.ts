@@ -63,7 +63,7 @@ export async function backfillCommand(config: Config, days: number, log: Logger)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    close();
+    await close();
   }
   return code;
 }

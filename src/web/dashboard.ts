@@ -30,20 +30,24 @@ export interface Routed {
 }
 
 /** The page a GET of `pathname?query` shows (404 for names with no history). */
-export function route(src: DashboardSources, segments: readonly string[], query: URLSearchParams): Routed {
+export async function route(
+  src: DashboardSources,
+  segments: readonly string[],
+  query: URLSearchParams,
+): Promise<Routed> {
   const links = linksFrom(rootOf(segments));
   const [first, ...rest] = segments;
   if (segments.length === 1 && first === '')
-    return { status: 200, page: fleetPage(src, links, fleetFilter(query)) };
-  if (segments.length === 1 && first === 'flaky') return { status: 200, page: flakyPage(src, links) };
+    return { status: 200, page: await fleetPage(src, links, fleetFilter(query)) };
+  if (segments.length === 1 && first === 'flaky') return { status: 200, page: await flakyPage(src, links) };
   if (first === 'tests' && rest.length === 1 && rest[0]) {
-    const page = testPage(src, links, rest[0], daysParam(query, DEFAULT_DAYS));
+    const page = await testPage(src, links, rest[0], daysParam(query, DEFAULT_DAYS));
     return page
       ? { status: 200, page }
       : { status: 404, page: notFoundPage(`No test named '${rest[0]}' has any stored history.`) };
   }
   if (first === 'builders' && rest.length === 2 && rest[0] && rest[1]) {
-    const page = builderPage(src, links, rest[0], rest[1], daysParam(query, DEFAULT_DAYS));
+    const page = await builderPage(src, links, rest[0], rest[1], daysParam(query, DEFAULT_DAYS));
     return page
       ? { status: 200, page }
       : { status: 404, page: notFoundPage(`No builder '${rest[1]}' on master '${rest[0]}'.`) };
@@ -80,10 +84,20 @@ export function dashboardHandler(
     } catch {
       segments = ['\u0000'];
     }
-    const { status, page } = route(src, segments, url.searchParams);
-    const body = (url.searchParams.has('fragment') ? fragment(page) : layout(page, rootOf(segments))).value;
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
-    res.end(head ? undefined : body);
+    route(src, segments, url.searchParams).then(
+      ({ status, page }) => {
+        const body = (url.searchParams.has('fragment') ? fragment(page) : layout(page, rootOf(segments)))
+          .value;
+        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
+        res.end(head ? undefined : body);
+      },
+      // The store is away (or stalled past its timeout): say so rather than hang.
+      () => {
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+        res.end(head ? undefined : 'The history is not available right now: try again in a moment.\n');
+      },
+    );
     return true;
   };
 }

@@ -23,7 +23,7 @@ export class LiveUpdates {
   private sent = 0;
 
   constructor(private readonly opts: LiveOptions) {
-    // Emitted inside the transaction that records the build: only schedule here, never read.
+    // Facts after commit (src/state/tracker.ts); updates are coalesced, so only schedule here.
     this.unsubscribe = [
       opts.bus.on(Events.BuildRecorded, ({ origin }) => {
         if (origin !== 'history') this.schedule('build');

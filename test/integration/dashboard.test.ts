@@ -163,29 +163,52 @@ describe('dashboard in a browser', () => {
 
   it('shows crafted markup in a test name, a known issue and a log line as text, and runs none of it', async () => {
     // Seeded the way the bot stores a log's findings, in the bot's own SQLite file.
-    const db = openDb(join(bot.configPath, '..', 'state.sqlite'));
+    const db = await openDb(join(bot.configPath, '..', 'state.sqlite'));
     try {
       const builderid = (await lab.builders()).find((b) => b.name === DEBIAN)?.builderid ?? 0;
       const at = Math.floor(Date.now() / 1000);
-      db.prepare(
-        `INSERT INTO analyses (master, buildid, builderid, number, status, data, log_url, created_at, analysed_at, announce)
-         VALUES ('lab', 900001, ?, 9001, 'done', ?, 'javascript:window.__pwned=3', ?, ?, 0)`,
-      ).run(
-        builderid,
-        JSON.stringify({ tracebacks: { [CRAFTED_TEST]: ['Traceback:', CRAFTED_LOG] } }),
-        at,
-        at,
-      );
+      await db
+        .insertInto('analyses')
+        .values({
+          master: 'lab',
+          buildid: 900001,
+          builderid,
+          number: 9001,
+          status: 'done',
+          data: JSON.stringify({ tracebacks: { [CRAFTED_TEST]: ['Traceback:', CRAFTED_LOG] } }),
+          log_url: 'javascript:window.__pwned=3',
+          created_at: at,
+          analysed_at: at,
+          announce: 0,
+        })
+        .execute();
       for (const outcome of ['failed', 'flaky'])
-        db.prepare(
-          `INSERT INTO test_outcomes (master, buildid, builderid, number, builder, branch, test, outcome, complete_at)
-           VALUES ('lab', 900001, ?, 9001, ?, '3.x', ?, ?, ?)`,
-        ).run(builderid, DEBIAN, CRAFTED_TEST, outcome, at);
-      db.prepare(
-        `INSERT INTO known_issues (test, issue, builders, added_by, added_at) VALUES (?, 'javascript:window.__pwned=4', '<b>x</b>', 'test', ?)`,
-      ).run(CRAFTED_TEST, at);
+        await db
+          .insertInto('test_outcomes')
+          .values({
+            master: 'lab',
+            buildid: 900001,
+            builderid,
+            number: 9001,
+            builder: DEBIAN,
+            branch: '3.x',
+            test: CRAFTED_TEST,
+            outcome,
+            complete_at: at,
+          })
+          .execute();
+      await db
+        .insertInto('known_issues')
+        .values({
+          test: CRAFTED_TEST,
+          issue: 'javascript:window.__pwned=4',
+          builders: '<b>x</b>',
+          added_by: 'test',
+          added_at: at,
+        })
+        .execute();
     } finally {
-      db.close();
+      await db.destroy();
     }
     const page = await open(`/tests/${encodeURIComponent(CRAFTED_TEST)}`);
     const errors: string[] = [];

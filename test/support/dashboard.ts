@@ -52,27 +52,27 @@ export interface SeedBuild {
 }
 
 /** Writes builders, builds and analyses for one master, in transactions of `batch` builds. */
-export function seed(
+export async function seed(
   db: Db,
   master: string,
   builders: readonly SeedBuilder[],
   builds: Iterable<SeedBuild>,
   batch = 2000,
-): void {
+): Promise<void> {
   const store = new BuildStore(db);
-  const tests = new TestStore(db);
-  store.replaceBuilders(
+  await store.replaceBuilders(
     master,
     builders.map((b) => ({ master, ...b, description: null, active: true })),
   );
   const byId = new Map(builders.map((b) => [b.builderid, b]));
   let chunk: SeedBuild[] = [];
-  const flush = () => {
+  const flush = async () => {
     const todo = chunk;
     chunk = [];
-    db.transaction(() => {
-      for (const b of todo) {
-        store.addBuild({
+    await db.transaction().execute(async (tx) => {
+      const tests = new TestStore(tx);
+      await new BuildStore(tx).addBuilds(
+        todo.map((b) => ({
           master,
           buildid: b.buildid,
           builderid: b.builderid,
@@ -81,10 +81,12 @@ export function seed(
           stateString: b.results === 2 ? 'failed test (failure)' : 'build successful',
           startedAt: b.completeAt - 1800,
           completeAt: b.completeAt,
-        });
+        })),
+      );
+      for (const b of todo) {
         if (!b.log) continue;
         const builder = byId.get(b.builderid);
-        tests.saveDone(
+        await tests.saveDone(
           { master, buildid: b.buildid, builderid: b.builderid, number: b.number },
           analysis(b.log),
           `http://master.invalid/#/builders/${b.builderid}/builds/${b.number}/steps/5/logs/stdio`,
@@ -93,11 +95,11 @@ export function seed(
           b.completeAt * 1000,
         );
       }
-    })();
+    });
   };
   for (const b of builds) {
     chunk.push(b);
-    if (chunk.length >= batch) flush();
+    if (chunk.length >= batch) await flush();
   }
-  if (chunk.length > 0) flush();
+  if (chunk.length > 0) await flush();
 }

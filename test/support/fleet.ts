@@ -41,15 +41,16 @@ export function build(
 }
 
 /** A fleet in an in-memory database, with the given builders and finished builds. */
-export function fleetWith(
+export async function fleetWith(
   builders: BuildbotBuilder[],
   builds: BuildbotBuild[] = [],
   master = 'lab',
-  db: Db = openDb(':memory:'),
-): Fleet {
-  const fleet = new Fleet(new BuildStore(db), [{ name: master, url: MASTER_URL, history: 20 }]);
-  fleet.setBuilders(master, builders);
-  for (const b of builds) fleet.record(master, b, 'history');
+  db?: Db,
+): Promise<Fleet> {
+  const store = new BuildStore(db ?? (await openDb(':memory:')));
+  const fleet = await Fleet.load(store, [{ name: master, url: MASTER_URL, history: 20 }]);
+  await fleet.setBuilders(master, builders);
+  for (const b of builds) await fleet.record(master, b, 'history');
   return fleet;
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../commands/index.js';
 import { Dispatcher } from '../../src/chat/dispatcher.js';
 import { openDb } from '../../src/store/db.js';
@@ -27,8 +27,8 @@ const builders = [
   builder(5, 'ARM64 macOS 3.x', ['3.x', 'stable', 'tier-2']),
   builder(6, 'AMD64 Windows11 3.x', ['3.x', 'stable', 'tier-1']),
 ];
-const db = openDb(':memory:');
-const fleet = fleetWith(
+const db = await openDb(':memory:');
+const fleet = await fleetWith(
   builders,
   [
     build(1, 1, S, 7200),
@@ -144,23 +144,25 @@ describe('!why on failures that are not test failures', () => {
   };
   const who = { name: 'x', branch: '3.x' };
   // As the classifier gives them for the lab's recorded builds (test/unit/failure-kind.test.ts).
-  store.saveDone(key(4, 1), undefined, undefined, who, 1, 1, {
-    kind: 'compile',
-    step: 'compile',
-    detail: "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
-    logUrl: 'http://master.invalid/#/builders/4/builds/1/steps/1/logs/stdio',
-    excerpt: [
-      "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
-      ' 2561 |     if (SSL_read_ex(self->ssl, mem, len, &count) <= 0) {',
-      '      |         ^~~~~~~~~~~',
-    ],
-  });
-  store.saveDone(key(5, 2), undefined, undefined, who, 1, 1, {
-    kind: 'other',
-    step: 'test',
-    exception: true,
-    detail: "builtins.RuntimeError: lab scenario 'exception': the test step raised on the master",
-    excerpt: ["builtins.RuntimeError: lab scenario 'exception': the test step raised on the master"],
+  beforeAll(async () => {
+    await store.saveDone(key(4, 1), undefined, undefined, who, 1, 1, {
+      kind: 'compile',
+      step: 'compile',
+      detail: "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
+      logUrl: 'http://master.invalid/#/builders/4/builds/1/steps/1/logs/stdio',
+      excerpt: [
+        "./Modules/_ssl.c:2561:9: error: implicit declaration of function 'SSL_read_ex'",
+        ' 2561 |     if (SSL_read_ex(self->ssl, mem, len, &count) <= 0) {',
+        '      |         ^~~~~~~~~~~',
+      ],
+    });
+    await store.saveDone(key(5, 2), undefined, undefined, who, 1, 1, {
+      kind: 'other',
+      step: 'test',
+      exception: true,
+      detail: "builtins.RuntimeError: lab scenario 'exception': the test step raised on the master",
+      excerpt: ["builtins.RuntimeError: lab scenario 'exception': the test step raised on the master"],
+    });
   });
 
   it('leads with what broke and the log lines that show it', async () => {

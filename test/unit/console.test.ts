@@ -12,16 +12,17 @@ import { COMMANDS } from '../../commands/index.js';
 import { completions } from '../../src/chat/complete.js';
 import { parseRegrtest } from '../../src/logs/regrtest.js';
 import { openDb } from '../../src/store/db.js';
+import { testsStartingWith } from '../../src/logs/history.js';
 import { TestStore } from '../../src/store/tests.js';
 import { builder, fleetWith } from '../support/fleet.js';
 
-const fleet = fleetWith([
+const fleet = await fleetWith([
   builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable', 'tier-1']),
   builder(2, 'AMD64 Fedora Stable 3.13', ['3.13', 'stable', 'tier-1']),
   builder(3, 'ARM64 macOS 3.x', ['3.x', 'unstable', 'tier-2']),
 ]);
-const tests = new TestStore(openDb(':memory:'));
-tests.saveDone(
+const tests = new TestStore(await openDb(':memory:'));
+await tests.saveDone(
   { master: 'lab', buildid: 1, builderid: 1, number: 1 },
   // failed test_concurrent_futures; flaky test_ctypes, test_ssl; env changed test_tempfile
   parseRegrtest(
@@ -32,9 +33,10 @@ tests.saveDone(
   1_700_000_000,
 );
 const info = COMMANDS.map(({ run: _run, ...rest }) => rest);
+const names = await tests.testNames();
 const tab = (line: string) =>
   completeLine(line, info, (kind, prefix, limit) =>
-    completions(fleet, info, kind, prefix, limit, { tests: (p) => tests.resolveTest(p) }),
+    completions(fleet, info, kind, prefix, limit, { tests: (p) => testsStartingWith(names, p) }),
   );
 
 describe('console Tab completion', () => {

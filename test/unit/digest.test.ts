@@ -24,11 +24,11 @@ const ago = (s: number) => NOW_S - s;
  *   D 3.x  inactive (no longer on the master): a red build that must not count
  *   E 3.x  green #30 (-3 d), red #31 (-12 h): turned red after the last digest (-2 d)
  */
-function seeded() {
-  const db = openDb(':memory:');
+async function seeded() {
+  const db = await openDb(':memory:');
   const builds = new BuildStore(db);
   const names = ['A 3.x', 'B 3.x', 'C 3.x', 'D 3.x', 'E 3.x'];
-  builds.replaceBuilders(
+  await builds.replaceBuilders(
     'lab',
     names.map((name, i) => ({
       master: 'lab',
@@ -40,8 +40,8 @@ function seeded() {
     })),
   );
   let buildid = 100;
-  const add = (builderid: number, number: number, results: number, completeAt: number) =>
-    builds.addBuild({
+  const add = async (builderid: number, number: number, results: number, completeAt: number) =>
+    await builds.addBuild({
       master: 'lab',
       buildid: buildid++,
       builderid,
@@ -51,38 +51,47 @@ function seeded() {
       startedAt: completeAt - 600,
       completeAt,
     });
-  add(1, 1, 0, ago(10 * D));
-  add(1, 2, 2, ago(6 * D));
-  add(1, 3, 2, ago(5 * D));
-  add(1, 4, 0, ago(4 * D));
-  add(1, 5, 0, ago(3 * D));
-  add(2, 10, 2, ago(8 * D));
-  add(2, 11, 2, ago(6.5 * D));
-  add(2, 12, 4, ago(6 * D));
-  add(2, 13, 2, ago(1 * D));
-  add(3, 20, 0, ago(2 * D));
-  add(3, 21, 1, ago(1 * D));
-  add(4, 40, 2, ago(1 * D));
-  add(5, 30, 0, ago(3 * D));
-  add(5, 31, 2, ago(12 * H));
-  const outcome = db.prepare(
-    `INSERT INTO test_outcomes (master, buildid, builderid, number, builder, branch, test, outcome, complete_at)
-     VALUES ('lab', ?, 0, 0, ?, '3.x', ?, ?, ?)`,
-  );
+  await add(1, 1, 0, ago(10 * D));
+  await add(1, 2, 2, ago(6 * D));
+  await add(1, 3, 2, ago(5 * D));
+  await add(1, 4, 0, ago(4 * D));
+  await add(1, 5, 0, ago(3 * D));
+  await add(2, 10, 2, ago(8 * D));
+  await add(2, 11, 2, ago(6.5 * D));
+  await add(2, 12, 4, ago(6 * D));
+  await add(2, 13, 2, ago(1 * D));
+  await add(3, 20, 0, ago(2 * D));
+  await add(3, 21, 1, ago(1 * D));
+  await add(4, 40, 2, ago(1 * D));
+  await add(5, 30, 0, ago(3 * D));
+  await add(5, 31, 2, ago(12 * H));
   let id = 1000;
-  const test = (name: string, kind: string, builder: string, when: number) =>
-    outcome.run(id++, builder, name, kind, when);
-  test('test_old', 'failed', 'A 3.x', ago(20 * D));
-  test('test_old', 'failed', 'B 3.x', ago(1 * D));
-  test('test_new', 'failed', 'B 3.x', ago(1 * D));
-  test('test_new', 'failed', 'E 3.x', ago(12 * H));
-  test('test_before_digest', 'failed', 'A 3.x', ago(3 * D));
-  for (const when of [6 * D, 5 * D, 1 * D]) test('test_ssl', 'flaky', 'A 3.x', ago(when));
-  test('test_ssl', 'flaky', 'A 3.x', ago(10 * D));
-  test('test_os', 'flaky', 'C 3.x', ago(2 * D));
-  for (const when of [9 * D, 12 * D]) test('test_os', 'flaky', 'C 3.x', ago(when));
-  for (const when of [2 * D, 3 * D]) test('test_x', 'flaky', 'B 3.x', ago(when));
-  test('test_x', 'flaky', 'B 3.x', ago(20 * D)); // older than both periods
+  const test = async (name: string, kind: string, builder: string, when: number) =>
+    void (await db
+      .insertInto('test_outcomes')
+      .values({
+        master: 'lab',
+        buildid: id++,
+        builderid: 0,
+        number: 0,
+        builder,
+        branch: '3.x',
+        test: name,
+        outcome: kind,
+        complete_at: when,
+      })
+      .execute());
+  await test('test_old', 'failed', 'A 3.x', ago(20 * D));
+  await test('test_old', 'failed', 'B 3.x', ago(1 * D));
+  await test('test_new', 'failed', 'B 3.x', ago(1 * D));
+  await test('test_new', 'failed', 'E 3.x', ago(12 * H));
+  await test('test_before_digest', 'failed', 'A 3.x', ago(3 * D));
+  for (const when of [6 * D, 5 * D, 1 * D]) await test('test_ssl', 'flaky', 'A 3.x', ago(when));
+  await test('test_ssl', 'flaky', 'A 3.x', ago(10 * D));
+  await test('test_os', 'flaky', 'C 3.x', ago(2 * D));
+  for (const when of [9 * D, 12 * D]) await test('test_os', 'flaky', 'C 3.x', ago(when));
+  for (const when of [2 * D, 3 * D]) await test('test_x', 'flaky', 'B 3.x', ago(when));
+  await test('test_x', 'flaky', 'B 3.x', ago(20 * D)); // older than both periods
   return { db, store: new ReportStore(db), meta: new MetaStore(db) };
 }
 
@@ -92,9 +101,9 @@ const fleet = {
 } as Pick<FleetView, 'buildUrl'> as FleetView;
 
 describe('digest from a seeded history', () => {
-  it('failure rates, red streaks, flaky trends and new failures match the history', () => {
-    const { store } = seeded();
-    const d = computeDigest(store, { now: NOW, days: 7, lastDigest: ago(2 * D) });
+  it('failure rates, red streaks, flaky trends and new failures match the history', async () => {
+    const { store } = await seeded();
+    const d = await computeDigest(store, { now: NOW, days: 7, lastDigest: ago(2 * D) });
     expect(d.totals).toEqual({ builders: 4, builds: 10, red: 5 });
     expect(d.rates.map((r) => [r.name, r.red, r.builds])).toEqual([
       ['B 3.x', 2, 2],
@@ -129,17 +138,17 @@ describe('digest from a seeded history', () => {
     expect(d.newlyRed.map((s) => s.name)).toEqual(['E 3.x']);
   });
 
-  it('without a previous digest, new failures count from the start of the period', () => {
-    const { store } = seeded();
-    const d = computeDigest(store, { now: NOW, days: 7 });
+  it('without a previous digest, new failures count from the start of the period', async () => {
+    const { store } = await seeded();
+    const d = await computeDigest(store, { now: NOW, days: 7 });
     expect(d.newSince).toBe(ago(7 * D));
     expect(d.newFailures.map((f) => f.test)).toEqual(['test_before_digest', 'test_new']);
     expect(d.newlyRed.map((s) => s.name)).toEqual(['A 3.x', 'E 3.x']);
   });
 
-  it('a shorter period sees less', () => {
-    const { store } = seeded();
-    const d = computeDigest(store, { now: NOW, days: 1 });
+  it('a shorter period sees less', async () => {
+    const { store } = await seeded();
+    const d = await computeDigest(store, { now: NOW, days: 1 });
     // B #13 and C #21 finished exactly one day ago (in), E #31 12 h ago.
     expect(d.totals).toEqual({ builders: 3, builds: 3, red: 2 });
     expect(d.streaks.map((s) => [s.name, s.beforePeriod])).toEqual([
@@ -148,12 +157,12 @@ describe('digest from a seeded history', () => {
     ]);
   });
 
-  it('renders every section', () => {
-    const { store, meta } = seeded();
-    const text = render(new Reports(store, fleet, meta, false, () => NOW).report(7));
+  it('renders every section', async () => {
+    const { store, meta } = await seeded();
+    const text = render(await new Reports(store, fleet, meta, false, () => NOW).report(7));
     expect(text[0]).toBe('Digest, last 7 days: 10 builds on 4 builders, 5 red (50%)');
     // `!report` carries the chart as a picture too (the text keeps its sparkline).
-    expect(new Reports(store, fleet, meta, false, () => NOW).report(7).image?.mime).toBe('image/png');
+    expect((await new Reports(store, fleet, meta, false, () => NOW).report(7)).image?.mime).toBe('image/png');
     expect(text).toEqual([
       'Digest, last 7 days: 10 builds on 4 builders, 5 red (50%)',
       'Red builders per day: ▅██▅▅▅█ (oldest first; at most 2)',
@@ -179,8 +188,8 @@ describe('digest from a seeded history', () => {
 });
 
 describe('scheduled digests', () => {
-  it('go out at the minutes the cron names, once per minute, and move the "new since" mark', () => {
-    const { store, meta } = seeded();
+  it('go out at the minutes the cron names, once per minute, and move the "new since" mark', async () => {
+    const { store, meta } = await seeded();
     let now = NOW;
     const reports = new Reports(store, fleet, meta, false, () => now);
     const sent: Array<{ to: string; minute: number; message: Message }> = [];
@@ -190,14 +199,14 @@ describe('scheduled digests', () => {
         { to: 'irc:#x', cron: '30 * * * *', days: 1 },
       ],
       reports,
-      (to, minute, message) => sent.push({ to, minute, message }),
+      async (to, minute, message) => void sent.push({ to, minute, message }),
       pino({ level: 'silent' }),
       () => now,
     );
     const local = new Date(NOW);
     const noon = new Date(local.getFullYear(), local.getMonth(), local.getDate(), 12, 0, 20);
     now = noon.getTime();
-    scheduler.tick(noon);
+    await scheduler.tick(noon);
     expect(sent.map((s) => [s.to, s.minute])).toEqual([
       ['console', Math.floor(noon.getTime() / 60_000) * 60],
     ]);
@@ -207,12 +216,12 @@ describe('scheduled digests', () => {
       /^Red builders per day over the last 7 days, oldest first: (\d, ){6}\d$/,
     );
     expect(JSON.parse(JSON.stringify(sent[0]?.message))).toEqual(sent[0]?.message);
-    expect(meta.get('digest:last:console')).toBe(String(Math.floor(now / 1000)));
-    scheduler.tick(new Date(noon.getTime() + 60_000));
+    expect(await meta.get('digest:last:console')).toBe(String(Math.floor(now / 1000)));
+    await scheduler.tick(new Date(noon.getTime() + 60_000));
     expect(sent).toHaveLength(1);
     // The next day's digest counts new failures from this one: none happened since.
     now += D * 1000;
-    scheduler.tick(new Date(now));
+    await scheduler.tick(new Date(now));
     expect(render(sent[1]?.message as Message)).toContain(
       'New failures since ' +
         new Date(noon.getTime()).toISOString().slice(0, 16).replace('T', ' ') +
@@ -222,7 +231,7 @@ describe('scheduled digests', () => {
 });
 
 describe('sparkline', () => {
-  it('draws none as the lowest bar and scales the rest to the largest', () => {
+  it('draws none as the lowest bar and scales the rest to the largest', async () => {
     expect(sparkline([0, 1, 2, 4, 8])).toBe('▁▂▃▅█');
     expect(sparkline([0, 0])).toBe('▁▁');
     expect(sparkline([3])).toBe('█');

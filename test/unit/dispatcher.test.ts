@@ -48,8 +48,8 @@ const forceLike = defineCommand({
   run: () => reply(['forced']),
 });
 
-const emptyDb = openDb(':memory:');
-const emptyFleet = fleetWith([], [], 'lab', emptyDb);
+const emptyDb = await openDb(':memory:');
+const emptyFleet = await fleetWith([], [], 'lab', emptyDb);
 const dispatcher = new Dispatcher({
   commands: [...COMMANDS, boom, nope, forceLike],
   fleet: emptyFleet,

@@ -41,9 +41,9 @@ function finished(build: BuildbotBuild): BuildbotBuild {
 }
 
 /** The follow-ups over an in-memory store, a bus, and a master that answers `buildrequests/<id>/builds`. */
-function setUp(buildsOfRequest: () => BuildbotBuild[]) {
-  const db = openDb(':memory:');
-  const fleet = fleetWith([builder(1, 'AMD64 Debian root 3.x')], [], 'lab', db);
+async function setUp(buildsOfRequest: () => BuildbotBuild[]) {
+  const db = await openDb(':memory:');
+  const fleet = await fleetWith([builder(1, 'AMD64 Debian root 3.x')], [], 'lab', db);
   const store = new ControlStore(db);
   const bus = new Bus();
   const asked: string[] = [];
@@ -62,10 +62,10 @@ function setUp(buildsOfRequest: () => BuildbotBuild[]) {
     rests: new Map([['lab', rest]]),
     bus,
     log: silentLog,
-    send: (_master, buildid, event, destination, message) =>
-      sent.push(`${event} ${buildid} ${destination}: ${lineText(message.title ?? [])}`),
+    send: async (_master, buildid, event, destination, message) =>
+      void sent.push(`${event} ${buildid} ${destination}: ${lineText(message.title ?? [])}`),
   });
-  store.addFollowUp({
+  await store.addFollowUp({
     master: 'lab',
     brid: BRID,
     room: 'test:#ci',
@@ -80,12 +80,13 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('follow-ups of a forced build', () => {
   it('say "started" when the stream says so, then "finished", without asking the master', async () => {
-    const { bus, sent, asked } = setUp(() => []);
+    const { bus, sent, asked } = await setUp(() => []);
     bus.emit(Events.WatcherState, { master: 'lab', status: 'streaming', transport: 'ws' });
     await settle();
     const before = asked.length; // the look after a (re)connect
     const build = running(100, 5);
     bus.emit(Events.BuildStarted, { master: 'lab', build });
+    await settle();
     expect(sent).toEqual(['force-started 100 test:#ci: alice: AMD64 Debian root 3.x #5 started']);
     bus.emit(Events.BuildFinished, {
       master: 'lab',
@@ -101,8 +102,8 @@ describe('follow-ups of a forced build', () => {
     expect(asked.length).toBe(before);
   });
 
-  it('ignore builds of other requests and other masters', () => {
-    const { bus, sent } = setUp(() => []);
+  it('ignore builds of other requests and other masters', async () => {
+    const { bus, sent } = await setUp(() => []);
     bus.emit(Events.BuildStarted, { master: 'lab', build: { ...running(101, 6), buildrequestid: BRID + 1 } });
     bus.emit(Events.BuildStarted, { master: 'other', build: running(102, 7) });
     expect(sent).toEqual([]);
@@ -110,7 +111,7 @@ describe('follow-ups of a forced build', () => {
 
   it('find a build that started before its request was registered, and tell its start once', async () => {
     const build = running(200, 9);
-    const { bus, followUps, sent, asked } = setUp(() => [build]);
+    const { bus, followUps, sent, asked } = await setUp(() => [build]);
     followUps.requested('lab');
     await settle();
     expect(asked).toEqual([`buildrequests/${BRID}/builds`]);
@@ -132,7 +133,7 @@ describe('follow-ups of a forced build', () => {
     const first = running(300, 10);
     const second = running(301, 11);
     let ofRequest: BuildbotBuild[] = [];
-    const { bus, followUps, sent } = setUp(() => ofRequest);
+    const { bus, followUps, sent } = await setUp(() => ofRequest);
     bus.emit(Events.BuildStarted, { master: 'lab', build: first });
     const lost = {
       ...first,

@@ -18,8 +18,8 @@ import { openDb } from '../../src/store/db.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { build, builder, controlWith, fleetWith, historyWith, silentLog } from '../support/fleet.js';
 
-const db = openDb(':memory:');
-const fleet = fleetWith(
+const db = await openDb(':memory:');
+const fleet = await fleetWith(
   [
     builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable', 'tier-1']),
     builder(2, 'PPC64LE RHEL8 3.14', ['3.14', 'unstable']),
@@ -36,13 +36,13 @@ const dispatcher = new Dispatcher({
   fleet,
   tests: historyWith(db, fleet).tests,
   control: controlWith(db, fleet),
-  subscriptions: new Subscriptions([{ to: 'console', events: ['failure'] }], store),
-  mutes: new MuteService({
+  subscriptions: await Subscriptions.load([{ to: 'console', events: ['failure'] }], store),
+  mutes: await MuteService.load({
     store,
     defaultMs: 3_600_000,
     maxMs: 86_400_000,
     log: silentLog,
-    send: () => undefined,
+    send: async () => undefined,
   }),
   grants: { operate: ['console'], force: ['console'] },
   log: silentLog,

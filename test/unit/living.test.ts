@@ -103,12 +103,12 @@ describe('rule merge', () => {
     expect(() => parseFilters(['(unclosed'])).toThrow(/not a valid regular expression/);
   });
 
-  it('keeps runtime subscriptions across a restart, and lists both sources', () => {
+  it('keeps runtime subscriptions across a restart, and lists both sources', async () => {
     const file = dbFile();
-    const first = new Subscriptions(config, new SubscriptionStore(openDb(file)), () => 1000);
-    first.on('console', ['worker'], {}, 'console');
-    first.off('console', ['recovery'], 'console');
-    const again = new Subscriptions(config, new SubscriptionStore(openDb(file)));
+    const first = await Subscriptions.load(config, new SubscriptionStore(await openDb(file)), () => 1000);
+    await first.on('console', ['worker'], {}, 'console');
+    await first.off('console', ['recovery'], 'console');
+    const again = await Subscriptions.load(config, new SubscriptionStore(await openDb(file)));
     expect(destinationsFor(again.rules(), subject('w', [], 'worker'))).toEqual(['console']);
     expect(again.list('console')).toEqual([
       { event: 'failure', source: 'config', active: true, filters: 'branches 3.x' },
@@ -116,7 +116,7 @@ describe('rule merge', () => {
       { event: 'worker', source: 'runtime', active: true, filters: '', setBy: 'console' },
     ]);
     // `on` again for an event the room turned off: it is heard again (runtime rule, no filters).
-    again.on('console', ['recovery'], {}, 'console');
+    await again.on('console', ['recovery'], {}, 'console');
     expect(destinationsFor(again.rules(), subject('X 3.14', ['3.14'], 'recovery'))).toEqual(['console']);
   });
 });
@@ -141,53 +141,53 @@ describe('mute windows', () => {
     expect(holdingMute(mutes, 'irc:#py', undefined, 150)).toBeUndefined();
   });
 
-  function service(file: string, clock: { now: number }) {
+  async function service(file: string, clock: { now: number }) {
     const sent: Array<{ id: number; room: string; message: Message }> = [];
-    const mutes = new MuteService({
-      store: new SubscriptionStore(openDb(file)),
+    const mutes = await MuteService.load({
+      store: new SubscriptionStore(await openDb(file)),
       defaultMs: H,
       maxMs: 24 * H,
       log: silentLog,
       now: () => clock.now,
-      send: (id, room, message) => sent.push({ id, room, message }),
+      send: async (id, room, message) => void sent.push({ id, room, message }),
     });
     return { mutes, sent };
   }
 
-  it('holds back while muted, summarises on unmute, and survives a restart', () => {
+  it('holds back while muted, summarises on unmute, and survives a restart', async () => {
     const file = dbFile();
     const clock = { now: 1_000_000 };
-    const a = service(file, clock);
-    expect(a.mutes.mute('console', 2 * H, 'console').until).toBe(1_000_000 + 2 * H);
-    expect(a.mutes.hold('console', 'B 3.x', 'B 3.x #1 turned red')).toBe(true);
-    expect(a.mutes.hold('irc:#py', 'B 3.x', 'B 3.x #1 turned red')).toBe(false);
+    const a = await service(file, clock);
+    expect((await a.mutes.mute('console', 2 * H, 'console')).until).toBe(1_000_000 + 2 * H);
+    expect(await a.mutes.hold('console', 'B 3.x', 'B 3.x #1 turned red')).toBe(true);
+    expect(await a.mutes.hold('irc:#py', 'B 3.x', 'B 3.x #1 turned red')).toBe(false);
     a.mutes.stop();
 
     clock.now += H;
-    const b = service(file, clock); // a restart: the mute is still there
-    b.mutes.start();
+    const b = await service(file, clock); // a restart: the mute is still there
+    await b.mutes.start();
     expect(b.sent).toEqual([]);
-    expect(b.mutes.hold('console', 'C 3.x', 'C 3.x #7 recovered')).toBe(true);
-    expect(b.mutes.unmute('console')).toEqual([
+    expect(await b.mutes.hold('console', 'C 3.x', 'C 3.x #7 recovered')).toBe(true);
+    expect(await b.mutes.unmute('console')).toEqual([
       'While muted (1 h): 2 announcements held back:',
       '  B 3.x #1 turned red',
       '  C 3.x #7 recovered',
     ]);
-    expect(b.mutes.hold('console', 'C 3.x', 'C 3.x #8 turned red')).toBe(false);
-    expect(b.mutes.unmute('console')).toBeUndefined();
+    expect(await b.mutes.hold('console', 'C 3.x', 'C 3.x #8 turned red')).toBe(false);
+    expect(await b.mutes.unmute('console')).toBeUndefined();
     b.mutes.stop();
   });
 
-  it('ends a mute that expired while the bot was stopped, telling the room', () => {
+  it('ends a mute that expired while the bot was stopped, telling the room', async () => {
     const file = dbFile();
     const clock = { now: 5_000_000 };
-    const a = service(file, clock);
-    a.mutes.mute('console', undefined, 'console');
-    a.mutes.hold('console', 'B 3.x', 'B 3.x #1 turned red');
+    const a = await service(file, clock);
+    await a.mutes.mute('console', undefined, 'console');
+    await a.mutes.hold('console', 'B 3.x', 'B 3.x #1 turned red');
     a.mutes.stop();
     clock.now += 2 * H;
-    const b = service(file, clock);
-    b.mutes.start();
+    const b = await service(file, clock);
+    await b.mutes.start();
     b.mutes.stop();
     expect(b.sent.map((s) => [s.room, ...text(s.message)])).toEqual([
       ['console', 'Mute ended after 1 h: 1 announcement held back:', 'B 3.x #1 turned red'],
@@ -195,14 +195,14 @@ describe('mute windows', () => {
     expect(b.mutes.status('console').room).toBeUndefined();
   });
 
-  it('snoozes a builder in every room; ending it tells each room that missed something', () => {
+  it('snoozes a builder in every room; ending it tells each room that missed something', async () => {
     const clock = { now: 0 };
-    const { mutes, sent } = service(dbFile(), clock);
-    mutes.snooze('B 3.x', 30 * 60_000, 'console');
-    expect(mutes.hold('console', 'B 3.x', 'B 3.x #1 turned red')).toBe(true);
-    expect(mutes.hold('irc:#py', 'B 3.x', 'B 3.x #1 turned red')).toBe(true);
-    expect(mutes.hold('irc:#py', 'C 3.x', 'C 3.x #1 turned red')).toBe(false);
-    expect(mutes.unsnooze('b 3.x')).toBe(2);
+    const { mutes, sent } = await service(dbFile(), clock);
+    await mutes.snooze('B 3.x', 30 * 60_000, 'console');
+    expect(await mutes.hold('console', 'B 3.x', 'B 3.x #1 turned red')).toBe(true);
+    expect(await mutes.hold('irc:#py', 'B 3.x', 'B 3.x #1 turned red')).toBe(true);
+    expect(await mutes.hold('irc:#py', 'C 3.x', 'C 3.x #1 turned red')).toBe(false);
+    expect(await mutes.unsnooze('b 3.x')).toBe(2);
     mutes.stop();
     expect(sent.map((s) => s.room).sort()).toEqual(['console', 'irc:#py']);
     expect(text(sent[0]?.message)[0]).toBe('Snooze of B 3.x ended after 0 s: 1 announcement held back:');
@@ -268,19 +268,27 @@ describe('worker grace period', () => {
   });
 });
 
-describe('commands', () => {
-  const db = openDb(':memory:');
-  const fleet = fleetWith([builder(1, 'AMD64 Debian root 3.x', ['3.x'])], [build(1, 1, 0, 600)], 'lab', db);
+const commandsSetup = await (async () => {
+  const db = await openDb(':memory:');
+  const fleet = await fleetWith(
+    [builder(1, 'AMD64 Debian root 3.x', ['3.x'])],
+    [build(1, 1, 0, 600)],
+    'lab',
+    db,
+  );
   const { tests } = historyWith(db, fleet);
   const clock = { now: 10_000_000 };
-  const subscriptions = new Subscriptions([{ to: 'test', events: ['failure'] }], new SubscriptionStore(db));
-  const mutes = new MuteService({
+  const subscriptions = await Subscriptions.load(
+    [{ to: 'test', events: ['failure'] }],
+    new SubscriptionStore(db),
+  );
+  const mutes = await MuteService.load({
     store: new SubscriptionStore(db),
     defaultMs: H,
     maxMs: 24 * H,
     log: silentLog,
     now: () => clock.now,
-    send: () => undefined,
+    send: async () => undefined,
   });
   const dispatcher = new Dispatcher({
     commands: COMMANDS,
@@ -292,6 +300,11 @@ describe('commands', () => {
     grants: { operate: ['test:op'], force: [] },
     log: silentLog,
   });
+  return { db, fleet, tests, clock, subscriptions, mutes, dispatcher };
+})();
+
+describe('commands', () => {
+  const { tests, subscriptions, mutes, dispatcher } = commandsSetup;
   const ask = async (text: string, identity = 'test:op') =>
     (
       await dispatcher.handle(
@@ -373,7 +386,7 @@ describe('commands', () => {
       expect(await ask(`!known test_os gh-1 ${pattern}`)).toEqual([
         `test_os is now known as gh-1 on builders matching /${pattern}/.`,
       ]);
-      expect(tests.knownFor('test_os', `${name} ${'x'.repeat(5000)}`)).toEqual([]);
+      expect(await tests.knownFor('test_os', `${name} ${'x'.repeat(5000)}`)).toEqual([]);
       expect(await ask('!unknown test_os')).toHaveLength(1);
     }
     expect((await ask('!notify on flaky (?=Debian)'))[0]).toMatch(
@@ -388,7 +401,7 @@ describe('commands', () => {
   it('!mute, !unmute and !snooze', async () => {
     expect(await ask('!mute 2h', 'test:nobody')).toEqual(["Muting needs the 'operate' permission."]);
     expect((await ask('!mute 30d'))[0]).toMatch(/^test is muted for 1 d \(capped at 1 d\), until .* UTC\./);
-    expect(mutes.hold('test', 'X', 'X #1 turned red')).toBe(true);
+    expect(await mutes.hold('test', 'X', 'X #1 turned red')).toBe(true);
     expect(await askAll('!unmute')).toEqual([
       'test is unmuted.',
       'While muted (0 s): 1 announcement held back:',
@@ -406,10 +419,15 @@ describe('commands', () => {
   });
 });
 
-describe('!workers', () => {
-  const db = openDb(':memory:');
-  const fleet = fleetWith([builder(1, 'AMD64 Debian root 3.x', ['3.x'])], [], 'lab', db);
+const workersSetup = await (async () => {
+  const db = await openDb(':memory:');
+  const fleet = await fleetWith([builder(1, 'AMD64 Debian root 3.x', ['3.x'])], [], 'lab', db);
   const { tests } = historyWith(db, fleet);
+  return { db, fleet, tests };
+})();
+
+describe('!workers', () => {
+  const { db, fleet, tests } = workersSetup;
   const view = (result: Awaited<ReturnType<WorkersView['list']>>): WorkersView => ({
     list: async () => result,
     now: () => 10 * 60_000,

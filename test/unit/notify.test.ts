@@ -22,13 +22,13 @@ const rules: NotifyRule[] = [
 ];
 
 /** A bot's core without the network: bus, fleet, tracker and notifier over one database file. */
-function core(
+async function core(
   db: Db,
   deliver: (destination: string, message: Message) => Promise<void>,
   opts: Partial<Pick<NotifierOptions, 'burstWindowMs' | 'now' | 'details' | 'tests'>> = {},
 ) {
   const bus = new Bus();
-  const fleet = new Fleet(new BuildStore(db), [{ name: 'lab', url: MASTER_URL, history: 20 }]);
+  const fleet = await Fleet.load(new BuildStore(db), [{ name: 'lab', url: MASTER_URL, history: 20 }]);
   const outbox = new Outbox(db);
   const notifier = new Notifier({
     outbox,
@@ -42,8 +42,12 @@ function core(
       { revision: 'abcdef1234567890', author: 'Jane Doe <jane@example.org>', comments: 'gh-1: Fix\nmore' },
     ],
   });
-  trackFleet(bus, fleet, silentLog, { maxAgeMs: 3_600_000, atomically: (fn) => db.transaction(fn)() });
-  bus.on(Events.BuilderTransition, (t) => notifier.record(t));
+  // As the bot wires it: a build and its announcements are written in one transaction.
+  const tracker = trackFleet(bus, fleet, silentLog, {
+    db,
+    maxAgeMs: 3_600_000,
+    effects: async ({ announce }, tx) => void (announce && (await notifier.record(announce, tx))),
+  });
   bus.emit(Events.BuildersLoaded, {
     master: 'lab',
     builders: [
@@ -53,8 +57,11 @@ function core(
       builder(4, 'AMD64 Windows11 3.x', ['3.x', 'stable']),
     ],
   });
-  const finish = (b: ReturnType<typeof build>, origin: 'history' | 'stream' | 'backfill' = 'stream') =>
+  /** A build finishes; resolves once the bot has recorded it (and what it announces). */
+  const finish = (b: ReturnType<typeof build>, origin: 'history' | 'stream' | 'backfill' = 'stream') => {
     bus.emit(Events.BuildFinished, { master: 'lab', build: b, origin, receivedAt: Date.now() });
+    return tracker.settled();
+  };
   return { fleet, outbox, notifier, finish };
 }
 
@@ -65,13 +72,13 @@ function dbFile(): string {
 describe('announcements', () => {
   it('announces green → red once per destination, with changes and a link', async () => {
     const sent: Array<[string, Message]> = [];
-    const { finish, notifier } = core(openDb(':memory:'), async (d, m) => void sent.push([d, m]));
+    const { finish, notifier } = await core(await openDb(':memory:'), async (d, m) => void sent.push([d, m]));
     const green = build(1, 10, 0, 3600);
-    finish(green, 'history');
+    await finish(green, 'history');
     const red = build(1, 11, 2, 30);
-    finish(red);
-    finish(red); // the same event twice (stream and back-fill) is one build
-    finish(build(1, 12, 2, 20)); // red after red: quiet
+    await finish(red);
+    await finish(red); // the same event twice (stream and back-fill) is one build
+    await finish(build(1, 12, 2, 20)); // red after red: quiet
     await notifier.flush();
     expect(sent.map(([d]) => d)).toEqual(['console', 'test:#stable']);
     const message = sent[0]?.[1] as Message;
@@ -88,22 +95,22 @@ describe('announcements', () => {
 
   it('applies rule filters: events, tags', async () => {
     const sent: string[] = [];
-    const { finish, notifier } = core(openDb(':memory:'), async (d) => void sent.push(d));
-    finish(build(2, 1, 0, 600), 'history');
-    finish(build(2, 2, 2, 60)); // unstable builder: only the console rule
-    finish(build(1, 1, 2, 600), 'history');
-    finish(build(1, 2, 0, 60)); // recovery: only the stable rule asks for it
+    const { finish, notifier } = await core(await openDb(':memory:'), async (d) => void sent.push(d));
+    await finish(build(2, 1, 0, 600), 'history');
+    await finish(build(2, 2, 2, 60)); // unstable builder: only the console rule
+    await finish(build(1, 1, 2, 600), 'history');
+    await finish(build(1, 2, 0, 60)); // recovery: only the stable rule asks for it
     await notifier.flush();
     expect(sent).toEqual(['console', 'test:#stable']);
   });
 
   it('never announces imported history or transitions older than the maximum age', async () => {
     const sent: string[] = [];
-    const { finish, notifier } = core(openDb(':memory:'), async (d) => void sent.push(d));
-    finish(build(1, 1, 0, 9000), 'history');
-    finish(build(1, 2, 2, 8000), 'history');
-    finish(build(1, 3, 0, 7500), 'backfill');
-    finish(build(1, 4, 2, 7200), 'backfill'); // two hours old: recorded, not announced
+    const { finish, notifier } = await core(await openDb(':memory:'), async (d) => void sent.push(d));
+    await finish(build(1, 1, 0, 9000), 'history');
+    await finish(build(1, 2, 2, 8000), 'history');
+    await finish(build(1, 3, 0, 7500), 'backfill');
+    await finish(build(1, 4, 2, 7200), 'backfill'); // two hours old: recorded, not announced
     await notifier.flush();
     expect(sent).toEqual([]);
   });
@@ -112,44 +119,47 @@ describe('announcements', () => {
     const file = dbFile();
     const first: string[] = [];
     let fail = false;
-    const one = core(openDb(file), async (d, m) => {
+    const one = await core(await openDb(file), async (d, m) => {
       if (fail) throw new Error('network down');
       first.push(`${d} ${lineText(m.title ?? [])}`);
     });
     const announced = build(1, 2, 2, 60);
-    one.finish(build(1, 1, 0, 600), 'history');
-    one.finish(announced);
+    await one.finish(build(1, 1, 0, 600), 'history');
+    await one.finish(announced);
     await one.notifier.flush();
     expect(first).toHaveLength(2);
     fail = true;
-    one.finish(build(2, 1, 0, 600), 'history');
-    one.finish(build(2, 2, 2, 50));
+    await one.finish(build(2, 1, 0, 600), 'history');
+    await one.finish(build(2, 2, 2, 50));
     await one.notifier.flush();
     await one.notifier.stop();
-    expect(one.outbox.count('pending')).toBe(1);
+    expect(await one.outbox.count('pending')).toBe(1);
 
     const second: string[] = [];
-    const two = core(openDb(file), async (d, m) => void second.push(`${d} ${lineText(m.title ?? [])}`));
-    two.finish(announced, 'backfill'); // a back-fill repeating an announced build changes nothing
+    const two = await core(
+      await openDb(file),
+      async (d, m) => void second.push(`${d} ${lineText(m.title ?? [])}`),
+    );
+    await two.finish(announced, 'backfill'); // a back-fill repeating an announced build changes nothing
     await two.notifier.flush();
     expect(second).toEqual(['console PPC64LE RHEL8 3.x #2 turned red: failed test (failure)']);
-    expect(two.outbox.count('pending')).toBe(0);
-    expect(two.outbox.count('sent')).toBe(3);
+    expect(await two.outbox.count('pending')).toBe(0);
+    expect(await two.outbox.count('sent')).toBe(3);
   });
 
   it('keeps each destination in order while one of them is away', async () => {
     const sent: string[] = [];
     let down = true;
-    const { finish, notifier, outbox } = core(openDb(':memory:'), async (d, m) => {
+    const { finish, notifier, outbox } = await core(await openDb(':memory:'), async (d, m) => {
       if (down && d === 'test:#stable') throw new Error('away');
       sent.push(`${d} ${lineText(m.title ?? []).split(/ turned|:/)[0]}`);
     });
-    finish(build(1, 1, 0, 600), 'history');
-    finish(build(1, 2, 2, 60));
-    finish(build(1, 3, 0, 50));
+    await finish(build(1, 1, 0, 600), 'history');
+    await finish(build(1, 2, 2, 60));
+    await finish(build(1, 3, 0, 50));
     await notifier.flush();
     expect(sent).toEqual(['console AMD64 Debian root 3.x #2']);
-    expect(outbox.count('pending')).toBe(2);
+    expect(await outbox.count('pending')).toBe(2);
     down = false;
     await notifier.flush();
     await notifier.stop();
@@ -165,14 +175,14 @@ describe('bursts', () => {
   it('groups red announcements that come close after another, and keeps the order', async () => {
     let now = 1_000_000;
     const sent: string[] = [];
-    const { finish, notifier } = core(
-      openDb(':memory:'),
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
       async (d, m) =>
         void sent.push(`${d}: ${[lineText(m.title ?? []), ...m.lines.map(lineText)].join(' | ')}`),
       { burstWindowMs: 120_000, now: () => now },
     );
-    for (const id of [1, 2, 3, 4]) finish(build(id, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    for (const id of [1, 2, 3, 4]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
     expect(sent.map((l) => l.split(' turned')[0])).toEqual([
       'console: AMD64 Debian root 3.x #2',
@@ -180,10 +190,10 @@ describe('bursts', () => {
     ]);
     sent.length = 0;
     now += 10_000;
-    finish(build(2, 2, 2, 50)); // unstable: console only
+    await finish(build(2, 2, 2, 50)); // unstable: console only
     now += 10_000;
-    finish(build(3, 2, 2, 40)); // stable: both
-    finish(build(1, 3, 0, 30)); // a recovery (test:#stable only) waits behind the burst: order is kept
+    await finish(build(3, 2, 2, 40)); // stable: both
+    await finish(build(1, 3, 0, 30)); // a recovery (test:#stable only) waits behind the burst: order is kept
     await notifier.flush();
     expect(sent).toEqual([]);
     now += 120_000;
@@ -197,7 +207,7 @@ describe('bursts', () => {
     ]);
     sent.length = 0;
     now += 600_000;
-    finish(build(4, 2, 2, 20)); // long after the burst: on its own again
+    await finish(build(4, 2, 2, 20)); // long after the burst: on its own again
     await notifier.flush();
     await notifier.stop();
     expect(sent.map((l) => l.split(':')[0])).toEqual(['console', 'test']);
@@ -236,18 +246,18 @@ describe('details as a follow-up', () => {
   it('announces a red build at once and follows with its failing tests and changes when read', async () => {
     const sent: string[] = [];
     const slow = slowTests();
-    const { finish, notifier, outbox } = core(
-      openDb(':memory:'),
+    const { finish, notifier, outbox } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(text(m))),
       { details: 'followup', tests: slow.tests },
     );
-    for (const id of [1, 2]) finish(build(id, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    for (const id of [1, 2]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
     // The head does not wait for the log.
     expect(sent).toEqual(['AMD64 Debian root 3.x #2 turned red: failed test (failure)']);
     // Nor does a second builder's head wait for the first one's details.
-    finish(build(2, 2, 2, 50));
+    await finish(build(2, 2, 2, 50));
     await notifier.flush();
     expect(sent[1]).toMatch(/^PPC64LE RHEL8 3\.x #2 turned red/);
     slow.answer(1, ['test_ssl', 'test_os']);
@@ -257,55 +267,63 @@ describe('details as a follow-up', () => {
     );
     await notifier.stop();
     // PPC64LE's details wait for its log; AMD64's went to test:#stable too.
-    expect(outbox.count('pending')).toBe(1);
+    expect(await outbox.count('pending')).toBe(1);
   });
 
   it('sends details left pending by a crash after the restart, and no head twice', async () => {
     const file = dbFile();
     const first: string[] = [];
     const slow = slowTests();
-    const one = core(openDb(file), async (d, m) => void (d === 'console' && first.push(text(m))), {
-      details: 'followup',
-      tests: slow.tests,
-    });
-    one.finish(build(1, 1, 0, 900), 'history');
-    one.finish(build(1, 2, 2, 60));
+    const one = await core(
+      await openDb(file),
+      async (d, m) => void (d === 'console' && first.push(text(m))),
+      {
+        details: 'followup',
+        tests: slow.tests,
+      },
+    );
+    await one.finish(build(1, 1, 0, 900), 'history');
+    await one.finish(build(1, 2, 2, 60));
     await one.notifier.flush();
     await one.notifier.stop(); // the process dies before the log was read
     expect(first).toHaveLength(1);
 
     const second: string[] = [];
-    const two = core(openDb(file), async (d, m) => void (d === 'console' && second.push(text(m))), {
-      details: 'followup',
-      tests: async () => undefined,
-    });
+    const two = await core(
+      await openDb(file),
+      async (d, m) => void (d === 'console' && second.push(text(m))),
+      {
+        details: 'followup',
+        tests: async () => undefined,
+      },
+    );
     await two.notifier.flush();
     await vi.waitFor(() => expect(second).toHaveLength(1));
     expect(second[0]).toMatch(
       /^AMD64 Debian root 3\.x #2: no test summary could be read \| Had been passing .* \| Changes since #1:/,
     );
     await two.notifier.stop();
-    expect(two.outbox.count('pending')).toBe(0);
+    expect(await two.outbox.count('pending')).toBe(0);
   });
 
   it('does not follow up on builds announced in a group', async () => {
     let now = 1_000_000;
     const sent: string[] = [];
-    const { finish, notifier, outbox } = core(
-      openDb(':memory:'),
+    const { finish, notifier, outbox } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(lineText(m.title ?? []))),
       { details: 'followup', burstWindowMs: 120_000, now: () => now, tests: async () => undefined },
     );
-    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    for (const id of [1, 2, 3]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
     await vi.waitFor(() => expect(sent).toHaveLength(2));
     now += 5_000;
-    finish(build(2, 2, 2, 50));
-    finish(build(3, 2, 2, 40));
+    await finish(build(2, 2, 2, 50));
+    await finish(build(3, 2, 2, 40));
     now += 120_000;
     await notifier.flush();
-    await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+    await vi.waitFor(async () => expect(await outbox.count('pending')).toBe(0));
     await notifier.stop();
     expect(sent).toEqual([
       'AMD64 Debian root 3.x #2 turned red: failed test (failure)',
@@ -329,8 +347,8 @@ describe('held reds', () => {
     it(`a red held by the burst window and sent alone carries its failing tests (${details})`, async () => {
       let now = 1_000_000;
       const sent: string[] = [];
-      const { finish, notifier, outbox } = core(
-        openDb(':memory:'),
+      const { finish, notifier, outbox } = await core(
+        await openDb(':memory:'),
         async (d, m) => void (d === 'console' && sent.push(text(m))),
         {
           details,
@@ -339,17 +357,17 @@ describe('held reds', () => {
           tests: async (t) => facts([`test_b${t.builder.builderid}`]),
         },
       );
-      for (const id of [1, 2]) finish(build(id, 1, 0, 900), 'history');
-      finish(build(1, 2, 2, 60));
+      for (const id of [1, 2]) await finish(build(id, 1, 0, 900), 'history');
+      await finish(build(1, 2, 2, 60));
       await notifier.flush();
-      await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+      await vi.waitFor(async () => expect(await outbox.count('pending')).toBe(0));
       now += 5_000;
-      finish(build(2, 2, 2, 50), 'backfill'); // held: 5 s after the last red to the console
+      await finish(build(2, 2, 2, 50), 'backfill'); // held: 5 s after the last red to the console
       await notifier.flush();
       expect(sent.join('\n')).not.toMatch(/PPC64LE/);
       now += 120_000;
       await notifier.flush();
-      await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+      await vi.waitFor(async () => expect(await outbox.count('pending')).toBe(0));
       await notifier.stop();
       const ppc = sent.filter((l) => l.startsWith('PPC64LE'));
       expect(ppc.join(' | ')).toMatch(/PPC64LE RHEL8 3\.x #2 turned red: failed test \(failure\)/);
@@ -362,8 +380,8 @@ describe('held reds', () => {
     let now = 1_000_000;
     const sent: string[] = [];
     let ppcReads = 0;
-    const { finish, notifier, outbox } = core(
-      openDb(':memory:'),
+    const { finish, notifier, outbox } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(text(m))),
       {
         details: 'followup',
@@ -377,20 +395,20 @@ describe('held reds', () => {
         },
       },
     );
-    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    for (const id of [1, 2, 3]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
-    await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+    await vi.waitFor(async () => expect(await outbox.count('pending')).toBe(0));
     now += 5_000;
-    finish(build(2, 2, 2, 50));
-    finish(build(3, 2, 2, 40));
+    await finish(build(2, 2, 2, 50));
+    await finish(build(3, 2, 2, 40));
     now += 120_000;
     await notifier.flush();
     expect(sent[2]).toMatch(
       /^2 builders turned red on 3\.x after abcdef1234 \| PPC64LE RHEL8 3\.x #2 http\S+ \| ARM64 macOS 3\.x #2: test_ssl http/,
     );
     await notifier.flush();
-    await vi.waitFor(() => expect(outbox.count('pending')).toBe(0));
+    await vi.waitFor(async () => expect(await outbox.count('pending')).toBe(0));
     await notifier.stop();
     // PPC64LE's details follow (macOS's do not: the group named its failing test).
     expect(sent.slice(3)).toEqual([
@@ -404,7 +422,7 @@ describe('a store that fails', () => {
     vi.useFakeTimers();
     try {
       const sent: string[] = [];
-      const { finish, notifier, outbox } = core(openDb(':memory:'), async (d, m) => {
+      const { finish, notifier, outbox } = await core(await openDb(':memory:'), async (d, m) => {
         if (d === 'console') sent.push(lineText(m.title ?? []));
       });
       const pending = outbox.pending.bind(outbox);
@@ -413,8 +431,8 @@ describe('a store that fails', () => {
         if (failures-- > 0) throw new Error('SQLITE_IOERR: disk I/O error');
         return pending();
       };
-      for (const id of [1, 2]) finish(build(id, 1, 0, 900), 'history');
-      finish(build(1, 2, 2, 60));
+      for (const id of [1, 2]) await finish(build(id, 1, 0, 900), 'history');
+      await finish(build(1, 2, 2, 60));
       await notifier.flush(); // resolves: the failure is handled, not thrown at the caller
       expect(sent).toEqual([]);
       await vi.advanceTimersByTimeAsync(2_100);
@@ -430,17 +448,17 @@ describe('shutdown', () => {
   it('delivers a waiting burst before it stops', async () => {
     let now = 1_000_000;
     const sent: string[] = [];
-    const { finish, notifier } = core(
-      openDb(':memory:'),
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(lineText(m.title ?? []))),
       { burstWindowMs: 120_000, now: () => now },
     );
-    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    for (const id of [1, 2, 3]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
     now += 5_000;
-    finish(build(2, 2, 2, 50));
-    finish(build(3, 2, 2, 40));
+    await finish(build(2, 2, 2, 50));
+    await finish(build(3, 2, 2, 40));
     await notifier.flush();
     expect(sent).toHaveLength(1);
     await notifier.drain(2_000);
@@ -481,15 +499,15 @@ describe('failures that are not test failures', () => {
 
   it("inline: the title says the compile error instead of Buildbot's state string", async () => {
     const sent: Message[] = [];
-    const { finish, notifier } = core(
-      openDb(':memory:'),
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(m)),
       {
         tests: async () => facts(compile, false),
       },
     );
-    finish(build(1, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60, 'failed compile (failure)'));
+    await finish(build(1, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60, 'failed compile (failure)'));
     await notifier.flush();
     await notifier.stop();
     expect(sent.map(text)).toEqual([
@@ -502,13 +520,13 @@ describe('failures that are not test failures', () => {
   it('follow-up: the headline stays as fast as ever, the details say the step was killed and in which test', async () => {
     const sent: string[] = [];
     const slow = slowTests();
-    const { finish, notifier } = core(
-      openDb(':memory:'),
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(text(m))),
       { details: 'followup', tests: slow.tests },
     );
-    finish(build(1, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    await finish(build(1, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
     expect(sent).toEqual(['AMD64 Debian root 3.x #2 turned red: failed test (failure)']);
     slow.answerWith(1, facts(hang, true));
@@ -525,8 +543,8 @@ describe('failures that are not test failures', () => {
   it('a burst names what broke for a builder without failing tests', async () => {
     let now = 1_000_000;
     const sent: string[] = [];
-    const { finish, notifier } = core(
-      openDb(':memory:'),
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(text(m))),
       {
         burstWindowMs: 120_000,
@@ -534,12 +552,12 @@ describe('failures that are not test failures', () => {
         tests: async (t) => (t.builder.builderid === 2 ? facts(compile, false) : undefined),
       },
     );
-    for (const id of [1, 2, 3]) finish(build(id, 1, 0, 900), 'history');
-    finish(build(1, 2, 2, 60));
+    for (const id of [1, 2, 3]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
     await notifier.flush();
     now += 5_000;
-    finish(build(2, 2, 2, 50, 'failed compile (failure)'));
-    finish(build(3, 2, 2, 40));
+    await finish(build(2, 2, 2, 50, 'failed compile (failure)'));
+    await finish(build(3, 2, 2, 40));
     now += 120_000;
     await notifier.flush();
     await notifier.stop();
@@ -584,22 +602,22 @@ export type { Transition };
 describe('a build Buildbot retried (RETRY: its worker was lost)', () => {
   it('is not announced itself; the red build after it says it was retried', async () => {
     const sent: Message[] = [];
-    const { finish, notifier } = core(
-      openDb(':memory:'),
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
       async (d, m) => void (d === 'console' && sent.push(m)),
     );
-    finish(build(1, 1, 0, 900), 'history');
+    await finish(build(1, 1, 0, 900), 'history');
     // Green, then a lost worker: nothing to say yet (Buildbot runs the request again).
-    finish(build(1, 2, 5, 120, 'retry lost connection test (retry)'));
+    await finish(build(1, 2, 5, 120, 'retry lost connection test (retry)'));
     await notifier.flush();
     expect(sent).toEqual([]);
     // The retried build passes: still green, nothing to say.
-    finish(build(1, 3, 0, 110));
+    await finish(build(1, 3, 0, 110));
     await notifier.flush();
     expect(sent).toEqual([]);
     // Lost again, and this time the retried build fails: one red, which names the retried attempt.
-    finish(build(1, 4, 5, 100, 'retry lost connection test (retry)'));
-    finish(build(1, 5, 2, 60));
+    await finish(build(1, 4, 5, 100, 'retry lost connection test (retry)'));
+    await finish(build(1, 5, 2, 60));
     await notifier.flush();
     await notifier.stop();
     expect(sent.map(text)).toEqual([

@@ -27,23 +27,27 @@ describe('test names', () => {
     expect(sameTest('test_asyncio', 'test_asyncio.test_tasks')).toBe(false);
   });
 
-  const db = openDb(':memory:');
-  const red = build(1, 2, 2, 600);
-  const fleet = fleetWith(
-    [builder(1, 'AMD64 Debian root 3.x', ['3.x'])],
-    [build(1, 1, 0, 7200), red],
-    'lab',
-    db,
-  );
-  const { store, tests } = historyWith(db, fleet);
-  store.saveDone(
-    { master: 'lab', buildid: red.buildid, builderid: 1, number: 2 },
-    parseRegrtest(log),
-    'http://127.0.0.1:8010/#/builders/1/builds/2/steps/1/logs/stdio',
-    { name: 'AMD64 Debian root 3.x', branch: '3.x' },
-    red.complete_at ?? 0,
-  );
+  const setup = (async () => {
+    const db = await openDb(':memory:');
+    const red = build(1, 2, 2, 600);
+    const fleet = await fleetWith(
+      [builder(1, 'AMD64 Debian root 3.x', ['3.x'])],
+      [build(1, 1, 0, 7200), red],
+      'lab',
+      db,
+    );
+    const { store, tests } = historyWith(db, fleet);
+    await store.saveDone(
+      { master: 'lab', buildid: red.buildid, builderid: 1, number: 2 },
+      parseRegrtest(log),
+      'http://127.0.0.1:8010/#/builders/1/builds/2/steps/1/logs/stdio',
+      { name: 'AMD64 Debian root 3.x', branch: '3.x' },
+      red.complete_at ?? 0,
+    );
+    return { db, fleet, tests };
+  })();
   const ask = async (text: string): Promise<string[]> => {
+    const { db, fleet, tests } = await setup;
     const dispatcher = new Dispatcher({
       commands: COMMANDS,
       fleet,
@@ -80,9 +84,12 @@ describe('test names', () => {
     expect(await ask('!known test.test_concurrent_futures.test_deadlock gh-4242')).toEqual([
       'test_concurrent_futures.test_deadlock is now known as gh-4242.',
     ]);
-    expect(tests.knownFor('test_concurrent_futures.test_deadlock', 'AMD64 Debian root 3.x')).toHaveLength(1);
+    const { tests } = await setup;
     expect(
-      tests.knownFor('test.test_concurrent_futures.test_deadlock', 'AMD64 Debian root 3.x'),
+      await tests.knownFor('test_concurrent_futures.test_deadlock', 'AMD64 Debian root 3.x'),
+    ).toHaveLength(1);
+    expect(
+      await tests.knownFor('test.test_concurrent_futures.test_deadlock', 'AMD64 Debian root 3.x'),
     ).toHaveLength(1);
     expect(await ask('!flaky test_concurrent_futures.test_deadlock')).toContain('Known: gh-4242');
     expect(await ask('!unknown test_concurrent_futures.test_deadlock')).toEqual([

@@ -2,6 +2,11 @@
  * The store's classes on both backends: SQLite (in memory) and PostgreSQL (a throwaway server on
  * loopback, test/support/postgres.ts; a fresh database per test). Same calls, same answers.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { analysis as baseAnalysis } from '../support/dashboard.js';
@@ -10,11 +15,11 @@ import { lead } from '../../src/replica/leader.js';
 import { BuildStore } from '../../src/store/builds.js';
 import { ControlStore } from '../../src/store/control.js';
 import { DashboardStore } from '../../src/store/dashboard.js';
-import { type Db, openDb, schemaVersion } from '../../src/store/db.js';
+import { sql } from 'kysely';
+import { type Db, inTransaction, openDb, schemaVersion } from '../../src/store/db.js';
 import { MetaStore } from '../../src/store/meta.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { openPostgres } from '../../src/store/pg.js';
-import { PG_MIGRATIONS } from '../../src/store/pg-migrations.js';
 import { ReportStore } from '../../src/store/reports.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { TestStore } from '../../src/store/tests.js';
@@ -29,16 +34,16 @@ beforeAll(async () => {
   server = await startPostgres();
 });
 
-afterAll(() => {
-  for (const db of opened) db.close();
+afterAll(async () => {
+  for (const db of opened) await db.destroy();
   server?.stop();
 });
 
-const BACKENDS: Array<[string, () => Db]> = [
+const BACKENDS: Array<[string, () => Promise<Db>]> = [
   ['sqlite', () => openDb(':memory:')],
   [
     'postgres',
-    () => {
+    async () => {
       if (!server) throw new Error('no PostgreSQL server');
       return openPostgres(server.createDatabase(`store_${++databases}`));
     },
@@ -50,40 +55,40 @@ const analysis = (part: Partial<RegrtestAnalysis>): RegrtestAnalysis =>
   baseAnalysis({ result: 'FAILURE', seed: 1, ...part });
 
 describe.each(BACKENDS)('store on %s', (_name, open) => {
-  const fresh = (): Db => {
-    const db = open();
+  const fresh = async (): Promise<Db> => {
+    const db = await open();
     opened.push(db);
     return db;
   };
 
-  it('outbox: records once, lists pending in order, marks sent and failed, counts', () => {
-    const outbox = new Outbox(fresh());
-    const a = outbox.add('lab', 1, 'failure', 'console', '{"a":1}', 1_000);
-    const b = outbox.add('lab', 2, 'failure', 'console', '{"b":2}', 2_000);
+  it('outbox: records once, lists pending in order, marks sent and failed, counts', async () => {
+    const outbox = new Outbox(await fresh());
+    const a = await outbox.add('lab', 1, 'failure', 'console', '{"a":1}', 1_000);
+    const b = await outbox.add('lab', 2, 'failure', 'console', '{"b":2}', 2_000);
     expect(a?.id).toBeGreaterThan(0);
     expect(b?.id).toBeGreaterThan(a?.id ?? Infinity);
-    expect(outbox.add('lab', 1, 'failure', 'console', '{"again":1}', 3_000)).toBeUndefined();
-    expect(outbox.pending().map((e) => [e.buildid, e.message, e.createdAt, e.attempts])).toEqual([
+    expect(await outbox.add('lab', 1, 'failure', 'console', '{"again":1}', 3_000)).toBeUndefined();
+    expect((await outbox.pending()).map((e) => [e.buildid, e.message, e.createdAt, e.attempts])).toEqual([
       [1, '{"a":1}', 1_000, 0],
       [2, '{"b":2}', 2_000, 0],
     ]);
-    outbox.setMessage(a?.id ?? 0, '{"composed":true}');
-    outbox.markSent(a?.id ?? 0, 1_700_000_000_123);
-    outbox.markFailed(b?.id ?? 0, 'x'.repeat(600), false);
-    expect(outbox.pending()).toEqual([
+    await outbox.setMessage(a?.id ?? 0, '{"composed":true}');
+    await outbox.markSent(a?.id ?? 0, 1_700_000_000_123);
+    await outbox.markFailed(b?.id ?? 0, 'x'.repeat(600), false);
+    expect(await outbox.pending()).toEqual([
       expect.objectContaining({ buildid: 2, attempts: 1, status: 'pending' }),
     ]);
-    expect(outbox.lastSent('console', 'failure')).toBe(1_700_000_000_123);
-    expect(outbox.lastSent('console', 'recovery')).toBeUndefined();
-    expect(outbox.count('sent')).toBe(1);
-    expect(outbox.count('pending')).toBe(1);
-    outbox.markFailed(b?.id ?? 0, 'gone', true);
-    expect(outbox.count('failed')).toBe(1);
-    expect(outbox.pending()).toEqual([]);
+    expect(await outbox.lastSent('console', 'failure')).toBe(1_700_000_000_123);
+    expect(await outbox.lastSent('console', 'recovery')).toBeUndefined();
+    expect(await outbox.count('sent')).toBe(1);
+    expect(await outbox.count('pending')).toBe(1);
+    await outbox.markFailed(b?.id ?? 0, 'gone', true);
+    expect(await outbox.count('failed')).toBe(1);
+    expect(await outbox.pending()).toEqual([]);
   });
 
-  it('builds: each build once, newest first; builders replaced and deactivated', () => {
-    const db = fresh();
+  it('builds: each build once, newest first; builders replaced and deactivated', async () => {
+    const db = await fresh();
     const builds = new BuildStore(db);
     const build = (buildid: number, number: number, results: number | null) => ({
       master: 'lab',
@@ -95,13 +100,13 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       startedAt: 1_700_000_000 + number,
       completeAt: 1_700_000_100 + number,
     });
-    expect(builds.addBuild(build(10, 1, 0))).toBe(true);
-    expect(builds.addBuild(build(10, 1, 0))).toBe(false);
-    expect(builds.addBuild(build(11, 2, 2))).toBe(true);
-    expect(builds.addBuild(build(12, 3, null))).toBe(true);
-    expect(builds.hasBuild('lab', 11)).toBe(true);
-    expect(builds.hasBuild('lab', 99)).toBe(false);
-    expect(builds.recentBuilds('lab', 7, 2)).toEqual([build(12, 3, null), build(11, 2, 2)]);
+    expect(await builds.addBuild(build(10, 1, 0))).toBe(true);
+    expect(await builds.addBuild(build(10, 1, 0))).toBe(false);
+    expect(await builds.addBuild(build(11, 2, 2))).toBe(true);
+    expect(await builds.addBuild(build(12, 3, null))).toBe(true);
+    expect(await builds.hasBuild('lab', 11)).toBe(true);
+    expect(await builds.hasBuild('lab', 99)).toBe(false);
+    expect(await builds.recentBuilds('lab', 7, 2)).toEqual([build(12, 3, null), build(11, 2, 2)]);
     const builder = (builderid: number, name: string) => ({
       master: 'lab',
       builderid,
@@ -110,47 +115,48 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       description: null,
       active: true,
     });
-    builds.replaceBuilders('lab', [builder(7, 'AMD64 3.x'), builder(8, 'ARM 3.x')]);
-    builds.replaceBuilders('lab', [builder(7, 'AMD64 3.x renamed')]);
-    expect(builds.builders('lab').sort((a, b) => a.builderid - b.builderid)).toEqual([
+    await builds.replaceBuilders('lab', [builder(7, 'AMD64 3.x'), builder(8, 'ARM 3.x')]);
+    await builds.replaceBuilders('lab', [builder(7, 'AMD64 3.x renamed')]);
+    expect((await builds.builders('lab')).sort((a, b) => a.builderid - b.builderid)).toEqual([
       builder(7, 'AMD64 3.x renamed'),
       { ...builder(8, 'ARM 3.x'), active: false },
     ]);
     // A failing statement inside a transaction undoes the whole of it.
-    expect(() =>
-      db.transaction(() => {
-        builds.addBuild(build(13, 4, 0));
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await new BuildStore(tx).addBuild(build(13, 4, 0));
         throw new Error('boom');
-      })(),
-    ).toThrow('boom');
-    expect(builds.hasBuild('lab', 13)).toBe(false);
+      }),
+    ).rejects.toThrow('boom');
+    expect(await builds.hasBuild('lab', 13)).toBe(false);
     // Nested transactions: the inner one's failure undoes only the inner part.
-    db.transaction(() => {
-      builds.addBuild(build(14, 5, 0));
+    await db.transaction().execute(async (tx) => {
+      const inner = new BuildStore(tx);
+      await inner.addBuild(build(14, 5, 0));
       try {
-        db.transaction(() => {
-          builds.addBuild(build(15, 6, 0));
+        await inTransaction(tx, async (nested) => {
+          await new BuildStore(nested).addBuild(build(15, 6, 0));
           throw new Error('inner');
-        })();
+        });
       } catch {
         // expected
       }
-    })();
-    expect([builds.hasBuild('lab', 14), builds.hasBuild('lab', 15)]).toEqual([true, false]);
+    });
+    expect([await builds.hasBuild('lab', 14), await builds.hasBuild('lab', 15)]).toEqual([true, false]);
   });
 
-  it('meta: set, replace, get', () => {
-    const meta = new MetaStore(fresh());
-    expect(meta.get('cursor')).toBeUndefined();
-    meta.set('cursor', '1');
-    meta.set('cursor', '2');
-    meta.set("it's", 'quoted ? and @name stay text');
-    expect(meta.get('cursor')).toBe('2');
-    expect(meta.get("it's")).toBe('quoted ? and @name stay text');
+  it('meta: set, replace, get', async () => {
+    const meta = new MetaStore(await fresh());
+    expect(await meta.get('cursor')).toBeUndefined();
+    await meta.set('cursor', '1');
+    await meta.set('cursor', '2');
+    await meta.set("it's", 'quoted ? and @name stay text');
+    expect(await meta.get('cursor')).toBe('2');
+    expect(await meta.get("it's")).toBe('quoted ? and @name stay text');
   });
 
-  it('tests: why a build failed is kept with its analysis, also for a build without a test log', () => {
-    const store = new TestStore(fresh());
+  it('tests: why a build failed is kept with its analysis, also for a build without a test log', async () => {
+    const store = new TestStore(await fresh());
     const cause: FailureCause = {
       kind: 'timeout',
       step: 'test',
@@ -165,7 +171,7 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       running: ['test_concurrent_futures.test_deadlock'],
     });
     const key = { master: 'lab', buildid: 5, builderid: 7, number: 3 };
-    store.saveDone(
+    await store.saveDone(
       key,
       hung,
       'http://lab/log',
@@ -174,7 +180,9 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       5_000,
       cause,
     );
-    expect(store.get('lab', 5)).toEqual(expect.objectContaining({ status: 'done', analysis: hung, cause }));
+    expect(await store.get('lab', 5)).toEqual(
+      expect.objectContaining({ status: 'done', analysis: hung, cause }),
+    );
     // A compile failure: no test log, only the cause.
     const compile: FailureCause = {
       kind: 'compile',
@@ -182,7 +190,7 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       detail: 'x.c:1:1: error: no',
       excerpt: [],
     };
-    store.saveDone(
+    await store.saveDone(
       { ...key, buildid: 6, number: 4 },
       undefined,
       undefined,
@@ -191,44 +199,60 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       6_000,
       compile,
     );
-    expect(store.get('lab', 6)).toEqual(
+    expect(await store.get('lab', 6)).toEqual(
       expect.objectContaining({ status: 'done', analysis: undefined, logUrl: undefined, cause: compile }),
     );
     // saveDone replaces the row: the analyzer passes the cause it has when it reads a log again.
-    store.saveDone(key, hung, 'http://lab/log', { name: 'AMD64 3.x', branch: '3.x' }, 1_700_000_000, 7_000);
-    expect(store.get('lab', 5)?.cause).toBeUndefined();
+    await store.saveDone(
+      key,
+      hung,
+      'http://lab/log',
+      { name: 'AMD64 3.x', branch: '3.x' },
+      1_700_000_000,
+      7_000,
+    );
+    expect((await store.get('lab', 5))?.cause).toBeUndefined();
   });
 
-  it('tests: the analysis queue, outcomes, history and known issues', () => {
-    const db = fresh();
+  it('tests: the analysis queue, outcomes, history and known issues', async () => {
+    const db = await fresh();
     const store = new TestStore(db);
     const key = { master: 'lab', buildid: 5, builderid: 7, number: 3 };
-    expect(store.enqueue(key, true, 1_000)).toBe(true);
-    expect(store.enqueue(key, true, 2_000)).toBe(false);
-    expect(store.enqueue({ ...key, buildid: 6, number: 4 }, false, 1_500)).toBe(true);
-    expect(store.pending().map((a) => [a.buildid, a.announce, a.status])).toEqual([
+    expect(await store.enqueue(key, true, 1_000)).toBe(true);
+    expect(await store.enqueue(key, true, 2_000)).toBe(false);
+    expect(await store.enqueue({ ...key, buildid: 6, number: 4 }, false, 1_500)).toBe(true);
+    expect((await store.pending()).map((a) => [a.buildid, a.announce, a.status])).toEqual([
       [5, true, 'pending'],
       [6, false, 'pending'],
     ]);
-    store.saveFailed('lab', 6, 'log unreadable', false);
-    expect(store.get('lab', 6)).toEqual(expect.objectContaining({ attempts: 1, error: 'log unreadable' }));
+    await store.saveFailed('lab', 6, 'log unreadable', false);
+    expect(await store.get('lab', 6)).toEqual(
+      expect.objectContaining({ attempts: 1, error: 'log unreadable' }),
+    );
     const a = analysis({ failed: ['test_os', 'test_100%_done'], flaky: ['test_ssl'] });
-    store.saveDone(key, a, 'http://lab/log', { name: 'AMD64 3.x', branch: '3.x' }, 1_700_000_000, 5_000);
-    expect(store.get('lab', 5)).toEqual(
+    await store.saveDone(
+      key,
+      a,
+      'http://lab/log',
+      { name: 'AMD64 3.x', branch: '3.x' },
+      1_700_000_000,
+      5_000,
+    );
+    expect(await store.get('lab', 5)).toEqual(
       expect.objectContaining({ status: 'done', analysis: a, logUrl: 'http://lab/log', attempts: 1 }),
     );
-    expect(new ReportStore(db).analysisPending()).toBe(1);
-    store.saveDone(
+    expect(await new ReportStore(db).analysisPending()).toBe(1);
+    await store.saveDone(
       { ...key, buildid: 8, number: 5 },
       analysis({ flaky: ['test_ssl'] }),
       'http://lab/log2',
       { name: 'ARM 3.x', branch: null },
       1_700_000_500,
     );
-    expect(store.resolveTest('test.test_os')).toEqual(['test_os']);
-    expect(store.resolveTest('test_100%')).toEqual(['test_100%_done']);
-    expect(store.resolveTest('test_')).toEqual(['test_100%_done', 'test_os', 'test_ssl']);
-    expect(store.stats('test_ssl', 0)).toEqual({
+    expect(await store.resolveTest('test.test_os')).toEqual(['test_os']);
+    expect(await store.resolveTest('test_100%')).toEqual(['test_100%_done']);
+    expect(await store.resolveTest('test_')).toEqual(['test_100%_done', 'test_os', 'test_ssl']);
+    expect(await store.stats('test_ssl', 0)).toEqual({
       test: 'test_ssl',
       counts: { flaky: 2 },
       builds: 2,
@@ -238,26 +262,29 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       lastAt: 1_700_000_500,
       latest: { master: 'lab', builderid: 7, number: 5, builder: 'ARM 3.x', outcome: 'flaky' },
     });
-    expect(store.flakiest(0, 5).map((s) => s.test)).toEqual(['test_ssl']);
-    expect(store.flakyCounts(['test_ssl', 'test_os'], 1_700_000_100)).toEqual(
+    expect((await store.flakiest(0, 5)).map((s) => s.test)).toEqual(['test_ssl']);
+    expect(await store.flakyCounts(['test_ssl', 'test_os'], 1_700_000_100)).toEqual(
       new Map([
         ['test_ssl', 1],
         ['test_os', 0],
       ]),
     );
-    expect(store.addKnown('test_os', 'gh-1', 'Debian', 'console', 1)).toBe(true);
-    expect(store.addKnown('test_os', 'gh-1', 'Debian', 'console', 2)).toBe(false);
-    expect(store.addKnown('test_os', 'gh-2', null, null, 3)).toBe(true);
-    expect(store.knownFor('test_os', 'AMD64 Debian 3.x').map((k) => k.issue)).toEqual(['gh-1', 'gh-2']);
-    expect(store.removeKnown('test_os', 'gh-1')).toBe(1);
-    expect(store.removeKnown('test_os')).toBe(1);
-    expect(store.knownIssues()).toEqual([]);
+    expect(await store.addKnown('test_os', 'gh-1', 'Debian', 'console', 1)).toBe(true);
+    expect(await store.addKnown('test_os', 'gh-1', 'Debian', 'console', 2)).toBe(false);
+    expect(await store.addKnown('test_os', 'gh-2', null, null, 3)).toBe(true);
+    expect((await store.knownFor('test_os', 'AMD64 Debian 3.x')).map((k) => k.issue)).toEqual([
+      'gh-1',
+      'gh-2',
+    ]);
+    expect(await store.removeKnown('test_os', 'gh-1')).toBe(1);
+    expect(await store.removeKnown('test_os')).toBe(1);
+    expect(await store.knownIssues()).toEqual([]);
   });
 
-  it('reports: builds in a period, colours before it, first failures, flaky counts', () => {
-    const db = fresh();
+  it('reports: builds in a period, colours before it, first failures, flaky counts', async () => {
+    const db = await fresh();
     const builds = new BuildStore(db);
-    builds.replaceBuilders('lab', [
+    await builds.replaceBuilders('lab', [
       { master: 'lab', builderid: 7, name: 'AMD64 3.x', tags: [], description: null, active: true },
     ]);
     for (const [buildid, number, results, at] of [
@@ -265,7 +292,7 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       [2, 2, 2, 200],
       [3, 3, 0, 300],
     ] as const) {
-      builds.addBuild({
+      await builds.addBuild({
         master: 'lab',
         buildid,
         builderid: 7,
@@ -277,11 +304,11 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       });
     }
     const reports = new ReportStore(db);
-    expect(reports.buildsBetween(150, 400)).toEqual([
+    expect(await reports.buildsBetween(150, 400)).toEqual([
       { master: 'lab', builderid: 7, builder: 'AMD64 3.x', number: 2, results: 2, completeAt: 200 },
       { master: 'lab', builderid: 7, builder: 'AMD64 3.x', number: 3, results: 0, completeAt: 300 },
     ]);
-    expect(reports.lastBefore(250)).toEqual([
+    expect(await reports.lastBefore(250)).toEqual([
       { master: 'lab', builderid: 7, builder: 'AMD64 3.x', number: 2, results: 2, completeAt: 200 },
     ]);
     const tests = new TestStore(db);
@@ -293,20 +320,32 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
         { name: builder, branch: '3.x' },
         at,
       );
-    save(1, 'AMD64 3.x', 100, { failed: ['test_old'] });
-    save(2, 'AMD64 3.x', 200, { failed: ['test_old', 'test_new'], flaky: ['test_ssl'] });
-    save(3, 'ARM 3.x', 300, { failed: ['test_new'], flaky: ['test_ssl'] });
-    expect(reports.firstFailures(150, 400)).toEqual([
+    await save(1, 'AMD64 3.x', 100, { failed: ['test_old'] });
+    await save(2, 'AMD64 3.x', 200, { failed: ['test_old', 'test_new'], flaky: ['test_ssl'] });
+    await save(3, 'ARM 3.x', 300, { failed: ['test_new'], flaky: ['test_ssl'] });
+    expect(await reports.firstFailures(150, 400)).toEqual([
       { test: 'test_new', firstAt: 200, builds: 2, builders: ['AMD64 3.x', 'ARM 3.x'] },
     ]);
-    expect(reports.flakyBetween(150, 250)).toEqual(new Map([['test_ssl', 1]]));
+    expect(await reports.flakyBetween(150, 250)).toEqual(new Map([['test_ssl', 1]]));
   });
 
-  it('subscriptions and mutes: set, replace, list; mutes hold, extend, end', () => {
-    const store = new SubscriptionStore(fresh());
-    store.setSubscription({ room: 'irc:#a', event: 'failure', enabled: true, branches: ['3.x'], setAt: 5 });
-    store.setSubscription({ room: 'irc:#a', event: 'failure', enabled: false, setBy: 'irc:bob', setAt: 6 });
-    store.setSubscription({
+  it('subscriptions and mutes: set, replace, list; mutes hold, extend, end', async () => {
+    const store = new SubscriptionStore(await fresh());
+    await store.setSubscription({
+      room: 'irc:#a',
+      event: 'failure',
+      enabled: true,
+      branches: ['3.x'],
+      setAt: 5,
+    });
+    await store.setSubscription({
+      room: 'irc:#a',
+      event: 'failure',
+      enabled: false,
+      setBy: 'irc:bob',
+      setAt: 6,
+    });
+    await store.setSubscription({
       room: 'console',
       event: 'flaky',
       enabled: true,
@@ -314,31 +353,31 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       builders: 'Deb',
       setAt: 1,
     });
-    expect(store.subscriptions()).toEqual([
+    expect(await store.subscriptions()).toEqual([
       { room: 'console', event: 'flaky', enabled: true, tags: ['stable'], builders: 'Deb', setAt: 1 },
       { room: 'irc:#a', event: 'failure', enabled: false, setBy: 'irc:bob', setAt: 6 },
     ]);
-    const room = store.addMute('room', 'irc:#a', 1_000, 2_000, 'irc:bob');
-    const builder = store.addMute('builder', 'AMD64 3.x', 1_000, 3_000);
+    const room = await store.addMute('room', 'irc:#a', 1_000, 2_000, 'irc:bob');
+    const builder = await store.addMute('builder', 'AMD64 3.x', 1_000, 3_000);
     expect(builder).toBeGreaterThan(room);
-    store.setUntil(room, 2_500);
-    store.hold(room, 'irc:#a', 'one', 1_100);
-    store.hold(room, 'irc:#a', 'two', 1_200);
-    store.hold(room, 'irc:#b', 'three', 1_300);
-    expect(store.held(room)).toEqual(
+    await store.setUntil(room, 2_500);
+    await store.hold(room, 'irc:#a', 'one', 1_100);
+    await store.hold(room, 'irc:#a', 'two', 1_200);
+    await store.hold(room, 'irc:#b', 'three', 1_300);
+    expect(await store.held(room)).toEqual(
       new Map([
         ['irc:#a', ['one', 'two']],
         ['irc:#b', ['three']],
       ]),
     );
-    store.endMute(room, 2_600);
-    expect(store.activeMutes()).toEqual([
+    await store.endMute(room, 2_600);
+    expect(await store.activeMutes()).toEqual([
       { id: builder, kind: 'builder', target: 'AMD64 3.x', startedAt: 1_000, until: 3_000 },
     ]);
   });
 
-  it('control: audit trail, rate counts, follow-ups', () => {
-    const store = new ControlStore(fresh());
+  it('control: audit trail, rate counts, follow-ups', async () => {
+    const store = new ControlStore(await fresh());
     const entry = {
       platform: 'irc',
       room: '#a',
@@ -348,121 +387,244 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
       args: ['AMD64 3.x'],
       outcome: 'started',
     };
-    store.audit(entry, 1_000);
-    store.audit({ ...entry, outcome: 'refused' }, 1_500);
-    store.audit({ ...entry, outcome: 'stopped', master: 'lab', detail: 'ok' }, 2_000);
-    expect(store.sentSince('irc:bob', 1_200)).toBe(1);
-    expect(store.sentSince('irc:bob', 0)).toBe(2);
-    expect(store.auditTrail(2).map((e) => [e.at, e.outcome, e.master])).toEqual([
+    await store.audit(entry, 1_000);
+    await store.audit({ ...entry, outcome: 'refused' }, 1_500);
+    await store.audit({ ...entry, outcome: 'stopped', master: 'lab', detail: 'ok' }, 2_000);
+    expect(await store.sentSince('irc:bob', 1_200)).toBe(1);
+    expect(await store.sentSince('irc:bob', 0)).toBe(2);
+    expect((await store.auditTrail(2)).map((e) => [e.at, e.outcome, e.master])).toEqual([
       [2_000, 'stopped', 'lab'],
       [1_500, 'refused', undefined],
     ]);
-    store.addFollowUp({ master: 'lab', brid: 4, room: '#a', requester: 'bob', identity: 'irc:bob' }, 100);
-    store.addFollowUp({ master: 'lab', brid: 4, room: '#a', requester: 'bob', identity: 'irc:bob' }, 200);
-    store.addFollowUp({ master: 'lab', brid: 5, room: '#a', requester: 'eve', identity: undefined }, 300);
-    const [first, second] = store.open();
-    expect(store.open()).toHaveLength(2);
-    store.markStarted(first?.id ?? 0, 77, 400);
-    store.markFinished(first?.id ?? 0, 77, 500);
-    expect(store.open()).toEqual([expect.objectContaining({ brid: 5, identity: null, buildid: null })]);
-    expect(store.expire(1_000, 1_100)).toBe(1);
-    expect(store.open()).toEqual([]);
+    await store.addFollowUp(
+      { master: 'lab', brid: 4, room: '#a', requester: 'bob', identity: 'irc:bob' },
+      100,
+    );
+    await store.addFollowUp(
+      { master: 'lab', brid: 4, room: '#a', requester: 'bob', identity: 'irc:bob' },
+      200,
+    );
+    await store.addFollowUp(
+      { master: 'lab', brid: 5, room: '#a', requester: 'eve', identity: undefined },
+      300,
+    );
+    const [first, second] = await store.open();
+    expect(await store.open()).toHaveLength(2);
+    await store.markStarted(first?.id ?? 0, 77, 400);
+    await store.markFinished(first?.id ?? 0, 77, 500);
+    expect(await store.open()).toEqual([expect.objectContaining({ brid: 5, identity: null, buildid: null })]);
+    expect(await store.expire(1_000, 1_100)).toBe(1);
+    expect(await store.open()).toEqual([]);
     expect(second?.requester).toBe('eve');
   });
 });
 
-describe('PostgreSQL schema', () => {
-  const pgDb = () => {
+/** Rows a user's store holds, written with the SQL of the schema bbwatch 0.1.0 created. */
+const OLD_ROWS = `
+  INSERT INTO builders (master, builderid, name, tags) VALUES ('lab', 7, 'AMD64 3.x', '["3.x"]');
+  INSERT INTO builds (master, buildid, builderid, number, results, state_string, started_at, complete_at)
+    VALUES ('lab', 70, 7, 1, 2, 'failed test', 1700000000, 1700000600);
+  INSERT INTO announcements (master, buildid, event, destination, status, message, created_at)
+    VALUES ('lab', 70, 'failure', 'console', 'pending', '{}', 1700000600000);
+  INSERT INTO meta (key, value) VALUES ('cursor:lab', '1700000600');
+  INSERT INTO analyses (master, buildid, builderid, number, status, created_at)
+    VALUES ('lab', 70, 7, 1, 'pending', 1700000600000);
+`;
+
+describe('stores written by bbwatch 0.1.0 (schema 5, SQL text migrations)', () => {
+  const fixture = (name: string) =>
+    readFileSync(new URL(`../fixtures/store/${name}`, import.meta.url), 'utf8');
+  const carryOn = async (db: Db) => {
+    opened.push(db);
+    expect(await new BuildStore(db).recentBuilds('lab', 7, 5)).toEqual([
+      expect.objectContaining({ buildid: 70, number: 1, results: 2, completeAt: 1_700_000_600 }),
+    ]);
+    expect((await new Outbox(db).pending()).map((e) => [e.buildid, e.event])).toEqual([[70, 'failure']]);
+    expect(await new MetaStore(db).get('cursor:lab')).toBe('1700000600');
+    // Migration 6 ran: the analysis takes a cause.
+    const cause: FailureCause = { kind: 'compile', step: 'compile', detail: 'x.c: error', excerpt: [] };
+    const store = new TestStore(db);
+    await store.saveDone(
+      { master: 'lab', buildid: 70, builderid: 7, number: 1 },
+      undefined,
+      undefined,
+      { name: 'AMD64 3.x', branch: '3.x' },
+      1_700_000_600,
+      1,
+      cause,
+    );
+    expect((await store.get('lab', 70))?.cause).toEqual(cause);
+    // New rows get ids after the old ones.
+    const next = await new Outbox(db).add('lab', 71, 'failure', 'console', '{}');
+    expect(next?.id).toBe(2);
+  };
+
+  it('SQLite: opens, keeps its data and migrates on', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bbwatch-store-')), 'bbwatch.sqlite');
+    const old = new Database(file);
+    old.exec(fixture('sqlite-schema-5.sql'));
+    old.exec(OLD_ROWS);
+    old.close();
+    await carryOn(await openDb(file));
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(schemaVersion());
+    check.close();
+  });
+
+  it('PostgreSQL: opens, keeps its data and migrates on', async () => {
     if (!server) throw new Error('no PostgreSQL server');
-    const db = openPostgres(server.createDatabase(`schema_${++databases}`));
+    const url = server.createDatabase(`old_${++databases}`);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(fixture('postgres-schema-5.sql'));
+    await client.query(OLD_ROWS);
+    await client.end();
+    const db = await openPostgres(url);
+    await carryOn(db);
+    const { rows } = await sql<{ v: number }>`SELECT MAX(version) AS v FROM schema_version`.execute(db);
+    expect(rows[0]?.v).toBe(schemaVersion());
+  });
+});
+
+describe('PostgreSQL schema', () => {
+  const pgDb = async () => {
+    if (!server) throw new Error('no PostgreSQL server');
+    const db = await openPostgres(server.createDatabase(`schema_${++databases}`));
     opened.push(db);
     return db;
   };
+  const names = async <R extends Record<string, unknown>>(db: Db, query: ReturnType<typeof sql<R>>) =>
+    (await query.execute(db)).rows;
 
-  it('has the same tables, columns and indexes as the SQLite one, migration for migration', () => {
-    expect(PG_MIGRATIONS).toHaveLength(schemaVersion());
-    const lite = openDb(':memory:');
-    const pgdb = pgDb();
-    const liteTables = lite
-      .prepare<[], { name: string }>(
-        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+  it('has the same tables, columns and indexes as the SQLite one, migration for migration', async () => {
+    const lite = await openDb(':memory:');
+    opened.push(lite);
+    const pgdb = await pgDb();
+    const liteTables = (
+      await names(
+        lite,
+        sql<{
+          name: string;
+        }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
       )
-      .all()
-      .map((r) => r.name);
-    const pgTables = pgdb
-      .prepare<[], { name: string }>(
-        `SELECT table_name AS name FROM information_schema.tables
+    ).map((r) => r.name);
+    const pgTables = (
+      await names(
+        pgdb,
+        sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
          WHERE table_schema = current_schema() AND table_name <> 'schema_version' ORDER BY table_name`,
       )
-      .all()
-      .map((r) => r.name);
+    ).map((r) => r.name);
     expect(pgTables).toEqual(liteTables);
     for (const table of liteTables) {
-      const liteColumns = lite
-        .prepare<[string], { name: string; notnull: number; pk: number }>(
-          'SELECT * FROM pragma_table_info(?)',
+      const liteColumns = (
+        await names(
+          lite,
+          sql<{ name: string; notnull: number; pk: number }>`SELECT * FROM pragma_table_info(${table})`,
         )
-        .all(table)
-        .map((c) => `${c.name}${c.notnull || c.pk ? ' not null' : ''}`);
-      const pgColumns = pgdb
-        .prepare<[string], { name: string; nullable: string }>(
-          `SELECT column_name AS name, is_nullable AS nullable FROM information_schema.columns
-           WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`,
+      ).map((c) => `${c.name}${c.notnull || c.pk ? ' not null' : ''}`);
+      const pgColumns = (
+        await names(
+          pgdb,
+          sql<{
+            name: string;
+            nullable: string;
+          }>`SELECT column_name AS name, is_nullable AS nullable FROM information_schema.columns
+           WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`,
         )
-        .all(table)
-        .map((c) => `${c.name}${c.nullable === 'NO' ? ' not null' : ''}`);
+      ).map((c) => `${c.name}${c.nullable === 'NO' ? ' not null' : ''}`);
       expect(pgColumns, table).toEqual(liteColumns);
     }
-    const liteIndexes = lite
-      .prepare<[], { name: string }>(
-        `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+    const liteIndexes = (
+      await names(
+        lite,
+        sql<{
+          name: string;
+        }>`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
       )
-      .all()
-      .map((r) => r.name);
-    const pgIndexes = pgdb
-      .prepare<[], { name: string }>(
-        `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()
-         AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key' ORDER BY indexname`,
+    ).map((r) => r.name);
+    const pgIndexes = (
+      await names(
+        pgdb,
+        sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()
+         AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key' AND indexname NOT LIKE '%\\_once' ORDER BY indexname`,
       )
-      .all()
-      .map((r) => r.name);
+    ).map((r) => r.name);
     expect(pgIndexes).toEqual(liteIndexes);
+    const version = await names(pgdb, sql<{ v: number }>`SELECT MAX(version) AS v FROM schema_version`);
+    expect(version[0]?.v).toBe(schemaVersion());
   });
 
-  it('migrates once, and refuses a database written by a newer bbwatch', () => {
+  it('migrates once, and refuses a database written by a newer bbwatch', async () => {
     if (!server) throw new Error('no PostgreSQL server');
     const url = server.createDatabase(`schema_${++databases}`);
-    const first = openPostgres(url);
-    new MetaStore(first).set('kept', 'yes');
-    first.close();
-    const again = openPostgres(url);
-    expect(new MetaStore(again).get('kept')).toBe('yes');
-    again.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(99, 0);
-    again.close();
-    expect(() => openPostgres(url)).toThrow(/newer bbwatch/);
+    const first = await openPostgres(url);
+    await new MetaStore(first).set('kept', 'yes');
+    await first.destroy();
+    const again = await openPostgres(url);
+    expect(await new MetaStore(again).get('kept')).toBe('yes');
+    await sql`INSERT INTO schema_version (version, applied_at) VALUES (${99}, ${0})`.execute(again);
+    await again.destroy();
+    await expect(openPostgres(url)).rejects.toThrow(/newer bbwatch/);
   });
 
-  it('reads integers, counts and sums as numbers, and keeps camelCase aliases', () => {
-    const db = pgDb();
-    const row = db
-      .prepare<[number], { big: number; n: number; total: number; firstAt: number; flag: string }>(
-        `SELECT CAST(? AS BIGINT) AS big, COUNT(*) AS n, SUM(x) AS total, MIN(x) AS firstAt, 'a?b' AS flag
-         FROM (SELECT 1 AS x UNION ALL SELECT 2) t`,
-      )
-      .get(1_700_000_000_123);
-    expect(row).toEqual({ big: 1_700_000_000_123, n: 2, total: 3, firstAt: 1, flag: 'a?b' });
+  it('reads integers, counts and sums as numbers, and keeps camelCase aliases', async () => {
+    const db = await pgDb();
+    const { rows } = await sql<{ big: number; n: number; total: number; firstAt: number; flag: string }>`
+      SELECT CAST(${1_700_000_000_123} AS BIGINT) AS big, COUNT(*) AS n, SUM(x) AS total, MIN(x) AS "firstAt", 'a?b' AS flag
+      FROM (SELECT 1 AS x UNION ALL SELECT 2) t`.execute(db);
+    expect(rows[0]).toEqual({ big: 1_700_000_000_123, n: 2, total: 3, firstAt: 1, flag: 'a?b' });
   });
 
-  it('opens a new connection for the next statement after the server ended the session', () => {
+  it('goes on with a new connection after the server ended the session', async () => {
     if (!server) throw new Error('no PostgreSQL server');
     const name = `schema_${++databases}`;
-    const db = openPostgres(server.createDatabase(name));
+    const db = await openPostgres(server.createDatabase(name));
     opened.push(db);
     const meta = new MetaStore(db);
-    meta.set('a', '1');
+    await meta.set('a', '1');
     server.terminateSessions(name);
-    expect(() => meta.get('a')).toThrow();
-    expect(meta.get('a')).toBe('1');
+    // A statement that meets a dead connection fails; soon the next ones are answered again.
+    await vi.waitFor(async () => expect(await meta.get('a')).toBe('1'), { timeout: 5_000, interval: 50 });
+  });
+
+  it('stores text with a NUL (from a master, a log or chat), as U+FFFD, instead of failing', async () => {
+    const db = await pgDb();
+    const builds = new BuildStore(db);
+    const evil = {
+      master: 'lab',
+      buildid: 1,
+      builderid: 7,
+      number: 1,
+      results: 2,
+      stateString: 'failed\0test',
+      startedAt: 1,
+      completeAt: 2,
+    };
+    expect(await builds.addBuilds([evil])).toHaveLength(1);
+    expect(await builds.recentBuilds('lab', 7, 1)).toEqual([{ ...evil, stateString: 'failed\uFFFDtest' }]);
+    await new MetaStore(db).set('k\0', 'v\0');
+    expect(await new MetaStore(db).get('k\uFFFD')).toBe('v\uFFFD');
+  });
+
+  it('fails a statement that waits on a lock past the lock timeout, instead of waiting for ever', async () => {
+    if (!server) throw new Error('no PostgreSQL server');
+    const url = server.createDatabase(`schema_${++databases}`);
+    const holder = await openPostgres(url);
+    const waiter = await openPostgres(url, { timeouts: { lockMs: 300, statementMs: 2_000 } });
+    opened.push(holder, waiter);
+    await new MetaStore(holder).set('k', '0');
+    let release: (() => void) | undefined;
+    const held = holder.transaction().execute(async (tx) => {
+      await sql`SELECT * FROM meta WHERE key = 'k' FOR UPDATE`.execute(tx);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    await expect(new MetaStore(waiter).set('k', '1')).rejects.toThrow(/lock timeout/);
+    release?.();
+    await held;
+    await new MetaStore(waiter).set('k', '2');
+    expect(await new MetaStore(holder).get('k')).toBe('2');
   });
 });
 
@@ -511,13 +673,14 @@ describe('leadership (src/replica/leader.ts)', () => {
 });
 
 describe('the dashboard queries (src/store/dashboard.ts)', () => {
-  it('give the same answers on PostgreSQL as on SQLite', () => {
+  it('give the same answers on PostgreSQL as on SQLite', async () => {
     if (!server) throw new Error('no PostgreSQL server');
-    const answers = [openDb(':memory:'), openPostgres(server.createDatabase(`dash_${++databases}`))].map(
-      (db) => {
+    const dbs = [await openDb(':memory:'), await openPostgres(server.createDatabase(`dash_${++databases}`))];
+    const answers = await Promise.all(
+      dbs.map(async (db) => {
         opened.push(db);
         const builds = new BuildStore(db);
-        builds.replaceBuilders('lab', [
+        await builds.replaceBuilders('lab', [
           { master: 'lab', builderid: 7, name: 'AMD64 3.x', tags: ['3.x'], description: null, active: true },
         ]);
         const tests = new TestStore(db);
@@ -526,7 +689,7 @@ describe('the dashboard queries (src/store/dashboard.ts)', () => {
           [2, 190_000, { flaky: ['test_ssl', 'test_io'] }],
           [3, 280_000, { flaky: ['test_ssl'] }],
         ] as const) {
-          builds.addBuild({
+          await builds.addBuild({
             master: 'lab',
             buildid,
             builderid: 7,
@@ -536,7 +699,7 @@ describe('the dashboard queries (src/store/dashboard.ts)', () => {
             startedAt: at - 50,
             completeAt: at,
           });
-          tests.saveDone(
+          await tests.saveDone(
             { master: 'lab', buildid, builderid: 7, number: buildid },
             analysis({ failed: [...('failed' in a ? a.failed : [])], flaky: [...a.flaky] }),
             `log ${buildid}`,
@@ -545,24 +708,25 @@ describe('the dashboard queries (src/store/dashboard.ts)', () => {
             at * 1000,
           );
         }
-        tests.addKnown('test_ssl', 'gh-9', null, null, 1);
+        await tests.addKnown('test_ssl', 'gh-9', null, null, 1);
         const dash = new DashboardStore(db);
-        const flakiest = dash.flakiestTests(0, 5);
+        const flakiest = await dash.flakiestTests(0, 5);
         return {
-          builder: dash.builder('lab', 'AMD64 3.x'),
-          recent: dash.recentBuilds('lab', 7, 2),
-          since: dash.buildsSince('lab', 7, 150_000),
-          outcomes: dash.builderOutcomes('lab', 7, 0),
+          builder: await dash.builder('lab', 'AMD64 3.x'),
+          recent: await dash.recentBuilds('lab', 7, 2),
+          recentOf: [...((await dash.recentBuildsOf([{ master: 'lab', builderid: 7 }], 2)).get('lab') ?? [])],
+          since: await dash.buildsSince('lab', 7, 150_000),
+          outcomes: await dash.builderOutcomes('lab', 7, 0),
           flakiest,
-          counts: dash.outcomeCounts(flakiest, 0),
-          builders: dash.builderCounts(flakiest, 0),
-          daily: dash.dailyFlaky(flakiest, 0),
-          test: dash.testOutcomes('test_ssl', 0),
-          span: dash.testSpan('test_ssl'),
-          analysis: dash.analysis('lab', 2),
-          known: dash.knownIssues(),
+          counts: await dash.outcomeCounts(flakiest, 0),
+          builders: await dash.builderCounts(flakiest, 0),
+          daily: await dash.dailyFlaky(flakiest, 0),
+          test: await dash.testOutcomes('test_ssl', 0),
+          span: await dash.testSpan('test_ssl'),
+          analysis: await dash.analysis('lab', 2),
+          known: await dash.knownIssues(),
         };
-      },
+      }),
     );
     const sort = <T>(rows: T[]) =>
       [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -574,6 +738,8 @@ describe('the dashboard queries (src/store/dashboard.ts)', () => {
       daily: sort((a?.daily ?? []).map((d) => ({ ...d, day: Math.floor(d.day) }))),
     }));
     expect(lite?.flakiest).toEqual(['test_ssl', 'test_io']);
+    // The fleet view's one query gives each builder's newest builds, as the per-builder one does.
+    expect(lite?.recentOf).toEqual([[7, lite?.recent]]);
     expect(pgAnswers).toEqual(lite);
   });
 });

@@ -15,8 +15,8 @@ const REPO = 'python/cpython';
 const DAY = 86_400_000;
 const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
-const db = openDb(':memory:');
-const fleet = fleetWith(
+const db = await openDb(':memory:');
+const fleet = await fleetWith(
   [
     builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable']),
     builder(2, 'PPC64LE Fedora Stable 3.14', ['3.14', 'stable']),
@@ -40,10 +40,10 @@ const fleet = fleetWith(
 const { tests, store } = historyWith(db, fleet);
 
 /** The red builds' analyses, from genuine regrtest logs: the lab's hard failure, and the spawn failure of test/fixtures/triage. */
-function save(builderid: number, number: number, log: string) {
+async function save(builderid: number, number: number, log: string) {
   const b = fleet.recent('lab', builderid).find((r) => r.number === number);
   if (!b) throw new Error('no build');
-  store.saveDone(
+  await store.saveDone(
     { master: 'lab', buildid: b.buildid, builderid, number },
     parseRegrtest(log),
     `http://master.invalid/logs/${b.buildid}`,
@@ -52,13 +52,13 @@ function save(builderid: number, number: number, log: string) {
     1,
   );
 }
-save(1, 11, fixtureText('logs/3.13.0/hard-par.log'));
+await save(1, 11, fixtureText('logs/3.13.0/hard-par.log'));
 const triageLog = (name: string) =>
   readFileSync(new URL(`../fixtures/triage/${name}`, import.meta.url), 'utf8');
 // The same failure on two workers (other temporary paths, PIDs, addresses, worker names), and another one.
-save(2, 21, triageLog('same-1.log'));
-save(3, 32, triageLog('same-2.log'));
-save(4, 41, triageLog('other.log'));
+await save(2, 21, triageLog('same-1.log'));
+await save(3, 32, triageLog('same-2.log'));
+await save(4, 41, triageLog('other.log'));
 
 /** The changes in each build (by builder and number), as the master would list them. */
 const buildid = (builderid: number, number: number) =>

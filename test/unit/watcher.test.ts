@@ -36,7 +36,11 @@ describe('watcher', () => {
       }
       processed.push([e.build.buildid, e.origin]);
     });
-    const watcher = new MasterWatcher(m, { bus, meta: new MetaStore(openDb(':memory:')), log: silentLog });
+    const watcher = new MasterWatcher(m, {
+      bus,
+      meta: new MetaStore(await openDb(':memory:')),
+      log: silentLog,
+    });
     await watcher.start();
     failNext = 1;
     await master.replay(1, 100);
@@ -50,7 +54,11 @@ describe('watcher', () => {
     const config = parseConfig(`masters:\n  - name: fake\n    url: ${master.url}\n    stream: sse\n`, 'test');
     const [m] = config.masters;
     if (!m) throw new Error('no master');
-    const watcher = new MasterWatcher(m, { bus, meta: new MetaStore(openDb(':memory:')), log: silentLog });
+    const watcher = new MasterWatcher(m, {
+      bus,
+      meta: new MetaStore(await openDb(':memory:')),
+      log: silentLog,
+    });
     await watcher.start();
     const firstArrival: number[] = [];
     bus.on(Events.BuildFinished, (e) => {

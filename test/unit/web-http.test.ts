@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { analysis } from '../support/dashboard.js';
 import { build, builder, fleetWith, silentLog } from '../support/fleet.js';
 
-const db = openDb(':memory:');
+const db = await openDb(':memory:');
 const red = build(1, 1, 2, 600);
-const fleet = fleetWith([builder(1, 'AMD64 Debian root 3.x', ['3.x'])], [red], 'lab', db);
+const fleet = await fleetWith([builder(1, 'AMD64 Debian root 3.x', ['3.x'])], [red], 'lab', db);
 const bus = new Bus();
 const dashboard = mountDashboard({ db, bus, fleet });
 let http: { port: number; close(): Promise<void> };
@@ -123,7 +123,7 @@ describe('dashboard over HTTP', () => {
     expect(await readUntil(reader, /event: update\n/)).toMatch(
       /event: update\nid: \d+\ndata: \{"reasons":"build"\}\n\n/,
     );
-    new TestStore(db).saveDone(
+    await new TestStore(db).saveDone(
       { master: 'lab', buildid: red.buildid, builderid: 1, number: 1 },
       analysis({ failed: ['test_ssl'] }),
       'http://x.invalid/log',

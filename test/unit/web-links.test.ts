@@ -44,16 +44,16 @@ describe('http.public_url', () => {
   });
 });
 
-const db = openDb(':memory:');
+const db = await openDb(':memory:');
 const red = build(1, 2, 2, 600);
-const fleet = fleetWith(
+const fleet = await fleetWith(
   [builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable', 'tier-1'])],
   [build(1, 1, 0, 7200), red],
   'lab',
   db,
 );
 const { store, tests } = historyWith(db, fleet);
-store.saveDone(
+await store.saveDone(
   { master: 'lab', buildid: red.buildid, builderid: 1, number: 2 },
   analysis({ failed: ['test_ssl'], flaky: ['test_os'], tracebacks: { test_ssl: ['AssertionError'] } }),
   'http://127.0.0.1:8010/#/builders/1/builds/2/steps/1/logs/stdio',

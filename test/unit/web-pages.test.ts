@@ -10,7 +10,7 @@ import { build, builder, fleetWith, MASTER_URL } from '../support/fleet.js';
 
 const EVIL_BUILDER = `Evil <script>window.__pwned=1</script> "q" 3.x`;
 const EVIL_TEST = `test_<img src=x onerror=alert(1)>`;
-const db = openDb(':memory:');
+const db = await openDb(':memory:');
 /** The pages' clock: taken before the builds, so that day boundaries cannot move under the test. */
 const T0 = Date.now();
 const builds = {
@@ -18,7 +18,7 @@ const builds = {
   rhel: [build(2, 1, 2, 2 * 86_400), build(2, 2, 0, 86_400)],
   evil: [build(3, 1, 2, 3600)],
 };
-const fleet = fleetWith(
+const fleet = await fleetWith(
   [
     builder(1, 'AMD64 Debian root 3.x', ['3.x', 'stable', 'tier-1']),
     builder(2, 'PPC64LE RHEL8 3.14', ['3.14', 'unstable', 'tier-3']),
@@ -45,24 +45,24 @@ const [d1, d2, d3] = builds.debian;
 const [r1] = builds.rhel;
 const [e1] = builds.evil;
 if (!d1 || !d2 || !d3 || !r1 || !e1) throw new Error('builds missing');
-save(d2, 'AMD64 Debian root 3.x', {
+await save(d2, 'AMD64 Debian root 3.x', {
   failed: ['test_ssl'],
   tracebacks: {
     test_ssl: ['Traceback (most recent call last):', 'AssertionError: <img src=x onerror=alert(1)>'],
   },
 });
-save(d3, 'AMD64 Debian root 3.x', { flaky: ['test_ssl'], envChanged: ['test_os'] });
-save(r1, 'PPC64LE RHEL8 3.14', { failed: ['test_os'] });
-save(e1, EVIL_BUILDER, { failed: [EVIL_TEST], flaky: [EVIL_TEST] });
-tests.addKnown('test_ssl', 'gh-4242', null, 'test');
-tests.addKnown('test_ssl', 'javascript:alert(1)', 'Debian', 'test');
+await save(d3, 'AMD64 Debian root 3.x', { flaky: ['test_ssl'], envChanged: ['test_os'] });
+await save(r1, 'PPC64LE RHEL8 3.14', { failed: ['test_os'] });
+await save(e1, EVIL_BUILDER, { failed: [EVIL_TEST], flaky: [EVIL_TEST] });
+await tests.addKnown('test_ssl', 'gh-4242', null, 'test');
+await tests.addKnown('test_ssl', 'javascript:alert(1)', 'Debian', 'test');
 
 const src: DashboardSources = { store: new DashboardStore(db), fleet, now: () => T0 };
 
-function get(path: string): { status: number; body: string } {
+async function get(path: string): Promise<{ status: number; body: string }> {
   const url = new URL(path, 'http://x.invalid');
   const segments = url.pathname.slice(1).split('/').map(decodeURIComponent);
-  const { status, page } = route(src, segments, url.searchParams);
+  const { status, page } = await route(src, segments, url.searchParams);
   return { status, body: page.main.value };
 }
 
@@ -72,8 +72,8 @@ function rows(body: string): string[] {
 }
 
 describe('fleet page', () => {
-  it('lists every builder with its builds as cells linking to the master, newest first', () => {
-    const { status, body } = get('/');
+  it('lists every builder with its builds as cells linking to the master, newest first', async () => {
+    const { status, body } = await get('/');
     expect(status).toBe(200);
     expect(rows(body)).toHaveLength(3);
     const debian = body.slice(
@@ -89,20 +89,20 @@ describe('fleet page', () => {
     expect(body).toContain('3 builders: 1 red, 1 orange, 1 green');
   });
 
-  it('filters by branch, tag and tier from the query string', () => {
-    expect(rows(get('/?branch=3.14').body)).toEqual(['PPC64LE RHEL8 3.14']);
-    expect(rows(get('/?tag=stable').body)).toEqual(['AMD64 Debian root 3.x']);
-    expect(rows(get('/?tier=3').body)).toEqual(['PPC64LE RHEL8 3.14']);
-    expect(rows(get('/?tier=tier-1&branch=3.x').body)).toEqual(['AMD64 Debian root 3.x']);
-    expect(rows(get('/?branch=3.x&tag=stable&tag=tier-1').body)).toEqual(['AMD64 Debian root 3.x']);
-    expect(get('/?branch=2.7').body).toContain('No builder matches these filters.');
-    expect(get('/?n=1').body.match(/<a [^>]*class="cell r\d"/g)).toHaveLength(3);
+  it('filters by branch, tag and tier from the query string', async () => {
+    expect(rows((await get('/?branch=3.14')).body)).toEqual(['PPC64LE RHEL8 3.14']);
+    expect(rows((await get('/?tag=stable')).body)).toEqual(['AMD64 Debian root 3.x']);
+    expect(rows((await get('/?tier=3')).body)).toEqual(['PPC64LE RHEL8 3.14']);
+    expect(rows((await get('/?tier=tier-1&branch=3.x')).body)).toEqual(['AMD64 Debian root 3.x']);
+    expect(rows((await get('/?branch=3.x&tag=stable&tag=tier-1')).body)).toEqual(['AMD64 Debian root 3.x']);
+    expect((await get('/?branch=2.7')).body).toContain('No builder matches these filters.');
+    expect((await get('/?n=1')).body.match(/<a [^>]*class="cell r\d"/g)).toHaveLength(3);
     // The form shows the current filter selected.
-    expect(get('/?branch=3.14').body).toContain('<option value="3.14" selected>3.14</option>');
+    expect((await get('/?branch=3.14')).body).toContain('<option value="3.14" selected>3.14</option>');
   });
 
-  it('shows a crafted builder name and tag as text', () => {
-    const { body } = get('/');
+  it('shows a crafted builder name and tag as text', async () => {
+    const { body } = await get('/');
     expect(body).not.toMatch(/<script|<b>tag/);
     expect(body).toContain('Evil &lt;script&gt;window.__pwned=1&lt;/script&gt; &quot;q&quot; 3.x');
     expect(body).toContain('&lt;b&gt;tag&lt;/b&gt;');
@@ -112,8 +112,8 @@ describe('fleet page', () => {
 });
 
 describe('flaky page', () => {
-  it('ranks flaky tests with counts, a trend chart and known-issue links', () => {
-    const { status, body } = get('/flaky');
+  it('ranks flaky tests with counts, a trend chart and known-issue links', async () => {
+    const { status, body } = await get('/flaky');
     expect(status).toBe(200);
     const week = body.slice(body.indexOf('id="flaky-7"'), body.indexOf('id="flaky-30"'));
     expect(week).toContain('<a href="./tests/test_ssl"><code>test_ssl</code></a>');
@@ -132,17 +132,17 @@ describe('flaky page', () => {
     expect(body).not.toContain('href="javascript');
   });
 
-  it('puts each flaky outcome on its day, the newest on the right', () => {
+  it('puts each flaky outcome on its day, the newest on the right', async () => {
     // The crafted test was flaky an hour ago: the last of the 7 bars.
-    const { body } = get('/flaky');
+    const { body } = await get('/flaky');
     const week = body.slice(body.indexOf('id="flaky-7"'), body.indexOf('id="flaky-30"'));
     const chart = /<svg class="chart"[^>]*aria-label="test_&lt;img[^"]*"[^]*?<\/svg>/.exec(week)?.[0] ?? '';
     const counts = [...chart.matchAll(/<title>\d{4}-\d\d-\d\d: flaky (\d)×<\/title>/g)].map((m) => m[1]);
     expect(counts).toEqual(['0', '0', '0', '0', '0', '0', '1']);
   });
 
-  it('escapes a crafted test name in the ranking', () => {
-    const { body } = get('/flaky');
+  it('escapes a crafted test name in the ranking', async () => {
+    const { body } = await get('/flaky');
     expect(body).not.toContain('<img');
     expect(body).toContain('test_&lt;img src=x onerror=alert(1)&gt;');
     expect(body).toContain(`href="./tests/${encodeURIComponent(EVIL_TEST)}"`);
@@ -150,8 +150,8 @@ describe('flaky page', () => {
 });
 
 describe('test page', () => {
-  it('shows a heat strip per builder, first and last seen, tracebacks and known issues', () => {
-    const { status, body } = get('/tests/test_ssl');
+  it('shows a heat strip per builder, first and last seen, tracebacks and known issues', async () => {
+    const { status, body } = await get('/tests/test_ssl');
     expect(status).toBe(200);
     expect(body).toContain('<h1><code>test_ssl</code></h1>');
     expect(body).toMatch(/flaky 1×<\/span> <span class="badge" style="background:#d0342c">failed 1×/);
@@ -176,27 +176,27 @@ describe('test page', () => {
     );
     expect(body).toContain('gh-4242');
     // ?days=7: a 7-day strip.
-    expect(get('/tests/test_ssl?days=7').body).toContain('width="77" height="10" fill="#eee"');
+    expect((await get('/tests/test_ssl?days=7')).body).toContain('width="77" height="10" fill="#eee"');
   });
 
-  it('escapes a crafted test name', () => {
-    const { status, body } = get(`/tests/${encodeURIComponent(EVIL_TEST)}`);
+  it('escapes a crafted test name', async () => {
+    const { status, body } = await get(`/tests/${encodeURIComponent(EVIL_TEST)}`);
     expect(status).toBe(200);
     expect(body).not.toContain('<img');
     expect(body).toContain('<h1><code>test_&lt;img src=x onerror=alert(1)&gt;</code></h1>');
   });
 
-  it('is a 404 for a test with no history', () => {
-    const { status, body } = get('/tests/test_nothing');
+  it('is a 404 for a test with no history', async () => {
+    const { status, body } = await get('/tests/test_nothing');
     expect(status).toBe(404);
     expect(body).toContain('No test named &#39;test_nothing&#39; has any stored history.');
-    expect(get(`/tests/${encodeURIComponent('<script>x</script>')}`).body).not.toContain('<script>');
+    expect((await get(`/tests/${encodeURIComponent('<script>x</script>')}`)).body).not.toContain('<script>');
   });
 });
 
 describe('builder page', () => {
-  it('shows recent builds, red streaks and the tests that broke it', () => {
-    const { status, body } = get(`/builders/lab/${encodeURIComponent('AMD64 Debian root 3.x')}`);
+  it('shows recent builds, red streaks and the tests that broke it', async () => {
+    const { status, body } = await get(`/builders/lab/${encodeURIComponent('AMD64 Debian root 3.x')}`);
     expect(status).toBe(200);
     expect([...body.matchAll(/<a [^>]*class="cell (r\d)"/g)].map((m) => m[1])).toEqual(['r1', 'r2', 'r0']);
     const streaks = body.slice(body.indexOf('id="streaks"'));
@@ -209,24 +209,24 @@ describe('builder page', () => {
     expect(body).toContain('<code>test_ssl</code></a> <span class="muted">failed</span>');
   });
 
-  it('escapes a crafted builder name', () => {
-    const { status, body } = get(`/builders/lab/${encodeURIComponent(EVIL_BUILDER)}`);
+  it('escapes a crafted builder name', async () => {
+    const { status, body } = await get(`/builders/lab/${encodeURIComponent(EVIL_BUILDER)}`);
     expect(status).toBe(200);
     expect(body).not.toMatch(/<script|<img/);
     expect(body).toContain('<h1>Evil &lt;script&gt;');
     expect(body).toContain('<strong>still red</strong>');
   });
 
-  it('is a 404 for an unknown builder or master', () => {
-    expect(get('/builders/lab/nobody').status).toBe(404);
-    expect(get(`/builders/other/${encodeURIComponent('AMD64 Debian root 3.x')}`).status).toBe(404);
-    expect(get('/builders/lab').status).toBe(404);
-    expect(get('/nothing/here').status).toBe(404);
+  it('is a 404 for an unknown builder or master', async () => {
+    expect((await get('/builders/lab/nobody')).status).toBe(404);
+    expect((await get(`/builders/other/${encodeURIComponent('AMD64 Debian root 3.x')}`)).status).toBe(404);
+    expect((await get('/builders/lab')).status).toBe(404);
+    expect((await get('/nothing/here')).status).toBe(404);
   });
 });
 
 describe('helpers', () => {
-  it('red streaks skip neutral results and end at the next green or orange build', () => {
+  it('red streaks skip neutral results and end at the next green or orange build', async () => {
     const b = (number: number, results: number | null) => ({
       buildid: number,
       number,
@@ -242,7 +242,7 @@ describe('helpers', () => {
     ]);
   });
 
-  it('relative roots keep links working below any path prefix', () => {
+  it('relative roots keep links working below any path prefix', async () => {
     expect(rootOf([''])).toBe('./');
     expect(rootOf(['flaky'])).toBe('./');
     expect(rootOf(['tests', 'x'])).toBe('../');

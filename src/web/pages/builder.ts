@@ -45,20 +45,22 @@ export function redStreaks(builds: readonly DashBuild[]): RedStreak[] {
 }
 
 /** One builder: its recent builds, daily red share, red streaks, and the tests that broke it. */
-export function builderPage(
+export async function builderPage(
   src: DashboardSources,
   links: Links,
   master: string,
   name: string,
   days: number,
-): Page | undefined {
-  const builder = src.store.builder(master, name);
+): Promise<Page | undefined> {
+  const builder = await src.store.builder(master, name);
   if (!builder) return undefined;
   const now = src.now();
   const since = Math.floor(now / 1000) - days * DAY;
-  const recent = src.store.recentBuilds(master, builder.builderid, CELLS);
-  const period = src.store.buildsSince(master, builder.builderid, since);
-  const outcomes = src.store.builderOutcomes(master, builder.builderid, since);
+  const [recent, period, outcomes] = await Promise.all([
+    src.store.recentBuilds(master, builder.builderid, CELLS),
+    src.store.buildsSince(master, builder.builderid, since),
+    src.store.builderOutcomes(master, builder.builderid, since),
+  ]);
   const url = (n: number) => buildUrl(src.fleet, master, builder.builderid, n);
   const onMaster = src.fleet.masters().some((m) => m.name === master)
     ? src.fleet.builderUrl(master, builder.builderid)

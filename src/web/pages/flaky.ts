@@ -10,9 +10,9 @@ const TOP = 25;
 const DAY = 86_400;
 
 /** The flakiest tests of the last 7 and 30 days, each with a daily trend and its known issues. */
-export function flakyPage(src: DashboardSources, links: Links): Page {
-  const known = knownByTest(src.store.knownIssues());
-  const sections = PERIODS.map((days) => period(src, links, days, known));
+export async function flakyPage(src: DashboardSources, links: Links): Promise<Page> {
+  const known = knownByTest(await src.store.knownIssues());
+  const sections = await Promise.all(PERIODS.map((days) => period(src, links, days, known)));
   return {
     title: 'Flaky tests',
     section: 'flaky',
@@ -20,26 +20,30 @@ export function flakyPage(src: DashboardSources, links: Links): Page {
   };
 }
 
-function period(
+async function period(
   src: DashboardSources,
   links: Links,
   days: number,
   known: ReturnType<typeof knownByTest>,
-): Html {
+): Promise<Html> {
   const now = src.now();
   const since = Math.floor(now / 1000) - days * DAY;
-  const tests = src.store.flakiestTests(since, TOP);
+  const tests = await src.store.flakiestTests(since, TOP);
   if (tests.length === 0)
     return markup`<section id="flaky-${days}"><h2>Last ${days} days</h2><p>No flaky test in the last ${days} days.</p></section>`;
   const counts = new Map<string, Partial<Record<TestOutcome, number>>>();
   const last = new Map<string, number>();
-  for (const c of src.store.outcomeCounts(tests, since)) {
+  const [outcomeCounts, builders, dailyCounts] = await Promise.all([
+    src.store.outcomeCounts(tests, since),
+    src.store.builderCounts(tests, since),
+    src.store.dailyFlaky(tests, since),
+  ]);
+  for (const c of outcomeCounts) {
     counts.set(c.test, { ...counts.get(c.test), [c.outcome]: c.n });
     last.set(c.test, Math.max(last.get(c.test) ?? 0, c.lastAt));
   }
-  const builders = src.store.builderCounts(tests, since);
   const daily = new Map<string, number[]>(tests.map((t) => [t, Array.from({ length: days }, () => 0)]));
-  for (const d of src.store.dailyFlaky(tests, since)) {
+  for (const d of dailyCounts) {
     // better-sqlite3 binds numbers as REAL, so SQLite's division may not be an integer one.
     const day = Math.floor(Number(d.day));
     const row = daily.get(d.test);

@@ -50,7 +50,7 @@ const hasTag = (tags: readonly string[], tag: string) =>
   tags.some((t) => t.toLowerCase() === tag.toLowerCase());
 
 /** The fleet: every active builder (filtered) with its last builds as coloured cells. */
-export function fleetPage(src: DashboardSources, links: Links, filter: FleetFilter): Page {
+export async function fleetPage(src: DashboardSources, links: Links, filter: FleetFilter): Promise<Page> {
   const all = src.fleet.builders();
   const shown = all.filter(
     (b) =>
@@ -78,12 +78,14 @@ export function fleetPage(src: DashboardSources, links: Links, filter: FleetFilt
     else counts.other++;
   }
   const showMaster = src.fleet.masters().length > 1;
+  // The fleet keeps each builder's recent builds in memory; more come from the store, in one query.
+  const short = shown.filter((b) => b.recent.length < filter.cells);
+  const stored = short.length > 0 ? await src.store.recentBuildsOf(short, filter.cells) : undefined;
   const rows = shown.map((b) => {
-    // The fleet keeps each builder's recent builds in memory; older ones come from the store.
     const builds =
       b.recent.length >= filter.cells
         ? b.recent.slice(0, filter.cells)
-        : src.store.recentBuilds(b.master, b.builderid, filter.cells);
+        : (stored?.get(b.master)?.get(b.builderid) ?? []);
     const cells = builds.map((r) =>
       link(src.fleet.buildUrl(b.master, b.builderid, r.number), '', {
         cls: `cell ${resultClass(r.results)}`,

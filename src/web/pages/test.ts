@@ -21,13 +21,18 @@ export function daysParam(query: URLSearchParams, fallback: number): number {
 }
 
 /** One test: a heat strip of its outcomes per builder and day, when it was seen, tracebacks, known issues. */
-export function testPage(src: DashboardSources, links: Links, test: string, days: number): Page | undefined {
-  const span = src.store.testSpan(test);
+export async function testPage(
+  src: DashboardSources,
+  links: Links,
+  test: string,
+  days: number,
+): Promise<Page | undefined> {
+  const span = await src.store.testSpan(test);
   if (!span) return undefined;
   const now = src.now();
   const since = Math.floor(now / 1000) - days * DAY;
-  const rows = src.store.testOutcomes(test, since);
-  const known = src.store.knownIssues().filter((k) => k.test === test);
+  const rows = await src.store.testOutcomes(test, since);
+  const known = (await src.store.knownIssues()).filter((k) => k.test === test);
 
   const totals: Partial<Record<TestOutcome, number>> = {};
   for (const r of rows) totals[r.outcome] = (totals[r.outcome] ?? 0) + 1;
@@ -51,7 +56,7 @@ export function testPage(src: DashboardSources, links: Links, test: string, days
       markup`<h2>Outcomes per builder and day, last ${days} days</h2>`,
       heat(links, rows, since, days),
       markup`<h2>Tracebacks seen</h2>`,
-      tracebacks(src, rows),
+      await tracebacks(src, rows),
       markup`<h2>Latest occurrences</h2>`,
       recent(src, links, rows),
     ),
@@ -104,7 +109,7 @@ interface Trace {
   logUrl: string | null;
 }
 
-function tracebacks(src: DashboardSources, rows: readonly DashOutcome[]): Html {
+async function tracebacks(src: DashboardSources, rows: readonly DashOutcome[]): Promise<Html> {
   const seen = new Map<string, Trace>();
   const builds = rows.filter(
     (r) => r.outcome === 'failed' || r.outcome === 'flaky' || r.outcome === 'crashed',
@@ -115,7 +120,7 @@ function tracebacks(src: DashboardSources, rows: readonly DashOutcome[]): Html {
     if (done.has(key)) continue;
     done.add(key);
     if (done.size > TRACE_BUILDS) break;
-    const stored = src.store.analysis(r.master, r.buildid);
+    const stored = await src.store.analysis(r.master, r.buildid);
     const lines = traceOf(stored?.data ?? null, r.test);
     if (!lines) continue;
     const text = lines.join('\n');
