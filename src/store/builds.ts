@@ -1,4 +1,4 @@
-import { type Db, inTransaction } from './db.js';
+import { type Db, inTransaction, type Schema } from './db.js';
 
 /** A builder as bbwatch remembers it. */
 export interface BuilderRecord {
@@ -23,16 +23,8 @@ export interface BuildRecord {
   completeAt: number | null;
 }
 
-interface BuildRow {
-  master: string;
-  buildid: number;
-  builderid: number;
-  number: number;
-  results: number | null;
-  state_string: string;
-  started_at: number | null;
-  complete_at: number | null;
-}
+/** A row of `builds`, as the schema has it. */
+type BuildRow = Schema['builds'];
 
 /** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (8 per build). */
 const PAGE = 500;
