@@ -1,4 +1,5 @@
 import { HttpError, MasterError } from '../errors.js';
+import { SessionError } from './session.js';
 
 /**
  * Why a master could not be used, in a few plain words for the operator ("DNS lookup failed",
@@ -35,6 +36,14 @@ export function masterFailureReason(err: unknown): string {
       return shorten(message.replace(/^https?:\/\/\S+ /, ''));
     }
   }
+}
+
+/**
+ * Whether an error came from talking to the master (REST, its session, its stream), rather than
+ * from the bot's own side (its store, a listener): only the former says the master is down.
+ */
+export function isMasterFailure(err: unknown): boolean {
+  return err instanceof HttpError || err instanceof MasterError || err instanceof SessionError;
 }
 
 /** Why a request to a master failed, for the fix a person should try. */

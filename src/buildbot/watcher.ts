@@ -3,7 +3,7 @@ import { type BuildOrigin, type Bus, Events } from '../bus.js';
 import type { MasterConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { MetaStore } from '../store/meta.js';
-import { masterFailureReason } from './failure.js';
+import { isMasterFailure, masterFailureReason } from './failure.js';
 import { masterRest } from './master-rest.js';
 import { backoffDelay, retry, sleep } from '../retry.js';
 import type { BuildbotRest } from './rest.js';
@@ -97,6 +97,15 @@ export class MasterWatcher {
         maxMs: MAX_LOAD_RETRY_MS,
         signal,
         onRetry: (err, _attempt, delay) => {
+          if (!isMasterFailure(err)) {
+            // The master answered; the bot could not keep what it said (its store is away, say):
+            // not the master's fault, so not reported as the master being down.
+            this.deps.log.warn(
+              { master: this.master.name, err: errorMessage(err), retryInMs: delay },
+              "cannot record the master's builders and history; retrying",
+            );
+            return;
+          }
           // Debug only: the operator's line comes from the state change (src/state/masters.ts).
           this.deps.log.debug(
             { master: this.master.name, err: errorMessage(err), retryInMs: delay },
@@ -388,7 +397,9 @@ export class MasterWatcher {
         // Polling counts as a feed once a poll worked; polling that fails is no feed at all.
         await this.backfill('poll').then(
           () => this.status('polling'),
-          (err: unknown) => this.status('down', undefined, err, delay),
+          (err: unknown) => {
+            if (isMasterFailure(err)) this.status('down', undefined, err, delay);
+          },
         );
         ready();
         await sleep(delay, signal).catch(() => undefined);

@@ -10,6 +10,7 @@ import { Bus, Events } from '../../src/bus.js';
 import { parseConfig } from '../../src/config/load.js';
 import { openDb } from '../../src/store/db.js';
 import { MetaStore } from '../../src/store/meta.js';
+import pino from 'pino';
 import { silentLog } from '../support/fleet.js';
 
 let master: FakeMaster;
@@ -79,6 +80,34 @@ describe('watcher', () => {
     } finally {
       master.restDelayMs = 0;
       await watcher.stop();
+    }
+  }, 30_000);
+
+  it('does not call the master down when its own store fails while loading it', async () => {
+    const bus = new Bus();
+    const config = parseConfig(`masters:\n  - name: fake\n    url: ${master.url}\n    stream: sse\n`, 'test');
+    const [m] = config.masters;
+    if (!m) throw new Error('no master');
+    const db = await openDb(':memory:');
+    await db.destroy(); // every statement now fails, as with a database that went away
+    const warned: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (s: string) => void warned.push(s) });
+    const states: string[] = [];
+    bus.on(Events.WatcherState, (e) => states.push(e.status));
+    const watcher = new MasterWatcher(m, { bus, meta: new MetaStore(db), log });
+    const started = watcher.start();
+    try {
+      await vi.waitFor(
+        () => expect(warned.join('')).toContain("cannot record the master's builders and history"),
+        {
+          timeout: 10_000,
+          interval: 50,
+        },
+      );
+      expect(states).not.toContain('down');
+    } finally {
+      await watcher.stop();
+      await started;
     }
   }, 30_000);
 });
