@@ -25,7 +25,9 @@ Usage:
   bbwatch [--config FILE] [--log-level LEVEL]   run the bot
   bbwatch check-config FILE                     check a configuration file and exit
   bbwatch doctor [--config FILE] [--json]       check that everything the bot needs works, with a fix for each problem
-  bbwatch analyze LOG|BUILD-URL|- [--json]      analyse a regrtest log (a file, stdin, or a build on a master)
+  bbwatch analyze LOG|BUILD-URL|- [--json] [--config FILE]
+                                              analyse a regrtest log (a file, stdin, or a build on a master;
+                                              a master of the config is read with its auth)
   bbwatch backfill [--config FILE] [--days N]   analyse the past N days' orange, red and purple builds (default 7)
   bbwatch --help | --version
 
@@ -137,9 +139,17 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('bbwatch: usage: bbwatch analyze <log file | build URL | -> [--json]\n');
       return 2;
     }
+    // A build URL on a private master is read with the config's login for it (--config).
+    let masters: Config['masters'] = [];
+    if (values.config && /^https?:\/\//.test(target)) {
+      const config = await readConfig(values.config);
+      if (!config) return 2;
+      masters = config.masters;
+    }
     return analyzeCommand(target, {
       json: Boolean(values.json),
       logs: { step: values.step ?? 'test', log: values.log ?? 'stdio' },
+      masters,
     });
   }
   if (positionals[0] === 'backfill') {

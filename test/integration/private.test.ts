@@ -4,9 +4,10 @@
  * bot logs in and follows builds over WebSocket and SSE and reads their logs; without one, or with a
  * wrong password, it says what is wrong.
  */
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { labConfig, startBot, writeConfig } from '../support/bot.js';
+import { CLI, labConfig, startBot, writeConfig } from '../support/bot.js';
 import { LAB_VERSIONS, type Lab, startLab } from '../support/lab.js';
 
 const B = 'AMD64 Debian root 3.x';
@@ -24,6 +25,16 @@ function config(
       ? `{ cookie: "${auth.cookie}" }`
       : `{ username: ${auth.username}, password: ${auth.password} }`;
   return writeConfig(yaml.replace(`    stream: ${stream}\n`, `    stream: ${stream}\n    auth: ${entry}\n`));
+}
+
+/** `bbwatch analyze …`: its exit status and output. */
+function analyze(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, 'analyze', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: number }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
 }
 
 /** A session cookie as someone would hand it to the bot: bot's, from logging in with a browser. */
@@ -139,6 +150,25 @@ describe.each(LAB_VERSIONS)('Buildbot %s without anonymous reads', (version) => 
       expect(line.err).toBe("lab refused the bot's credentials (HTTP 401 on login)");
     } finally {
       await bot.stop();
+    }
+  });
+
+  it('bbwatch analyze of a build on it: with --config, logged in as the config says; without, says how', async () => {
+    const red = await lab.runBuild(B, 'fail');
+    try {
+      const url = `${lab.url}#/builders/${red.builderid}/builds/${red.number}`;
+      const anonymous = await analyze([url]);
+      expect(anonymous.code).toBe(1);
+      expect(anonymous.stderr).toMatch(/HTTP 403/);
+      expect(anonymous.stderr).toMatch(/give --config with that master and its auth/);
+      const file = config(lab, 'ws', { username: 'bot', password: 'botpass' });
+      const logged = await analyze(['--config', file, url]);
+      expect(logged.stderr).toBe('');
+      expect(logged.code).toBe(0);
+      expect(logged.stdout).toMatch(/^Result: FAILURE/m);
+      expect(logged.stdout).toMatch(/test_ssl_lab/);
+    } finally {
+      await lab.runBuild(B, 'pass');
     }
   });
 });
