@@ -34,6 +34,8 @@ export interface AnalyzerOptions {
   masters: ReadonlyMap<string, { rest: BuildbotRest; logs: LogSource }>;
   /** Builds older than this when they reach the bot have their log events recorded, not announced. */
   maxAgeMs: number;
+  /** The masters' worker names, masked in the failure reasons stored with an analysis. */
+  workerNames?: () => Promise<readonly string[]>;
   now?: () => number;
 }
 
@@ -193,6 +195,10 @@ export class Analyzer {
       wantTracebacks,
     });
     const builder = this.opts.fleet.builder(master, build.builderid);
+    const workers =
+      result?.analysis.failed.length && this.opts.workerNames
+        ? await this.opts.workerNames().catch(() => [])
+        : [];
     await this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
       result?.analysis,
@@ -204,6 +210,7 @@ export class Analyzer {
       record?.completeAt ?? Math.floor(this.now() / 1000),
       this.now(),
       cause,
+      workers,
     );
     this.opts.bus.emit(Events.AnalysisStored, { master, buildid: build.buildid });
     this.opts.log.info(
