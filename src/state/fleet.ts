@@ -184,7 +184,11 @@ export class Fleet implements FleetView {
       event,
       builder,
       build: record,
-      previous: previousVerdict(previous),
+      // A failure after reds that were all infra: its changes run from the last good build.
+      previous:
+        event === 'failure'
+          ? (previous.find((b) => GREEN_OR_ORANGE.has(b.results)) ?? previousVerdict(previous))
+          : previousVerdict(previous),
       streak: event === 'exception' ? undefined : streakStart(previous, colour),
       sinceLastGood: [record, ...(lastGoodIndex === -1 ? previous : previous.slice(0, lastGoodIndex))],
       origin,

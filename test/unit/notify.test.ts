@@ -477,11 +477,17 @@ describe('routing: a red that is not a test failure goes to infra, not failure',
     { to: 'test:#all', events: ['failure', 'infra', 'recovery'] },
   ];
 
+  /** The messages' first lines, by destination and title. */
+  const bodies = new Map<string, string[]>();
   async function run(steps: Array<[number, number, number, string?]>) {
     const sent: string[] = [];
     const { finish, notifier } = await core(
       await openDb(':memory:'),
-      async (d, m) => void sent.push(`${d} ${lineText(m.title ?? [])}`),
+      async (d, m) => {
+        const title = `${d} ${lineText(m.title ?? [])}`;
+        sent.push(title);
+        bodies.set(title, m.lines.map(lineText));
+      },
       { rules: routed },
     );
     await finish(build(1, 1, 0, 900), 'history');
@@ -525,6 +531,10 @@ describe('routing: a red that is not a test failure goes to infra, not failure',
       'test:#tests AMD64 Debian root 3.x #5 recovered (green): build successful',
       'test:#all AMD64 Debian root 3.x #5 recovered (green): build successful',
     ]);
+    // Its changes are those since the last green build, #1, not since the compile red.
+    expect(bodies.get('test:#tests AMD64 Debian root 3.x #3 turned red: failed test (failure)')).toContain(
+      'Changes since #1:',
+    );
   });
 
   it('the recovery from a compile red goes to the infra destinations, not to those that heard no red', async () => {
