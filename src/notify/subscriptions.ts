@@ -27,6 +27,8 @@ function withImplied(events: readonly NotifyEvent[]): NotifyEvent[] {
  */
 export function mergeRules(config: readonly NotifyRule[], runtime: readonly Subscription[]): NotifyRule[] {
   const off = new Set(runtime.filter((s) => !s.enabled).map((s) => `${s.room}\0${s.event}`));
+  // A room's own runtime setting of an event (on, with its filters, or off) wins over an implied one.
+  const own = new Set(runtime.map((s) => `${s.room}\0${s.event}`));
   const out: NotifyRule[] = [];
   for (const rule of config) {
     const all = withImplied(rule.events);
@@ -39,7 +41,7 @@ export function mergeRules(config: readonly NotifyRule[], runtime: readonly Subs
     if (!s.enabled) continue;
     out.push({
       to: s.room,
-      events: withImplied([s.event]).filter((e) => e === s.event || !off.has(`${s.room}\0${e}`)),
+      events: withImplied([s.event]).filter((e) => e === s.event || !own.has(`${s.room}\0${e}`)),
       ...(s.branches ? { branches: s.branches } : {}),
       ...(s.tags ? { tags: s.tags } : {}),
       ...(s.builders ? { builders: s.builders } : {}),

@@ -103,6 +103,15 @@ describe('rule merge', () => {
       { room: 'console', event: 'infra' as const, enabled: false, setAt: 2 },
     ];
     expect(destinationsFor(mergeRules([], runtime), red)).toEqual([]);
+    // The room's own infra, with its filters, is what it hears of infra.
+    const filtered = [
+      { room: 'console', event: 'worker' as const, enabled: true, setAt: 1 },
+      { room: 'console', event: 'infra' as const, enabled: true, tags: ['stable'], setAt: 2 },
+    ];
+    expect(destinationsFor(mergeRules([], filtered), red)).toEqual([]);
+    expect(destinationsFor(mergeRules([], filtered), subject('X 3.x', ['stable'], 'infra'))).toEqual([
+      'console',
+    ]);
     expect(describeRoom('console', [], runtime).map((l) => l.event)).toEqual(['worker']);
     // A room that asked for failure only does not hear infra.
     expect(destinationsFor(mergeRules(config, []), red)).toEqual([]);
