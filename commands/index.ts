@@ -11,6 +11,7 @@ import { notify } from './notify.js';
 import { rebuild } from './rebuild.js';
 import { report } from './report.js';
 import { repro } from './repro.js';
+import { similar } from './similar.js';
 import { status } from './status.js';
 import { stop } from './stop.js';
 import { unknown } from './unknown.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   status,
   last,
   why,
+  similar,
   flaky,
   report,
   repro,

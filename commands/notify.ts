@@ -20,6 +20,7 @@ export const notify = defineCommand({
   ],
   help: [
     `Events: ${NOTIFY_EVENTS.join(', ')} (or all). Examples: !notify on failure,recovery 3.x tag:stable · !notify on worker · !notify off flaky`,
+    "failure is a red build whose tests failed; infra is a red build that is not a test's (compile, checkout, lost worker, killed for silence or time, full disk) and its recovery. worker brings infra unless infra is turned off.",
     'The config gives each channel its defaults; on adds to them (one runtime rule per event: on again replaces its filters), off silences an event here even when the config gives it.',
     'Changing needs the operate permission (or being a channel operator where the platform says so).',
   ],
@@ -44,9 +45,10 @@ export const notify = defineCommand({
         [
           ...lines.map((l) => {
             const where = l.filters ? `: ${l.filters}` : ': every builder';
+            const event = l.via ? `${l.event} (with ${l.via})` : l.event;
             if (l.source === 'config' && !l.active)
-              return `${l.event} — config${where} — turned off here${l.setBy ? ` by ${l.setBy}` : ''}`;
-            return `${l.event} — ${l.source}${where}${l.source === 'runtime' && l.setBy ? ` (set by ${l.setBy})` : ''}`;
+              return `${event} — config${where} — turned off here${l.setBy ? ` by ${l.setBy}` : ''}`;
+            return `${event} — ${l.source}${where}${l.source === 'runtime' && l.setBy ? ` (set by ${l.setBy})` : ''}`;
           }),
           ...mutedLine,
         ],

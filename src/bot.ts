@@ -128,6 +128,8 @@ export async function startBot({
     masters: new Map(
       config.masters.map((m) => [m.name, { rest: watcherOf(watchers, m.name).rest, logs: m.logs }]),
     ),
+    // Asked only while analysing, once the watchers run: the monitor exists by then.
+    workerNames: async () => (await workers.list()).workers.map((w) => w.name),
   });
   const tests = new TestHistory(testStore, analyzer);
   const triage = new Triage({

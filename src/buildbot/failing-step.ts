@@ -95,3 +95,21 @@ function tailLine(raw: string, tagged: boolean): TailLine {
     text: tag === 'o' || tag === 'e' || tag === 'h' ? line.slice(1) : line,
   };
 }
+
+/**
+ * The summary of the first step that failed, from a red build's state string alone (no request):
+ * Buildbot writes `failed`, then each failed step's summary (its `descriptionDone`, else its
+ * command) followed by its result, `failed compile (failure)`, `failed update (warnings) test
+ * (failure)` (buildbot/process/build.py). Undefined when the string is not of that shape.
+ */
+export function failedStepSummary(stateString: string): string | undefined {
+  if (!stateString.startsWith('failed ')) return undefined;
+  // A state string is a line of words; a longer one is not Buildbot's.
+  const text = stateString.slice(0, 2000);
+  const parts = /(.*?) \((success|warnings|failure|skipped|exception|retry|cancelled)\)(?: |$)/gy;
+  parts.lastIndex = 'failed '.length;
+  for (let m = parts.exec(text); m; m = parts.exec(text)) {
+    if (m[2] === 'failure') return m[1]?.trim() || undefined;
+  }
+  return undefined;
+}

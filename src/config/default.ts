@@ -12,7 +12,7 @@ chat:
   console: true
 notify:
   - to: console
-    events: [failure]
+    events: [failure, infra]
 permissions:
   operate: [console]
   force: [console]

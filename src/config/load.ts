@@ -101,7 +101,9 @@ function finish(parsed: ParsedConfig, source: string, secrets: string[]): Config
   );
   // The console is the default when no chat network is configured.
   const consoleOn = parsed.chat.console ?? !otherChat;
-  const notify = parsed.notify ?? (consoleOn ? [{ to: 'console', events: ['failure' as const] }] : []);
+  // Without rules, the console hears every red: a test's (failure) and any other (infra).
+  const notify =
+    parsed.notify ?? (consoleOn ? [{ to: 'console', events: ['failure' as const, 'infra' as const] }] : []);
   const problems: string[] = [];
   const enabled = new Set<string>(
     Object.entries(parsed.chat)

@@ -24,8 +24,19 @@ const regex = z.string().superRefine((value, ctx) => {
  * and what the test log adds (newfailure: still red, with a new failing test; flaky: orange
  * because a test passed only on re-run).
  * `worker` (opt-in): a worker gone longer than `workers.grace`, and its return.
+ * `infra`: a red build whose failure is not a test's (compile, checkout, lost worker, a kill for
+ * silence or time, full disk), and its recovery; a rule with `worker` hears it too
+ * (src/notify/subscriptions.ts). Those reds are not `failure`.
  */
-export const NOTIFY_EVENTS = ['failure', 'exception', 'recovery', 'newfailure', 'flaky', 'worker'] as const;
+export const NOTIFY_EVENTS = [
+  'failure',
+  'exception',
+  'recovery',
+  'newfailure',
+  'flaky',
+  'worker',
+  'infra',
+] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 const httpUrl = z

@@ -11,6 +11,7 @@ import type { Db } from '../store/db.js';
 import { type StoredAnalysis, TestStore } from '../store/tests.js';
 import { testEvents } from './events.js';
 import { readBuild } from './build-read.js';
+import { INFRA_KINDS } from './failure-kind.js';
 import { type LogSource, NoTestLogError } from './reader.js';
 
 /**
@@ -33,6 +34,8 @@ export interface AnalyzerOptions {
   masters: ReadonlyMap<string, { rest: BuildbotRest; logs: LogSource }>;
   /** Builds older than this when they reach the bot have their log events recorded, not announced. */
   maxAgeMs: number;
+  /** The masters' worker names, masked in the failure reasons stored with an analysis. */
+  workerNames?: () => Promise<readonly string[]>;
   now?: () => number;
 }
 
@@ -192,6 +195,10 @@ export class Analyzer {
       wantTracebacks,
     });
     const builder = this.opts.fleet.builder(master, build.builderid);
+    const workers =
+      result?.analysis.failed.length && this.opts.workerNames
+        ? await this.opts.workerNames().catch(() => [])
+        : [];
     await this.opts.store.saveDone(
       { master, buildid: build.buildid, builderid: build.builderid, number: build.number },
       result?.analysis,
@@ -203,6 +210,7 @@ export class Analyzer {
       record?.completeAt ?? Math.floor(this.now() / 1000),
       this.now(),
       cause,
+      workers,
     );
     this.opts.bus.emit(Events.AnalysisStored, { master, buildid: build.buildid });
     this.opts.log.info(
@@ -220,16 +228,27 @@ export class Analyzer {
     );
   }
 
-  /** Emits what the log adds (newfailure, flaky) for a build queued as announceable. */
+  /**
+   * Emits what the log adds for a build queued as announceable: newfailure, flaky; and a red
+   * announced as a test's `failure` whose log shows it was not (killed, full disk, lost worker),
+   * which then goes to the `infra` destinations too (those that heard it already are not told
+   * twice: the outbox keeps one entry per build, event and destination).
+   */
   private async announce(item: StoredAnalysis): Promise<void> {
     if (!item.announce) return;
     const done = await this.opts.store.get(item.master, item.buildid);
     const builder = this.opts.fleet.builder(item.master, item.builderid);
     const recent = this.opts.fleet.recent(item.master, item.builderid);
     const build = recent.find((b) => b.buildid === item.buildid);
-    if (!done?.analysis || !builder || !build || build.results === null) return;
+    if (!done || !builder || !build || build.results === null) return;
     // Only the builder's newest build speaks for its state now.
     if (recent.some((b) => b.number > build.number && isVerdict(b.results))) return;
+    if (done.cause && INFRA_KINDS.has(done.cause.kind)) {
+      const t = this.opts.fleet.transitionOf(item.master, build, 'stream');
+      if (t?.event === 'failure' && !t.route)
+        this.opts.bus.emit(Events.TestFinding, { ...t, route: 'infra' });
+    }
+    if (!done.analysis) return;
     const older = recent.filter((b) => b.number < build.number);
     const prev = previousVerdict(older);
     const prevAnalysis = prev ? (await this.opts.store.get(item.master, prev.buildid))?.analysis : undefined;

@@ -1,4 +1,4 @@
-import type { FailureEvidence, StepFacts } from '../buildbot/failing-step.js';
+import { type FailureEvidence, failedStepSummary, type StepFacts } from '../buildbot/failing-step.js';
 import { Results } from '../buildbot/types.js';
 
 /** Why a red or purple build failed. */
@@ -23,6 +23,38 @@ export interface FailureCause {
   logUrl?: string;
   /** A few lines of that log around what went wrong, for `!why`. */
   excerpt: string[];
+}
+
+/**
+ * The kinds that are not a test's failure: a red build of these kinds is routed as the `infra`
+ * event (to the destinations that asked for it, or for `worker`), not as `failure`.
+ */
+export const INFRA_KINDS: ReadonlySet<FailureKind> = new Set<FailureKind>([
+  'compile',
+  'checkout',
+  'worker-lost',
+  'timeout',
+  'disk-full',
+]);
+
+/** What a failing step is by its name alone: the test step, a compile or a checkout step, or neither. */
+export function stepKind(name: string, testStep: string): 'test' | 'compile' | 'checkout' | undefined {
+  if (name === testStep) return 'test';
+  if (COMPILE_STEP.test(name)) return 'compile';
+  if (CHECKOUT_STEP.test(name)) return 'checkout';
+  return undefined;
+}
+
+/**
+ * What a red build is, as far as its state string says, before any request (pure): `compile` or
+ * `checkout` when the first step that failed is one (by the same names as {@link classifyFailure},
+ * read from Buildbot's summary of the step); undefined when only its log can tell (the test step
+ * failed: a test, or a kill, a full disk, a lost worker).
+ */
+export function kindFromState(stateString: string, testStep: string): 'compile' | 'checkout' | undefined {
+  const step = failedStepSummary(stateString);
+  const kind = step === undefined ? undefined : stepKind(step, testStep);
+  return kind === 'test' ? undefined : kind;
 }
 
 export interface ClassifyInput {
@@ -125,16 +157,15 @@ export function classifyFailure(input: ClassifyInput): FailureCause {
       excerpt: lastLines(output, 3),
     };
   }
-  if (isTestStep) return { kind: 'test', ...base, excerpt: [] };
+  const byName = stepKind(failing.step.name, testStep);
+  if (byName === 'test') return { kind: 'test', ...base, excerpt: [] };
 
   const at = errorLine(output);
   const found =
     at >= 0
       ? { detail: cut(output[at] ?? ''), excerpt: from(output, at) }
       : { excerpt: lastLines(output, 3) };
-  if (COMPILE_STEP.test(failing.step.name)) return { kind: 'compile', ...base, ...found };
-  if (CHECKOUT_STEP.test(failing.step.name)) return { kind: 'checkout', ...base, ...found };
-  return { kind: 'other', ...base, ...found };
+  return { kind: byName ?? 'other', ...base, ...found };
 }
 
 /**

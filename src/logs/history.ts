@@ -1,8 +1,8 @@
 import { normalize } from './regrtest.js';
-import type { KnownIssue, StoredAnalysis, TestStats, TestStore } from '../store/tests.js';
+import type { KnownIssue, SameReasonBuild, StoredAnalysis, TestStats, TestStore } from '../store/tests.js';
 import type { Analyzer, BuildToRead } from './analyzer.js';
 
-export type { KnownIssue, StoredAnalysis, TestStats };
+export type { KnownIssue, SameReasonBuild, StoredAnalysis, TestStats };
 
 /** What commands may ask about tests: history, analyses (read on demand), known issues. */
 export interface TestHistoryView {
@@ -16,6 +16,15 @@ export interface TestHistoryView {
   knownFor(test: string, builder: string): Promise<KnownIssue[]>;
   addKnown(test: string, issue: string, builders: string | null, addedBy: string | null): Promise<boolean>;
   removeKnown(test: string, issue?: string): Promise<number>;
+  /** The failure reasons stored with a build's analysis (src/triage/reason.ts). */
+  reasonsOf(master: string, buildid: number): Promise<Array<{ key: string; test: string }>>;
+  /** The builds of the last `days` that failed for one of `keys`, `exclude` apart: newest first, `limit` per key. */
+  sameReason(
+    keys: readonly string[],
+    days: number,
+    exclude: { master: string; buildid: number },
+    limit: number,
+  ): Promise<SameReasonBuild[]>;
 }
 
 /** Of `names`, those starting with `prefix` (with or without `test.`), at most 20. */
@@ -74,6 +83,19 @@ export class TestHistory implements TestHistoryView {
 
   removeKnown(test: string, issue?: string): Promise<number> {
     return this.store.removeKnown(test, issue);
+  }
+
+  reasonsOf(master: string, buildid: number): Promise<Array<{ key: string; test: string }>> {
+    return this.store.reasonsOf(master, buildid);
+  }
+
+  sameReason(
+    keys: readonly string[],
+    days: number,
+    exclude: { master: string; buildid: number },
+    limit: number,
+  ): Promise<SameReasonBuild[]> {
+    return this.store.sameReason(keys, this.since(days), exclude, limit);
   }
 
   private since(days: number): number {

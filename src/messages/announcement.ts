@@ -86,6 +86,8 @@ const HEADLINE: Record<Transition['event'], (tone: string) => string> = {
   flaky: () => 'is orange: a test passed only on re-run',
   // Worker alerts are composed by the worker monitor, never from a build transition.
   worker: () => 'worker',
+  // A route, never a transition's event (Transition.route): an infra red is a `failure`.
+  infra: () => 'turned red',
 };
 
 /** `Failed: test_ssl (flaky 3× in 7 d; known: gh-1234), test_os` and friends. */

@@ -115,7 +115,8 @@ export class Notifier {
     const rules = typeof this.opts.rules === 'function' ? this.opts.rules() : this.opts.rules;
     const destinations = destinationsFor(rules, {
       master: transition.master,
-      event: transition.event,
+      // A red that is not a test's goes where `infra` is asked for (src/state/transitions.ts).
+      event: transition.route ?? transition.event,
       builderName: transition.builder.name,
       tags: transition.builder.tags,
     });

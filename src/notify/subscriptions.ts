@@ -5,22 +5,43 @@ import type { Subscription, SubscriptionStore } from '../store/subscriptions.js'
 export type { SubscriptionFilters } from '../config/rule-args.js';
 
 /**
+ * The events a rule hears besides those it lists, and why: `worker` brings `infra` (a worker that
+ * went away, its full disk, its compiler or checkout failing are the same people's business).
+ */
+export function impliedEvents(events: readonly NotifyEvent[]): Map<NotifyEvent, NotifyEvent> {
+  return events.includes('worker') && !events.includes('infra')
+    ? new Map<NotifyEvent, NotifyEvent>([['infra', 'worker']])
+    : new Map();
+}
+
+/** A rule's events with the ones they imply. */
+function withImplied(events: readonly NotifyEvent[]): NotifyEvent[] {
+  return [...events, ...impliedEvents(events).keys()];
+}
+
+/**
  * The rules in force: the config's rules, minus the events a room turned `off` at runtime (even
  * those the config gives it), plus one rule per event a room turned `on` (with its filters). A
- * runtime `on` adds to what the config gives; it never narrows a config rule.
+ * runtime `on` adds to what the config gives; it never narrows a config rule. A rule hears the
+ * events its events imply ({@link impliedEvents}) unless the room turned them off.
  */
 export function mergeRules(config: readonly NotifyRule[], runtime: readonly Subscription[]): NotifyRule[] {
   const off = new Set(runtime.filter((s) => !s.enabled).map((s) => `${s.room}\0${s.event}`));
+  // A room's own runtime setting of an event (on, with its filters, or off) wins over an implied one.
+  const own = new Set(runtime.map((s) => `${s.room}\0${s.event}`));
   const out: NotifyRule[] = [];
   for (const rule of config) {
-    const events = rule.events.filter((e) => !off.has(`${rule.to}\0${e}`));
-    if (events.length > 0) out.push(events.length === rule.events.length ? rule : { ...rule, events });
+    const all = withImplied(rule.events);
+    const events = all.filter((e) => !off.has(`${rule.to}\0${e}`));
+    if (events.length === 0) continue;
+    const same = events.length === rule.events.length && all.length === rule.events.length;
+    out.push(same ? rule : { ...rule, events });
   }
   for (const s of runtime) {
     if (!s.enabled) continue;
     out.push({
       to: s.room,
-      events: [s.event],
+      events: withImplied([s.event]).filter((e) => e === s.event || !own.has(`${s.room}\0${e}`)),
       ...(s.branches ? { branches: s.branches } : {}),
       ...(s.tags ? { tags: s.tags } : {}),
       ...(s.builders ? { builders: s.builders } : {}),
@@ -37,6 +58,8 @@ export interface SubscriptionLine {
   active: boolean;
   filters: string;
   setBy?: string;
+  /** For an event heard because another implies it (`infra` with `worker`): that event. */
+  via?: NotifyEvent;
 }
 
 /** `branches 3.x, 3.14; tags stable; builders /Debian/`, or '' for every builder. */
@@ -70,28 +93,35 @@ export function describeRoom(
   const lines: SubscriptionLine[] = [];
   for (const rule of config) {
     if (rule.to !== room) continue;
-    for (const event of rule.events) {
+    const implied = impliedEvents(rule.events);
+    for (const event of [...rule.events, ...implied.keys()]) {
       const o = off.get(event);
+      const via = implied.get(event);
       lines.push({
         event,
         source: 'config',
         active: !o,
         filters: describeFilters(rule),
         ...(o?.setBy ? { setBy: o.setBy } : {}),
+        ...(via ? { via } : {}),
       });
     }
   }
   const runtimeOn = mine
     .filter((s) => s.enabled)
     .sort((a, b) => NOTIFY_EVENTS.indexOf(a.event) - NOTIFY_EVENTS.indexOf(b.event));
+  const own = new Set(mine.map((s) => s.event));
   for (const s of runtimeOn) {
-    lines.push({
-      event: s.event,
-      source: 'runtime',
+    const line = {
+      source: 'runtime' as const,
       active: true,
       filters: describeFilters(s),
       ...(s.setBy ? { setBy: s.setBy } : {}),
-    });
+    };
+    lines.push({ event: s.event, ...line });
+    // An implied event the room set itself (on or off) is listed as that.
+    for (const [event, via] of impliedEvents([s.event]))
+      if (!own.has(event)) lines.push({ event, ...line, via });
   }
   return lines;
 }

@@ -5,7 +5,15 @@ import type { BuildOrigin } from '../bus.js';
 import type { NotifyEvent } from '../config/schema.js';
 import { type Tone, toneOf } from '../messages/message.js';
 import type { BuilderRecord, BuildRecord, BuildStore } from '../store/builds.js';
-import { classify, GREEN_OR_ORANGE, previousVerdict, RED, streakStart } from './transitions.js';
+import { kindFromState } from '../logs/failure-kind.js';
+import {
+  decideEvent,
+  GREEN_OR_ORANGE,
+  previousVerdict,
+  RED,
+  type Route,
+  streakStart,
+} from './transitions.js';
 
 /** A builder changing colour: what the notifier announces. */
 export interface Transition {
@@ -22,6 +30,13 @@ export interface Transition {
   origin: BuildOrigin;
   /** For `newfailure`: the failing tests the previous red build did not have. */
   newFailures?: string[];
+  /**
+   * `infra`: a red (or the recovery from one) whose failure is not a test's (a compile, a
+   * checkout; or, found in its log, a kill, a full disk, a lost worker): it goes to the
+   * destinations of the `infra` event instead of `failure`'s (or `recovery`'s). The message is
+   * the same.
+   */
+  route?: Route;
 }
 
 /** What a finished build does to the fleet: its record, and the colour change it makes. */
@@ -59,6 +74,8 @@ export interface FleetView {
 interface MasterState {
   url: string;
   history: number;
+  /** The step that runs the tests (the master's `logs.step`): a red build of another step may be infra. */
+  testStep: string;
   builders: Map<number, BuilderRecord>;
   /** builderid → recent builds, newest first, at most `history`. */
   builds: Map<number, BuildRecord[]>;
@@ -73,7 +90,7 @@ export class Fleet implements FleetView {
   /** The fleet as the store remembers it: each master's builders and their recent builds. */
   static async load(
     store: BuildStore,
-    masters: ReadonlyArray<{ name: string; url: string; history: number }>,
+    masters: ReadonlyArray<{ name: string; url: string; history: number; logs?: { step: string } }>,
   ): Promise<Fleet> {
     const fleet = new Fleet(store);
     for (const m of masters) {
@@ -81,7 +98,13 @@ export class Fleet implements FleetView {
       const recent = await store.recentBuildsByBuilder(m.name, m.history);
       const builds = new Map<number, BuildRecord[]>();
       for (const id of builders.keys()) builds.set(id, recent.get(id) ?? []);
-      fleet.state.set(m.name, { url: m.url, history: m.history, builders, builds });
+      fleet.state.set(m.name, {
+        url: m.url,
+        history: m.history,
+        testStep: m.logs?.step ?? 'test',
+        builders,
+        builds,
+      });
     }
     return fleet;
   }
@@ -134,31 +157,48 @@ export class Fleet implements FleetView {
    * makes (if any) before any age or origin filtering. Decided on memory, which it does not change.
    */
   decide(master: string, build: BuildbotBuild, origin: BuildOrigin): Decision {
-    const s = this.master(master);
     const record = this.toRecord(master, build);
-    const list = s.builds.get(build.builderid) ?? [];
-    const newer = list.some((b) => b.number > build.number);
-    const previous = list.filter((b) => b.number < build.number);
-    const builder = s.builders.get(build.builderid);
-    // A build that finished after a newer one of the same builder says nothing about its colour now.
-    if (!builder || newer) return { record, transition: undefined };
-    const event = classify(record, previous);
-    if (!event) return { record, transition: undefined };
+    return { record, transition: this.transitionOf(master, record, origin) };
+  }
+
+  /**
+   * The transition `record` makes on its builder's builds before it, as the fleet holds them:
+   * undefined when it makes none, or when a newer build of the builder is known (it says nothing
+   * about the builder's colour now). Pure on memory: the log analysis asks it again of a recorded
+   * build (src/logs/analyzer.ts).
+   */
+  transitionOf(master: string, record: BuildRecord, origin: BuildOrigin): Transition | undefined {
+    const s = this.master(master);
+    const list = s.builds.get(record.builderid) ?? [];
+    const newer = list.some((b) => b.number > record.number);
+    const previous = list.filter((b) => b.number < record.number);
+    const builder = s.builders.get(record.builderid);
+    if (!builder || newer) return undefined;
+    const decided = decideEvent(record, previous, (b) => this.infraByState(b, s.testStep));
+    if (!decided) return undefined;
+    const { event, route } = decided;
     const colour = event === 'recovery' ? RED : GREEN_OR_ORANGE;
     const lastGoodIndex = previous.findIndex((b) => GREEN_OR_ORANGE.has(b.results));
     return {
-      record,
-      transition: {
-        master,
-        event,
-        builder,
-        build: record,
-        previous: previousVerdict(previous),
-        streak: event === 'exception' ? undefined : streakStart(previous, colour),
-        sinceLastGood: [record, ...(lastGoodIndex === -1 ? previous : previous.slice(0, lastGoodIndex))],
-        origin,
-      },
+      master,
+      event,
+      builder,
+      build: record,
+      // A failure after reds that were all infra: its changes run from the last good build.
+      previous:
+        event === 'failure'
+          ? (previous.find((b) => GREEN_OR_ORANGE.has(b.results)) ?? previousVerdict(previous))
+          : previousVerdict(previous),
+      streak: event === 'exception' ? undefined : streakStart(previous, colour),
+      sinceLastGood: [record, ...(lastGoodIndex === -1 ? previous : previous.slice(0, lastGoodIndex))],
+      origin,
+      ...(route ? { route } : {}),
     };
+  }
+
+  /** Whether a red build's state string says it failed for something other than a test (no request). */
+  private infraByState(build: BuildRecord, testStep: string): boolean {
+    return kindFromState(build.stateString, testStep) !== undefined;
   }
 
   /** Adds a decided build to the builder's recent history in memory; returns how to take it back. */

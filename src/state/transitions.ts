@@ -50,6 +50,46 @@ export function classify(current: ResultOnly, previous: readonly ResultOnly[]): 
   return undefined;
 }
 
+/** How a transition is routed: `infra` for a red whose failure is not a test's (a compile, a checkout). */
+export type Route = 'infra';
+
+/**
+ * Which event a finished build is and how it is routed (pure), given the builds before it (newest
+ * first) and `infra`, which says whether a red build is known to have failed for something other
+ * than a test (from its record alone: see kindFromState in src/logs/failure-kind.ts):
+ * - a red that is `infra` is routed as `infra`, not `failure`;
+ * - a recovery from a red streak that was all `infra` is routed as `infra` too (those who heard
+ *   only test failures never heard that it was red);
+ * - a red that is not `infra` after reds that all were is a `failure`: those who hear only test
+ *   failures heard nothing of that streak, and now a test fails.
+ * The tables in test/unit/transitions.test.ts are its specification.
+ */
+export function decideEvent<T extends ResultOnly>(
+  current: T,
+  previous: readonly T[],
+  infra: (build: T) => boolean,
+): { event: NotifyEvent; route?: Route } | undefined {
+  const event = classify(current, previous);
+  const reds = redsBefore(previous);
+  if (event === 'failure') return infra(current) ? { event, route: 'infra' } : { event };
+  if (event === 'recovery') return reds.every(infra) ? { event, route: 'infra' } : { event };
+  if (event) return { event };
+  if (current.results === Results.FAILURE && !infra(current) && reds.length > 0 && reds.every(infra))
+    return { event: 'failure' };
+  return undefined;
+}
+
+/** The red verdicts `previous` (newest first) starts with, purple and non-verdicts skipped. */
+function redsBefore<T extends ResultOnly>(previous: readonly T[]): T[] {
+  const reds: T[] = [];
+  for (const build of previous) {
+    if (!isCodeVerdict(build.results)) continue;
+    if (build.results !== Results.FAILURE) break;
+    reds.push(build);
+  }
+  return reds;
+}
+
 /**
  * The oldest build of the unbroken streak that `previous` (newest first) starts with, counting
  * only verdicts whose result is in `colour`: when the builder turned that colour. `complete` is

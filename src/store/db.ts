@@ -133,6 +133,16 @@ export interface Schema {
     set_by: string | null;
   };
   held: { id: Generated<number>; mute_id: number; room: string; text: string; at: number };
+  failure_reasons: {
+    master: string;
+    buildid: number;
+    builderid: number;
+    number: number;
+    builder: string;
+    reason_key: string;
+    test: string;
+    completed_at: number;
+  };
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -393,6 +403,29 @@ const MIGRATIONS: readonly Step[] = [
   // 6: why a red or purple build failed (src/logs/failure-kind.ts), as JSON.
   async (db, dialect) => {
     await db.schema.alterTable('analyses').addColumn('cause', types(dialect).text).execute();
+  },
+  // 7: each analysed build's failure reasons (src/triage/reason.ts), for `!similar`: the builds
+  // that failed the same way, newest first.
+  async (db, dialect) => {
+    const { text, int } = types(dialect);
+    const s = db.schema;
+    await s
+      .createTable('failure_reasons')
+      .addColumn('master', text, (c) => c.notNull())
+      .addColumn('buildid', int, (c) => c.notNull())
+      .addColumn('builderid', int, (c) => c.notNull())
+      .addColumn('number', int, (c) => c.notNull())
+      .addColumn('builder', text, (c) => c.notNull())
+      .addColumn('reason_key', text, (c) => c.notNull())
+      .addColumn('test', text, (c) => c.notNull())
+      .addColumn('completed_at', int, (c) => c.notNull())
+      .addPrimaryKeyConstraint('failure_reasons_pkey', ['master', 'buildid', 'reason_key'])
+      .execute();
+    await s
+      .createIndex('failure_reasons_by_reason')
+      .on('failure_reasons')
+      .columns(['reason_key', 'completed_at'])
+      .execute();
   },
 ];
 

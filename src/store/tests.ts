@@ -8,6 +8,7 @@ import {
   sameTest,
   type TestOutcome,
 } from '../logs/regrtest.js';
+import { failureReasons } from '../triage/targets.js';
 import { type Db, inTransaction } from './db.js';
 
 /** A build's analysis as stored: the parser's findings plus where the log is. */
@@ -38,6 +39,18 @@ export interface TestStats {
   firstAt: number;
   lastAt: number;
   latest: { master: string; builderid: number; number: number; builder: string; outcome: TestOutcome };
+}
+
+/** A build that failed for a given reason (`!similar`). */
+export interface SameReasonBuild {
+  master: string;
+  buildid: number;
+  builderid: number;
+  number: number;
+  builder: string;
+  key: string;
+  /** Epoch seconds. */
+  completedAt: number;
 }
 
 export interface KnownIssue {
@@ -103,7 +116,9 @@ export class TestStore {
 
   /**
    * Stores a finished analysis (the test log's, when the build has one; why it failed, when it is
-   * red or purple) and the outcomes of its notable tests, in one transaction.
+   * red or purple), the outcomes of its notable tests and the reasons of its failed tests
+   * (src/triage/reason.ts, with `workers`' names masked), in one transaction. Saved again (read
+   * again for tracebacks), the build's reasons are replaced.
    */
   async saveDone(
     key: { master: string; buildid: number; builderid: number; number: number },
@@ -113,7 +128,18 @@ export class TestStore {
     completeAt: number,
     now = Date.now(),
     cause?: FailureCause,
+    workers: readonly string[] = [],
   ): Promise<void> {
+    const reasons = (analysis ? failureReasons(analysis, workers) : []).map((r) => ({
+      master: key.master,
+      buildid: key.buildid,
+      builderid: key.builderid,
+      number: key.number,
+      builder: builder.name,
+      reason_key: r.key,
+      test: r.test,
+      completed_at: completeAt,
+    }));
     const outcomes = analysis
       ? OUTCOMES.flatMap((kind) =>
           analysis[kind].map((test) => ({
@@ -170,7 +196,69 @@ export class TestStore {
           .onConflict((oc) => oc.doNothing())
           .execute();
       }
+      await tx
+        .deleteFrom('failure_reasons')
+        .where('master', '=', key.master)
+        .where('buildid', '=', key.buildid)
+        .execute();
+      // 8 parameters a row.
+      for (let i = 0; i < reasons.length; i += 500)
+        await tx
+          .insertInto('failure_reasons')
+          .values(reasons.slice(i, i + 500))
+          .execute();
     });
+  }
+
+  /** The reasons a build's failed tests were stored with (empty for one analysed before they were kept). */
+  async reasonsOf(master: string, buildid: number): Promise<Array<{ key: string; test: string }>> {
+    const rows = await this.db
+      .selectFrom('failure_reasons')
+      .select(['reason_key', 'test'])
+      .where('master', '=', master)
+      .where('buildid', '=', buildid)
+      .orderBy('reason_key')
+      .execute();
+    return rows.map((r) => ({ key: r.reason_key, test: r.test }));
+  }
+
+  /**
+   * The builds that failed for one of `keys` since `sinceEpoch`, `exclude` apart, newest first:
+   * at most `limit` per key.
+   */
+  async sameReason(
+    keys: readonly string[],
+    sinceEpoch: number,
+    exclude: { master: string; buildid: number },
+    limit: number,
+  ): Promise<SameReasonBuild[]> {
+    const out: SameReasonBuild[] = [];
+    for (const key of keys) {
+      const rows = await this.db
+        .selectFrom('failure_reasons')
+        .select(['master', 'buildid', 'builderid', 'number', 'builder', 'reason_key', 'completed_at'])
+        .where('reason_key', '=', key)
+        .where('completed_at', '>=', sinceEpoch)
+        .where((eb) =>
+          eb.not(eb.and([eb('master', '=', exclude.master), eb('buildid', '=', exclude.buildid)])),
+        )
+        .orderBy('completed_at', 'desc')
+        .orderBy('master')
+        .orderBy('buildid', 'desc')
+        .limit(limit)
+        .execute();
+      for (const r of rows)
+        out.push({
+          master: r.master,
+          buildid: r.buildid,
+          builderid: r.builderid,
+          number: r.number,
+          builder: r.builder,
+          key: r.reason_key,
+          completedAt: r.completed_at,
+        });
+    }
+    return out;
   }
 
   /** Records a failed attempt; gives up (status failed) when `final`. */

@@ -37,7 +37,18 @@ export function searchTargets(
 
 /** The reasons (reason.ts) of a build's failed tests, as keys: two builds share a failure when they share a key. */
 export function reasonKeys(a: RegrtestAnalysis, workers: readonly string[] = []): string[] {
-  return a.failed.map(
-    (test) => failureReason(test, a.cases[test] ?? [], a.tracebacks[test] ?? [], workers).key,
-  );
+  return failureReasons(a, workers).map((r) => r.key);
+}
+
+/** The reasons of a build's failed tests, each with its test file; one per distinct key. */
+export function failureReasons(
+  a: RegrtestAnalysis,
+  workers: readonly string[] = [],
+): Array<{ test: string; key: string }> {
+  const out = new Map<string, string>();
+  for (const test of a.failed) {
+    const { key } = failureReason(test, a.cases[test] ?? [], a.tracebacks[test] ?? [], workers);
+    if (!out.has(key)) out.set(key, test);
+  }
+  return [...out].map(([key, test]) => ({ test, key }));
 }

@@ -6,6 +6,9 @@
  * (its failed test passed on re-run) are announced with those words and the right test names. By
  * a bot that sends one message (`details: inline`) and one that sends the headline first
  * (`details: followup`, the default); `!why` says the same. A plain test failure reads as before.
+ * Routing: a bot whose console asked for test failures only (`failure`) hears none of the reds that
+ * are not a test's; one that asked for `worker` (which brings `infra`) hears those only: the compile
+ * and disk reds at once, the silence kill once its log is read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, labConfig, startBot, writeConfig } from '../support/bot.js';
@@ -22,6 +25,11 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
   let lab: Lab;
   let inline: BotProcess;
   let followup: BotProcess;
+  /** Consoles that asked for test failures only, and for worker alerts only. */
+  let tests: BotProcess;
+  let ops: BotProcess;
+  /** The red builds' numbers, by scenario, for the routing checks. */
+  const reds: Record<string, { builder: string; number: number }> = {};
 
   beforeAll(async () => {
     lab = await startLab({
@@ -31,20 +39,27 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
       env: { LAB_SILENCE_TIMEOUT: String(SILENCE) },
     });
     for (const b of [A, B]) await lab.runBuild(b, 'pass'); // history, imported silently
-    const config = labConfig(lab.url, 'ws');
+    const base = labConfig(lab.url, 'ws');
+    const events = 'events: [failure, exception, recovery]';
+    // These two hear every red: a test's (failure) and any other (infra).
+    const config = base.replace(events, 'events: [failure, exception, recovery, infra]');
     // The inline bot may also force builds (its follow-ups say what broke too).
     const forcing = `${config.replace(
       '    poll_interval: 2s\n',
       '    poll_interval: 2s\n    auth: { username: bot, password: "botpass" }\n',
     )}permissions:\n  force: [console]\n`;
-    [inline, followup] = await Promise.all([
+    [inline, followup, tests, ops] = await Promise.all([
       startBot(writeConfig(forcing)),
       startBot(writeConfig(config.replace(/ {2}details: inline.*\n/, ''))),
+      startBot(writeConfig(base.replace(events, 'events: [failure, recovery]'))),
+      startBot(writeConfig(base.replace(events, 'events: [worker]'))),
     ]);
   });
   afterAll(async () => {
     expect(await inline?.stop()).toBe(0);
     expect(await followup?.stop()).toBe(0);
+    expect(await tests?.stop()).toBe(0);
+    expect(await ops?.stop()).toBe(0);
     await lab?.close();
   });
 
@@ -76,8 +91,9 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
   /** Runs a red build after a green one on `builder` (so that it is announced), returns its number. */
   async function turnRed(builder: string, scenario: Scenario): Promise<number> {
     const green = await lab.runBuild(builder, 'pass');
-    await Promise.all([inline.waitForBuild(green.buildid), followup.waitForBuild(green.buildid)]);
+    await Promise.all([inline, followup, tests, ops].map((bot) => bot.waitForBuild(green.buildid)));
     const red = await lab.runBuild(builder, scenario);
+    reds[scenario] = { builder, number: red.number };
     return red.number;
   }
 
@@ -284,6 +300,30 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
       );
       await inline.waitForLine(/^ {2}test_ssl_lab \(passed on re-run\)$/, asked);
       await inline.waitForLine(/^ {2}Env changed: test_os_lab$/, asked);
+    });
+
+    it('routing: the test channel hears only test failures; the worker channel, only the rest', async () => {
+      const title = (scenario: string) => {
+        const red = reds[scenario];
+        if (!red) throw new Error(`no ${scenario} red was run`);
+        return new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${red.builder} #${red.number} turned red: `);
+      };
+      // The worker channel: the compile and disk reds as their state string decides them, the
+      // silence kill once its log says so (the test channel heard that one at once).
+      await ops.waitForLine(title('compile'));
+      await ops.waitForLine(title('disk'));
+      await ops.waitForLine(title('hang'));
+      await tests.waitForLine(title('hang'));
+      await tests.waitForLine(title('fail'));
+      // A destination's announcements go out in the order they were recorded: the test channel's
+      // red of 'fail' came after the compile and disk reds, so those were never recorded for it.
+      expect(tests.matching(title('compile'))).toEqual([]);
+      expect(tests.matching(title('disk'))).toEqual([]);
+      // And the worker channel's last word is a compile red recorded after the test reds.
+      const last = await turnRed(B, 'compile');
+      await ops.waitForLine(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${B} #${last} turned red: failed compile: `));
+      for (const scenario of ['fail', 'crash', 'timeout', 'envrerun'])
+        expect(ops.matching(title(scenario))).toEqual([]);
     });
   });
 });

@@ -22,7 +22,7 @@ describe('configuration', () => {
       history: 20,
     });
     expect(config.chat.console).toBe(true);
-    expect(config.notify).toEqual([{ to: 'console', events: ['failure'] }]);
+    expect(config.notify).toEqual([{ to: 'console', events: ['failure', 'infra'] }]);
     expect(config.storage).toBe('./bbwatch.sqlite');
     expect(config.announce.max_age).toBe(3 * 3_600_000);
   });

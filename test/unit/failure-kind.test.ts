@@ -5,9 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/buildbot/budget.js';
-import { readFailureEvidence } from '../../src/buildbot/failing-step.js';
+import { failedStepSummary, readFailureEvidence } from '../../src/buildbot/failing-step.js';
 import { BuildbotRest } from '../../src/buildbot/rest.js';
-import { causeHeadline, classifyFailure, type FailureCause } from '../../src/logs/failure-kind.js';
+import {
+  causeHeadline,
+  classifyFailure,
+  type FailureCause,
+  INFRA_KINDS,
+  kindFromState,
+} from '../../src/logs/failure-kind.js';
 import { analyzeBuildLog, NoTestLogError } from '../../src/logs/reader.js';
 import { silentLog } from '../support/fleet.js';
 import { recordedBuild, serveRecorded } from '../support/recorded-master.js';
@@ -219,5 +225,47 @@ describe('classifyFailure on what the recordings do not show', () => {
     });
     expect(cause.detail?.length).toBe(240);
     expect(cause.detail?.endsWith('…')).toBe(true);
+  });
+});
+
+describe('kindFromState: what a red build is before its log is read (the routing that goes out at once)', () => {
+  // [recorded build, what its state string alone says, whether its log then says infra]
+  const table: Array<[(typeof NAMES)[number], string | undefined, boolean]> = [
+    ['compile', 'compile', true],
+    ['checkout', 'checkout', true],
+    ['disk', 'compile', true], // the disk filled during the compile step
+    ['hang', undefined, true], // the test step, killed for silence: only the log can tell
+    ['elapsed', undefined, true],
+    ['fail', undefined, false],
+    ['worker-lost', undefined, true], // RETRY: never announced as red
+    ['exception', undefined, false], // purple: the exception event
+  ];
+  it.each(table)('%s: %s', async (name, early, infra) => {
+    const state = recorded[name].build.state_string;
+    expect(kindFromState(state, 'test')).toBe(early);
+    // What is decided early is never contradicted by the log: an early infra stays infra.
+    const { cause } = await classify(name);
+    expect(INFRA_KINDS.has(cause.kind)).toBe(infra);
+  });
+
+  it("reads Buildbot's summaries of failed steps, the first failure first", () => {
+    expect(failedStepSummary('failed compile (failure)')).toBe('compile');
+    expect(failedStepSummary('failed update (warnings) test (failure)')).toBe('test');
+    expect(failedStepSummary("failed 'make buildbottest' (failure) clean (failure)")).toBe(
+      "'make buildbottest'",
+    );
+    expect(failedStepSummary('failed git (failure) test (failure)')).toBe('git');
+    for (const odd of ['build successful', 'failed', 'failed compile', 'exception test (exception)', ''])
+      expect(failedStepSummary(odd)).toBeUndefined();
+    // The configured test step is a test's, whatever it is called; other names are not guessed.
+    expect(kindFromState('failed compile (failure)', 'compile')).toBeUndefined();
+    expect(kindFromState('failed pythoninfo (failure)', 'test')).toBeUndefined();
+    expect(kindFromState('failed configure (failure) test (failure)', 'test')).toBe('compile');
+  });
+
+  it('reads a long or hostile state string in linear time', () => {
+    const hostile = `failed ${'a ('.repeat(50_000)}`;
+    expect(failedStepSummary(hostile)).toBeUndefined();
+    expect(failedStepSummary(`failed ${'x'.repeat(100_000)} (failure)`)).toBeUndefined();
   });
 });

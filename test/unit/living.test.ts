@@ -56,7 +56,8 @@ describe('rule merge', () => {
       { to: 'console', events: ['failure'], branches: ['3.x'] },
       { to: 'irc:#py', events: ['failure'] },
       { to: 'console', events: ['failure'], branches: ['3.14'] },
-      { to: 'irc:#py', events: ['worker'] },
+      // worker brings infra (a red that is not a test's).
+      { to: 'irc:#py', events: ['worker', 'infra'] },
     ]);
     // The union of config and runtime filters: 3.x from the config, 3.14 from the runtime rule.
     expect(destinationsFor(merged, subject('AMD64 Debian root 3.14', ['3.14']))).toEqual([
@@ -79,10 +80,41 @@ describe('rule merge', () => {
       'runtime:exception',
       'runtime:flaky',
       'runtime:worker',
+      'runtime:infra',
     ];
     expect(lines([1, 2, 3])).toEqual(expected);
     expect(lines([3, 2, 1])).toEqual(expected);
     expect(lines([5, 5, 5])).toEqual(expected);
+  });
+
+  it('worker brings infra, in the config and at runtime, unless the room turned infra off', () => {
+    const ops: NotifyRule[] = [{ to: 'irc:#ops', events: ['worker'] }];
+    const red = subject('AMD64 Debian root 3.x', ['3.x'], 'infra');
+    expect(destinationsFor(mergeRules(ops, []), red)).toEqual(['irc:#ops']);
+    expect(describeRoom('irc:#ops', ops, []).map((l) => `${l.event}:${l.via ?? ''}`)).toEqual([
+      'worker:',
+      'infra:worker',
+    ]);
+    const off = [{ room: 'irc:#ops', event: 'infra' as const, enabled: false, setAt: 1 }];
+    expect(destinationsFor(mergeRules(ops, off), red)).toEqual([]);
+    expect(destinationsFor(mergeRules(ops, off), subject('w', [], 'worker'))).toEqual(['irc:#ops']);
+    const runtime = [
+      { room: 'console', event: 'worker' as const, enabled: true, setAt: 1 },
+      { room: 'console', event: 'infra' as const, enabled: false, setAt: 2 },
+    ];
+    expect(destinationsFor(mergeRules([], runtime), red)).toEqual([]);
+    // The room's own infra, with its filters, is what it hears of infra.
+    const filtered = [
+      { room: 'console', event: 'worker' as const, enabled: true, setAt: 1 },
+      { room: 'console', event: 'infra' as const, enabled: true, tags: ['stable'], setAt: 2 },
+    ];
+    expect(destinationsFor(mergeRules([], filtered), red)).toEqual([]);
+    expect(destinationsFor(mergeRules([], filtered), subject('X 3.x', ['stable'], 'infra'))).toEqual([
+      'console',
+    ]);
+    expect(describeRoom('console', [], runtime).map((l) => l.event)).toEqual(['worker']);
+    // A room that asked for failure only does not hear infra.
+    expect(destinationsFor(mergeRules(config, []), red)).toEqual([]);
   });
 
   it('off for every event of a config rule drops the rule', () => {
@@ -114,6 +146,7 @@ describe('rule merge', () => {
       { event: 'failure', source: 'config', active: true, filters: 'branches 3.x' },
       { event: 'recovery', source: 'config', active: false, filters: 'branches 3.x', setBy: 'console' },
       { event: 'worker', source: 'runtime', active: true, filters: '', setBy: 'console' },
+      { event: 'infra', source: 'runtime', active: true, filters: '', setBy: 'console', via: 'worker' },
     ]);
     // `on` again for an event the room turned off: it is heard again (runtime rule, no filters).
     await again.on('console', ['recovery'], {}, 'console');
@@ -360,6 +393,7 @@ describe('commands', () => {
       // Runtime events in the documented event order, whatever order they were set in.
       'recovery — runtime: branches 3.x; tags stable; builders /Debian/ (set by test:op)',
       'worker — runtime: every builder',
+      'infra (with worker) — runtime: every builder',
     ]);
     expect((await ask('!notify on bogus'))[0]).toMatch(/^'bogus' is not an event .* Usage: !notify /);
   });

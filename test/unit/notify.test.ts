@@ -17,7 +17,7 @@ import { Outbox } from '../../src/store/outbox.js';
 import { build, builder, MASTER_URL, silentLog } from '../support/fleet.js';
 
 const rules: NotifyRule[] = [
-  { to: 'console', events: ['failure'] },
+  { to: 'console', events: ['failure', 'infra'] },
   { to: 'test:#stable', events: ['failure', 'recovery'], tags: ['stable'] },
 ];
 
@@ -25,7 +25,7 @@ const rules: NotifyRule[] = [
 async function core(
   db: Db,
   deliver: (destination: string, message: Message) => Promise<void>,
-  opts: Partial<Pick<NotifierOptions, 'burstWindowMs' | 'now' | 'details' | 'tests'>> = {},
+  opts: Partial<Pick<NotifierOptions, 'burstWindowMs' | 'now' | 'details' | 'tests' | 'rules'>> = {},
 ) {
   const bus = new Bus();
   const fleet = await Fleet.load(new BuildStore(db), [{ name: 'lab', url: MASTER_URL, history: 20 }]);
@@ -465,6 +465,89 @@ describe('shutdown', () => {
     expect(sent).toEqual([
       expect.stringMatching(/turned red/),
       '2 builders turned red on 3.x after abcdef1234',
+    ]);
+  });
+});
+
+describe('routing: a red that is not a test failure goes to infra, not failure', () => {
+  const routed: NotifyRule[] = [
+    { to: 'test:#tests', events: ['failure', 'recovery'] },
+    // `worker` brings `infra`: the rule as mergeRules gives it (test/unit/living.test.ts).
+    { to: 'test:#ops', events: ['worker', 'infra'] },
+    { to: 'test:#all', events: ['failure', 'infra', 'recovery'] },
+  ];
+
+  /** The messages' first lines, by destination and title. */
+  const bodies = new Map<string, string[]>();
+  async function run(steps: Array<[number, number, number, string?]>) {
+    const sent: string[] = [];
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
+      async (d, m) => {
+        const title = `${d} ${lineText(m.title ?? [])}`;
+        sent.push(title);
+        bodies.set(title, m.lines.map(lineText));
+      },
+      { rules: routed },
+    );
+    await finish(build(1, 1, 0, 900), 'history');
+    for (const [n, results, ago, state] of steps) await finish(build(1, n, results, ago, state));
+    await notifier.flush();
+    await notifier.stop();
+    return sent;
+  }
+
+  it('a compile red reaches the infra (and worker) destinations only', async () => {
+    expect(await run([[2, 2, 60, 'failed compile (failure)']])).toEqual([
+      'test:#ops AMD64 Debian root 3.x #2 turned red: failed compile (failure)',
+      'test:#all AMD64 Debian root 3.x #2 turned red: failed compile (failure)',
+    ]);
+  });
+
+  it('a checkout red too; a test red is a failure as before', async () => {
+    expect(await run([[2, 2, 60, 'failed update (failure)']])).toEqual([
+      'test:#ops AMD64 Debian root 3.x #2 turned red: failed update (failure)',
+      'test:#all AMD64 Debian root 3.x #2 turned red: failed update (failure)',
+    ]);
+    expect(await run([[2, 2, 60]])).toEqual([
+      'test:#tests AMD64 Debian root 3.x #2 turned red: failed test (failure)',
+      'test:#all AMD64 Debian root 3.x #2 turned red: failed test (failure)',
+    ]);
+  });
+
+  it('tests failing after a compile red are news for the test channel; the recovery goes where the reds went', async () => {
+    expect(
+      await run([
+        [2, 2, 300, 'failed compile (failure)'],
+        [3, 2, 200], // the tests fail now: the test channel never heard of this red streak
+        [4, 2, 100], // red after red: quiet
+        [5, 0, 50],
+      ]),
+    ).toEqual([
+      'test:#ops AMD64 Debian root 3.x #2 turned red: failed compile (failure)',
+      'test:#all AMD64 Debian root 3.x #2 turned red: failed compile (failure)',
+      'test:#tests AMD64 Debian root 3.x #3 turned red: failed test (failure)',
+      'test:#all AMD64 Debian root 3.x #3 turned red: failed test (failure)',
+      'test:#tests AMD64 Debian root 3.x #5 recovered (green): build successful',
+      'test:#all AMD64 Debian root 3.x #5 recovered (green): build successful',
+    ]);
+    // Its changes are those since the last green build, #1, not since the compile red.
+    expect(bodies.get('test:#tests AMD64 Debian root 3.x #3 turned red: failed test (failure)')).toContain(
+      'Changes since #1:',
+    );
+  });
+
+  it('the recovery from a compile red goes to the infra destinations, not to those that heard no red', async () => {
+    expect(
+      await run([
+        [2, 2, 100, 'failed compile (failure)'],
+        [3, 0, 50],
+      ]),
+    ).toEqual([
+      'test:#ops AMD64 Debian root 3.x #2 turned red: failed compile (failure)',
+      'test:#all AMD64 Debian root 3.x #2 turned red: failed compile (failure)',
+      'test:#ops AMD64 Debian root 3.x #3 recovered (green): build successful',
+      'test:#all AMD64 Debian root 3.x #3 recovered (green): build successful',
     ]);
   });
 });

@@ -214,6 +214,63 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
     expect((await store.get('lab', 5))?.cause).toBeUndefined();
   });
 
+  it('failure reasons: written with the analysis, replaced when it is saved again, found by reason', async () => {
+    const db = await fresh();
+    const store = new TestStore(db);
+    /** A build whose test_os.test_write failed with `error`. */
+    const failing = (error: string) =>
+      analysis({
+        failed: ['test_os'],
+        cases: { test_os: ['test_write'] },
+        tracebacks: {
+          test_os: [
+            'Traceback (most recent call last):',
+            '  File "/tmp/w/Lib/test/test_os.py", line 12, in test_write',
+            error,
+          ],
+        },
+      });
+    const save = (buildid: number, a: RegrtestAnalysis, at: number, workers: string[] = []) =>
+      store.saveDone(
+        { master: 'lab', buildid, builderid: buildid % 3, number: buildid },
+        a,
+        undefined,
+        { name: `builder ${buildid % 3}`, branch: '3.x' },
+        at,
+        at * 1000,
+        undefined,
+        workers,
+      );
+    // The same failure on two workers (other numbers, addresses and worker names), an old one,
+    // and another assertion.
+    await save(10, failing('AssertionError: 3 != 4 at 0x7f00aa on w-alpha'), 1_700_000_000, ['w-alpha']);
+    await save(11, failing('AssertionError: 5 != 6 at 0x7f00bb on w-beta'), 1_700_000_500, ['w-beta']);
+    await save(12, failing('AssertionError: 1 != 2 at 0x7f00cc on w-alpha'), 1_600_000_000, ['w-alpha']);
+    await save(13, failing('AssertionError: file is missing'), 1_700_000_600);
+    const key = 'test_os.test_write\nAssertionError: <n> != <n> at <hex> on <worker>';
+    expect(await store.reasonsOf('lab', 10)).toEqual([{ key, test: 'test_os' }]);
+    const same = (since: number) =>
+      store.sameReason([key], since, { master: 'lab', buildid: 10 }, 8).then((r) => r.map((b) => b.buildid));
+    expect(await same(1_699_000_000)).toEqual([11]);
+    expect(await same(0)).toEqual([11, 12]); // newest first
+    expect(
+      (await store.sameReason([key], 0, { master: 'lab', buildid: 10 }, 1)).map((b) => b.buildid),
+    ).toEqual([11]);
+    expect((await store.sameReason([key], 0, { master: 'lab', buildid: 10 }, 8))[0]).toEqual({
+      master: 'lab',
+      buildid: 11,
+      builderid: 2,
+      number: 11,
+      builder: 'builder 2',
+      key,
+      completedAt: 1_700_000_500,
+    });
+    // Saved again (its tests passed on a re-read): its reasons go.
+    await save(11, analysis({ failed: [] }), 1_700_000_500);
+    expect(await store.reasonsOf('lab', 11)).toEqual([]);
+    expect(await same(0)).toEqual([12]);
+  });
+
   it('tests: the analysis queue, outcomes, history and known issues', async () => {
     const db = await fresh();
     const store = new TestStore(db);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classify, GREEN_OR_ORANGE, retriedBefore, streakStart } from '../../src/state/transitions.js';
+import {
+  classify,
+  decideEvent,
+  GREEN_OR_ORANGE,
+  retriedBefore,
+  streakStart,
+} from '../../src/state/transitions.js';
 
 const S = 0;
 const W = 1;
@@ -42,6 +48,44 @@ describe('classify: which builds are announced', () => {
   ];
   it.each(table)('current %i after %j → %s', (current, previous, expected) => {
     expect(classify(b(current), previous.map(b))).toBe(expected);
+  });
+});
+
+describe('decideEvent: which builds are announced, and which go to infra', () => {
+  // Builds as [result, infra]: a red whose state string names a compile or checkout step is infra.
+  const I = 'infra';
+  type B = [number, typeof I?];
+  // [current, previous newest first, expected event, expected route]
+  const table: Array<[B, B[], string | undefined, string | undefined]> = [
+    [[F], [[S]], 'failure', undefined],
+    [[F, I], [[S]], 'failure', 'infra'], // a compile red: infra, not failure
+    [[F, I], [[F]], undefined, undefined], // red after red: quiet, whatever broke
+    [[F, I], [[F, I]], undefined, undefined],
+    [[F], [[F, I], [S]], 'failure', undefined], // the tests fail after a compile red: news for failure
+    [[F], [[F, I], [R], [F, I], [S]], 'failure', undefined],
+    [[F], [[F], [F, I], [S]], undefined, undefined], // the tests failed before: heard already
+    [[F], [[F, I], [F], [S]], undefined, undefined],
+    [[F], [[E], [F, I]], 'failure', undefined], // purple is skipped, as classify does
+    [[S], [[F, I], [S]], 'recovery', 'infra'], // those who heard no red hear no recovery
+    [
+      [S],
+      [
+        [F, I],
+        [F, I],
+      ],
+      'recovery',
+      'infra',
+    ],
+    [[S], [[F], [F, I]], 'recovery', undefined],
+    [[S], [[F, I], [F]], 'recovery', undefined],
+    [[E], [[F, I]], 'exception', undefined],
+    [[S], [[S]], undefined, undefined],
+  ];
+  it.each(table)('%j after %j → %s %s', (current, previous, event, route) => {
+    const build = ([results, infra]: B) => ({ results, infra: infra === I });
+    const decided = decideEvent(build(current), previous.map(build), (x) => x.infra);
+    expect(decided?.event).toBe(event);
+    expect(decided?.route).toBe(route);
   });
 });
 

@@ -31,6 +31,7 @@ const fleet = await fleetWith(
     build(3, 30, 0, 7200),
     build(3, 31, 2, 600),
     build(3, 32, 2, 60),
+    build(4, 39, 2, 31 * 86_400), // a month ago: outside !similar's window
     build(4, 40, 0, 7200),
     build(4, 41, 2, 60),
   ],
@@ -38,6 +39,9 @@ const fleet = await fleetWith(
   db,
 );
 const { tests, store } = historyWith(db, fleet);
+
+/** The workers the lab's master lists (masked in failure reasons). */
+const WORKERS = ['cstratak-fedora-ppc64le', 'edelsohn-debian-ppc64'];
 
 /** The red builds' analyses, from genuine regrtest logs: the lab's hard failure, and the spawn failure of test/fixtures/triage. */
 async function save(builderid: number, number: number, log: string) {
@@ -47,9 +51,11 @@ async function save(builderid: number, number: number, log: string) {
     { master: 'lab', buildid: b.buildid, builderid, number },
     parseRegrtest(log),
     `http://master.invalid/logs/${b.buildid}`,
-    { name: 'x', branch: '3.x' },
+    { name: fleet.builder('lab', builderid)?.name ?? 'x', branch: '3.x' },
+    b.completeAt ?? 1,
     1,
-    1,
+    undefined,
+    WORKERS,
   );
 }
 await save(1, 11, fixtureText('logs/3.13.0/hard-par.log'));
@@ -59,6 +65,9 @@ const triageLog = (name: string) =>
 await save(2, 21, triageLog('same-1.log'));
 await save(3, 32, triageLog('same-2.log'));
 await save(4, 41, triageLog('other.log'));
+// The same failure again: earlier on PPC64 Debian, and a month ago on AMD64 Fedora.
+await save(3, 31, triageLog('same-1.log'));
+await save(4, 39, triageLog('same-2.log'));
 
 /** The changes in each build (by builder and number), as the master would list them. */
 const buildid = (builderid: number, number: number) =>
@@ -123,7 +132,7 @@ function ask(text: string, platform = 'test'): Promise<Message | undefined> {
     workers: {
       list: () =>
         Promise.resolve({
-          workers: ['cstratak-fedora-ppc64le', 'edelsohn-debian-ppc64'].map((name, i) => ({
+          workers: WORKERS.map((name, i) => ({
             master: 'lab',
             workerid: i + 1,
             name,
@@ -222,6 +231,47 @@ describe('the likely culprit in !why', () => {
   it('names none when the other builder failed for another reason', async () => {
     const out = text(await ask('!why AMD64 Fedora Stable 3.14'));
     expect(out.join('\n')).not.toContain('likely culprit');
+  });
+});
+
+describe('!similar', () => {
+  const REASON =
+    'test_spawnish.test_spawn_file_actions: AssertionError: posix_spawn of <tmp> failed in child <n>: <object object at <hex>> on <worker>';
+
+  it('lists the builds of the last 30 days that failed the same way, newest first, the reason once', async () => {
+    const out = text(await ask('!similar PPC64LE Fedora Stable 3.14'));
+    expect(out[0]).toBe(
+      'PPC64LE Fedora Stable 3.14 #21: 2 other builds failed the same way in the last 30 days',
+    );
+    expect(out.slice(1)).toEqual([
+      REASON,
+      expect.stringMatching(
+        /^ {2}PPC64 Debian 3\.14 #32, \d+ (s|min) ago http:\/\/\S+\/#\/builders\/3\/builds\/32$/,
+      ),
+      expect.stringMatching(
+        /^ {2}PPC64 Debian 3\.14 #31, \d+ min ago http:\/\/\S+\/#\/builders\/3\/builds\/31$/,
+      ),
+    ]);
+    // From the other side: the same reason, the first build among them.
+    const back = text(await ask('!similar PPC64 Debian 3.14 32'));
+    expect(back.slice(1, 3)).toEqual([
+      REASON,
+      expect.stringMatching(/^ {2}PPC64LE Fedora Stable 3\.14 #21, /),
+    ]);
+  });
+
+  it('says so when no other build failed the same way (another assertion is another reason)', async () => {
+    expect(text(await ask('!similar AMD64 Fedora Stable 3.14'))).toEqual([
+      'AMD64 Fedora Stable 3.14 #41: no other build failed the same way in the last 30 days',
+      'test_spawnish.test_spawn_file_actions: AssertionError: file_actions not applied: <tmp> is missing (pid <n>, <object object at <hex>>)',
+      '  no other build',
+    ]);
+  });
+
+  it('is in !help', async () => {
+    expect(text(await ask('!help'))).toContainEqual(
+      '!similar <builder> [build] — the builds that failed the same way in the last 30 days',
+    );
   });
 });
 
