@@ -159,15 +159,20 @@ export async function startBot({
     defaultMs: config.mute.default,
     maxMs: config.mute.max,
     log,
-    send: (muteId, room, message) => notifier.send('', muteId, 'mute-summary', room, message),
+    send: (muteId, room, message) =>
+      notifier.send(
+        { kind: 'mute-summary', master: '', buildid: muteId, event: 'mute-summary', destination: room },
+        message,
+      ),
   });
   const notifier = new Notifier({
     outbox,
     rules: () => subscriptions.rules(),
-    hold: (t, destination, tx) =>
-      mutes.covers(t, destination)
-        ? mutes.holdTransition(t, destination, tx ? new SubscriptionStore(tx) : undefined)
-        : Promise.resolve(false),
+    holds: {
+      covers: (t, destination) => mutes.covers(t, destination),
+      hold: (t, destination, tx) =>
+        mutes.holdTransition(t, destination, tx ? new SubscriptionStore(tx) : undefined),
+    },
     fleet,
     log,
     showMaster: config.masters.length > 1,
@@ -285,7 +290,7 @@ export async function startBot({
     log,
     rests: new Map(config.masters.map((m) => [m.name, watcherOf(watchers, m.name).rest])),
     send: (master, buildid, event, destination, message) =>
-      notifier.send(master, buildid, event, destination, message),
+      notifier.send({ kind: 'follow-up', master, buildid, event, destination }, message),
   });
   const workers = new WorkerMonitor({
     rests: new Map(config.masters.map((m) => [m.name, watcherOf(watchers, m.name).rest])),
@@ -297,7 +302,10 @@ export async function startBot({
       void (async () => {
         for (const destination of workerDestinations(subscriptions.rules(), alert.master)) {
           if (await mutes.hold(destination, undefined, lineText(message.title ?? []))) continue;
-          await notifier.send(alert.master, alert.workerid, key, destination, message);
+          await notifier.send(
+            { kind: 'worker', master: alert.master, buildid: alert.workerid, event: key, destination },
+            message,
+          );
         }
       })().catch((err: unknown) => {
         storeHealth.failed(err);
@@ -320,7 +328,11 @@ export async function startBot({
     new DigestScheduler(
       schedules,
       reports,
-      (to, minute, message) => notifier.send('', minute, 'digest', to, message),
+      (to, minute, message) =>
+        notifier.send(
+          { kind: 'digest', master: '', buildid: minute, event: 'digest', destination: to },
+          message,
+        ),
       log,
     );
   let digests = newDigests(config.digest);

@@ -9,6 +9,7 @@ import {
   SqliteDialect,
 } from 'kysely';
 import { makeDirs } from '../make-dirs.js';
+import type { OutboxKind } from './outbox.js';
 
 /**
  * The store's database: one schema, one migration list and one query language for SQLite
@@ -40,6 +41,8 @@ export interface Schema {
   };
   announcements: {
     id: Generated<number>;
+    /** src/store/outbox.ts: OutboxKind. */
+    kind: Generated<OutboxKind>;
     master: string;
     buildid: number;
     event: string;
@@ -425,6 +428,29 @@ const MIGRATIONS: readonly Step[] = [
       .createIndex('failure_reasons_by_reason')
       .on('failure_reasons')
       .columns(['reason_key', 'completed_at'])
+      .execute();
+  },
+  // 8: the outbox says what each row is (src/store/outbox.ts, OutboxKind) instead of the event's
+  // spelling telling it: rows already there get their kind from the events that made them.
+  async (db, dialect) => {
+    await db.schema
+      .alterTable('announcements')
+      .addColumn('kind', types(dialect).text, (c) => c.notNull().defaultTo('announcement'))
+      .execute();
+    const kinds: ReadonlyArray<[OutboxKind, string]> = [
+      ['details', '%:details'],
+      ['follow-up', 'force-%'],
+      ['digest', 'digest'],
+      ['mute-summary', 'mute-summary'],
+      ['worker', 'worker-%'],
+    ];
+    for (const [kind, event] of kinds) {
+      await db.updateTable('announcements').set({ kind }).where('event', 'like', event).execute();
+    }
+    await db.schema
+      .createIndex('announcements_last_sent')
+      .on('announcements')
+      .columns(['destination', 'kind', 'event', 'status'])
       .execute();
   },
 ];

@@ -1,8 +1,42 @@
 import type { Db } from './db.js';
 
-/** One announcement for one destination, recorded before it is sent. */
+/**
+ * What an outbox row is, so that nothing is told apart by its event's spelling:
+ * - `announcement`: a build's transition (its headline, or the whole message when inline);
+ *   several of them to one destination may go out as one burst message;
+ * - `details`: the follow-up to a split announcement (failing tests, changes);
+ * - `follow-up`: a forced build started or finished, for the room that asked;
+ * - `digest`: a scheduled report (buildid: the minute it was due);
+ * - `mute-summary`: what a mute held back (buildid: the mute's id);
+ * - `worker`: a worker went missing or came back (buildid: the worker's id).
+ * `master` is '' for digests and mute summaries. (master, buildid, event, destination) stays the
+ * once-only key.
+ */
+export const OUTBOX_KINDS = [
+  'announcement',
+  'details',
+  'follow-up',
+  'digest',
+  'mute-summary',
+  'worker',
+] as const;
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+
+/** A row to record: what it is, what it is about, where it goes, and its message as JSON. */
+export interface NewOutboxEntry {
+  kind: OutboxKind;
+  master: string;
+  buildid: number;
+  event: string;
+  destination: string;
+  /** The platform-neutral message (or what to compose it from), as JSON. */
+  message: string;
+}
+
+/** One message for one destination, recorded before it is sent. */
 export interface OutboxEntry {
   id: number;
+  kind: OutboxKind;
   master: string;
   buildid: number;
   event: string;
@@ -23,33 +57,16 @@ export interface OutboxEntry {
 export class Outbox {
   constructor(private readonly db: Db) {}
 
-  /** Records a pending announcement; undefined when this one was recorded before. */
-  async add(
-    master: string,
-    buildid: number,
-    event: string,
-    destination: string,
-    message: string,
-    now = Date.now(),
-  ): Promise<OutboxEntry | undefined> {
+  /** Records a pending message; undefined when this one was recorded before. */
+  async add(entry: NewOutboxEntry, now = Date.now()): Promise<OutboxEntry | undefined> {
     const row = await this.db
       .insertInto('announcements')
-      .values({ master, buildid, event, destination, status: 'pending', message, created_at: now })
+      .values({ ...entry, status: 'pending', created_at: now })
       .onConflict((oc) => oc.doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!row) return undefined;
-    return {
-      id: Number(row.id),
-      master,
-      buildid,
-      event,
-      destination,
-      status: 'pending',
-      message,
-      createdAt: now,
-      attempts: 0,
-    };
+    return { ...entry, id: Number(row.id), status: 'pending', createdAt: now, attempts: 0 };
   }
 
   /** Replaces the stored message (once composed, a resend after a crash sends the same text). */
@@ -78,11 +95,13 @@ export class Outbox {
       .execute();
   }
 
-  async pending(): Promise<OutboxEntry[]> {
-    const rows = await this.db
+  /** What waits, oldest first; with `destination`, only what waits for it. */
+  async pending(destination?: string): Promise<OutboxEntry[]> {
+    let query = this.db
       .selectFrom('announcements')
       .select([
         'id',
+        'kind',
         'master',
         'buildid',
         'event',
@@ -92,11 +111,12 @@ export class Outbox {
         'created_at',
         'attempts',
       ])
-      .where('status', '=', 'pending')
-      .orderBy('id')
-      .execute();
+      .where('status', '=', 'pending');
+    if (destination !== undefined) query = query.where('destination', '=', destination);
+    const rows = await query.orderBy('id').execute();
     return rows.map((row) => ({
       id: row.id,
+      kind: row.kind,
       master: row.master,
       buildid: row.buildid,
       event: row.event,
@@ -108,11 +128,23 @@ export class Outbox {
     }));
   }
 
+  /** The destinations something waits for. */
+  async pendingDestinations(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('announcements')
+      .select('destination')
+      .distinct()
+      .where('status', '=', 'pending')
+      .execute();
+    return rows.map((r) => r.destination);
+  }
+
   /** When the newest `event` announcement to `destination` was sent, if ever. */
   async lastSent(destination: string, event: string): Promise<number | undefined> {
     const row = await this.db
       .selectFrom('announcements')
       .select((eb) => eb.fn.max('sent_at').as('at'))
+      .where('kind', '=', 'announcement')
       .where('destination', '=', destination)
       .where('event', '=', event)
       .where('status', '=', 'sent')

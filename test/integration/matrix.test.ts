@@ -47,6 +47,7 @@ beforeAll(async () => {
     timeout: 5s
 storage: ./state.sqlite
 chat:
+  console: true
   matrix:
     homeserver: ${hs.url}
     user_id: "${botId}"
@@ -60,6 +61,9 @@ announce:
 notify:
   - to: "matrix:#ci:hs.test"
     events: [failure, exception, recovery]
+  - to: console
+    events: [failure, recovery]
+    builders: "^AMD64"
 `);
   await lab.runBuild(PLAIN, 'pass'); // history, imported silently
   await lab.runBuild(EVIL, 'pass');
@@ -149,6 +153,31 @@ describe('announcements', () => {
       `${PLAIN} #${red.number} turned red`,
       `${PLAIN} #${green.number} recovered (green)`,
     ]);
+  });
+});
+
+describe('a homeserver that hangs', () => {
+  it("does not delay another platform's announcements; what hung follows, in order", async () => {
+    const before = announcements().length;
+    const from = bot.stdout.length;
+    hs.stallSends();
+    try {
+      const red = await lab.runBuild(PLAIN, 'fail');
+      await bot.waitForLine(new RegExp(`${PLAIN} #${red.number} turned red`), from);
+      const green = await lab.runBuild(PLAIN, 'pass');
+      await bot.waitForLine(new RegExp(`${PLAIN} #${green.number} recovered \\(green\\)`), from);
+      // Both went out on the console while Matrix's first send still hangs.
+      expect(announcements()).toHaveLength(before);
+      hs.resumeSends();
+      await waitForAnnouncement(PLAIN, green.number, 'recovered (green)');
+      expect(
+        announcements()
+          .slice(before)
+          .map((e) => String(e.content.body).split('\n')[0]?.replace(/:.*/, '')),
+      ).toEqual([`${PLAIN} #${red.number} turned red`, `${PLAIN} #${green.number} recovered (green)`]);
+    } finally {
+      hs.resumeSends();
+    }
   });
 });
 

@@ -171,6 +171,36 @@ describe('announcements', () => {
   });
 });
 
+describe('independent destinations', () => {
+  it("a platform that hangs does not delay another's announcements", async () => {
+    const heard: string[] = [];
+    let release: (() => void) | undefined;
+    const hung: string[] = [];
+    const { finish, notifier } = await core(await openDb(':memory:'), (d, m) => {
+      const title = lineText(m.title ?? []).split(' turned')[0] ?? '';
+      if (d === 'console') {
+        heard.push(title);
+        return Promise.resolve();
+      }
+      // test:#stable takes the first message and never answers, as a stuck connection would.
+      hung.push(title);
+      return new Promise<void>((r) => (release = r));
+    });
+    for (const id of [1, 3]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60)); // stable: console and test:#stable
+    void notifier.flush();
+    await finish(build(3, 2, 2, 50)); // stable too
+    void notifier.flush();
+    await vi.waitFor(() => expect(heard).toEqual(['AMD64 Debian root 3.x #2', 'ARM64 macOS 3.x #2']));
+    expect(hung).toEqual(['AMD64 Debian root 3.x #2']);
+    // Once it answers, what waited behind it follows, in order.
+    release?.();
+    await vi.waitFor(() => expect(hung).toEqual(['AMD64 Debian root 3.x #2', 'ARM64 macOS 3.x #2']));
+    release?.();
+    await notifier.stop();
+  });
+});
+
 describe('bursts', () => {
   it('groups red announcements that come close after another, and keeps the order', async () => {
     let now = 1_000_000;
@@ -427,9 +457,9 @@ describe('a store that fails', () => {
       });
       const pending = outbox.pending.bind(outbox);
       let failures = 1;
-      outbox.pending = () => {
+      outbox.pending = (...args) => {
         if (failures-- > 0) throw new Error('SQLITE_IOERR: disk I/O error');
-        return pending();
+        return pending(...args);
       };
       for (const id of [1, 2]) await finish(build(id, 1, 0, 900), 'history');
       await finish(build(1, 2, 2, 60));

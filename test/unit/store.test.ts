@@ -63,11 +63,43 @@ describe.each(BACKENDS)('store on %s', (_name, open) => {
 
   it('outbox: records once, lists pending in order, marks sent and failed, counts', async () => {
     const outbox = new Outbox(await fresh());
-    const a = await outbox.add('lab', 1, 'failure', 'console', '{"a":1}', 1_000);
-    const b = await outbox.add('lab', 2, 'failure', 'console', '{"b":2}', 2_000);
+    const a = await outbox.add(
+      {
+        kind: 'announcement',
+        master: 'lab',
+        buildid: 1,
+        event: 'failure',
+        destination: 'console',
+        message: '{"a":1}',
+      },
+      1_000,
+    );
+    const b = await outbox.add(
+      {
+        kind: 'announcement',
+        master: 'lab',
+        buildid: 2,
+        event: 'failure',
+        destination: 'console',
+        message: '{"b":2}',
+      },
+      2_000,
+    );
     expect(a?.id).toBeGreaterThan(0);
     expect(b?.id).toBeGreaterThan(a?.id ?? Infinity);
-    expect(await outbox.add('lab', 1, 'failure', 'console', '{"again":1}', 3_000)).toBeUndefined();
+    expect(
+      await outbox.add(
+        {
+          kind: 'announcement',
+          master: 'lab',
+          buildid: 1,
+          event: 'failure',
+          destination: 'console',
+          message: '{"again":1}',
+        },
+        3_000,
+      ),
+    ).toBeUndefined();
     expect((await outbox.pending()).map((e) => [e.buildid, e.message, e.createdAt, e.attempts])).toEqual([
       [1, '{"a":1}', 1_000, 0],
       [2, '{"b":2}', 2_000, 0],
@@ -483,6 +515,12 @@ const OLD_ROWS = `
     VALUES ('lab', 70, 7, 1, 2, 'failed test', 1700000000, 1700000600);
   INSERT INTO announcements (master, buildid, event, destination, status, message, created_at)
     VALUES ('lab', 70, 'failure', 'console', 'pending', '{}', 1700000600000);
+  INSERT INTO announcements (master, buildid, event, destination, status, message, created_at) VALUES
+    ('lab', 70, 'failure:details', 'console', 'sent', '{}', 1700000600000),
+    ('lab', 70, 'force-finished', 'irc:#py', 'sent', '{}', 1700000600000),
+    ('', 28333343, 'digest', 'irc:#py', 'sent', '{}', 1700000600000),
+    ('', 3, 'mute-summary', 'irc:#py', 'sent', '{}', 1700000600000),
+    ('lab', 12, 'worker-missing:1700000000', 'irc:#py', 'sent', '{}', 1700000600000);
   INSERT INTO meta (key, value) VALUES ('cursor:lab', '1700000600');
   INSERT INTO analyses (master, buildid, builderid, number, status, created_at)
     VALUES ('lab', 70, 7, 1, 'pending', 1700000600000);
@@ -511,9 +549,25 @@ describe('stores written by bbwatch 0.1.0 (schema 5, SQL text migrations)', () =
       cause,
     );
     expect((await store.get('lab', 70))?.cause).toEqual(cause);
+    // Migration 7 ran: each row says what it is, as its event told before.
+    expect(await db.selectFrom('announcements').select(['event', 'kind']).orderBy('id').execute()).toEqual([
+      { event: 'failure', kind: 'announcement' },
+      { event: 'failure:details', kind: 'details' },
+      { event: 'force-finished', kind: 'follow-up' },
+      { event: 'digest', kind: 'digest' },
+      { event: 'mute-summary', kind: 'mute-summary' },
+      { event: 'worker-missing:1700000000', kind: 'worker' },
+    ]);
     // New rows get ids after the old ones.
-    const next = await new Outbox(db).add('lab', 71, 'failure', 'console', '{}');
-    expect(next?.id).toBe(2);
+    const next = await new Outbox(db).add({
+      kind: 'announcement',
+      master: 'lab',
+      buildid: 71,
+      event: 'failure',
+      destination: 'console',
+      message: '{}',
+    });
+    expect(next?.id).toBe(7);
   };
 
   it('SQLite: opens, keeps its data and migrates on', async () => {

@@ -140,6 +140,8 @@ export class Homeserver {
   private counter = 0;
   private rateLimit: { remaining: number; retryAfterMs: number; header: boolean } | undefined;
   private lostAnswers = 0;
+  /** While set, sends wait for it: a homeserver that takes a message and never answers. */
+  private stalled: { until: Promise<void>; resume: () => void } | undefined;
   private allowedAt = 0;
   private down = false;
   private server: Server;
@@ -291,6 +293,19 @@ export class Homeserver {
   /** The next `count` sends answer 429 M_LIMIT_EXCEEDED with `retryAfterMs` (in the body, or as Retry-After). */
   limitSends(count: number, retryAfterMs: number, opts: { header?: boolean } = {}): void {
     this.rateLimit = { remaining: count, retryAfterMs, header: opts.header ?? false };
+  }
+
+  /** Sends from now on hang (nothing posted, no answer) until `resumeSends()`. */
+  stallSends(): void {
+    let resume = () => {};
+    const until = new Promise<void>((r) => (resume = r));
+    this.stalled ??= { until, resume };
+  }
+
+  /** Carries out the sends that hung, and answers them. */
+  resumeSends(): void {
+    this.stalled?.resume();
+    this.stalled = undefined;
   }
 
   /**
@@ -635,7 +650,8 @@ export class Homeserver {
       this.presence.set(user, presence);
       return {};
     });
-    this.on('PUT', `${c}/rooms/{room}/send/{type}/{txn}`, ({ params, body, session, reply }) => {
+    this.on('PUT', `${c}/rooms/{room}/send/{type}/{txn}`, async ({ params, body, session, reply }) => {
+      if (this.stalled) await this.stalled.until;
       const answer = this.send(session, params[0] ?? '', params[1] ?? '', params[2] ?? '', body);
       if (this.lostAnswers > 0) {
         this.lostAnswers--;
