@@ -13,6 +13,9 @@ export const Results = {
 } as const;
 export type ResultCode = (typeof Results)[keyof typeof Results];
 
+/** The results that are a verdict on the code (green, orange, red): see `isCodeVerdict`. */
+export const CODE_VERDICTS: readonly ResultCode[] = [Results.SUCCESS, Results.WARNINGS, Results.FAILURE];
+
 /** Buildbot's own word for each result (`Results[code]` in buildbot.process.results). */
 export const RESULT_NAMES: Readonly<Record<number, string>> = {
   [Results.SUCCESS]: 'success',

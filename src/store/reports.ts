@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CODE_VERDICTS } from '../buildbot/results.js';
 import type { Db } from './db.js';
 
 /** A finished build with its builder's name, for reports. Times are epoch seconds. */
@@ -46,14 +47,15 @@ export class ReportStore {
 
   /** The last build of each active builder completed before `before` (to know its colour then). */
   async lastBefore(before: number): Promise<ReportBuild[]> {
+    const verdicts = sql.join(CODE_VERDICTS.map((code) => sql.lit(code)));
     const { rows } = await sql<ReportBuild>`
       SELECT b.master AS master, b.builderid AS builderid, r.name AS builder, b.number AS number,
              b.results AS results, b.complete_at AS "completeAt"
       FROM builds b JOIN builders r ON r.master = b.master AND r.builderid = b.builderid
-      WHERE r.active = 1 AND b.complete_at < ${before} AND b.results IN (0, 1, 2)
+      WHERE r.active = 1 AND b.complete_at < ${before} AND b.results IN (${verdicts})
         AND b.number = (SELECT MAX(x.number) FROM builds x
                         WHERE x.master = b.master AND x.builderid = b.builderid
-                          AND x.complete_at < ${before} AND x.results IN (0, 1, 2))`.execute(this.db);
+                          AND x.complete_at < ${before} AND x.results IN (${verdicts}))`.execute(this.db);
     return rows;
   }
 
