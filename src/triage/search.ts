@@ -119,8 +119,23 @@ function platformWords(builder: string | undefined): string[] {
     );
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const WORD_CHAR = /\w/;
+
+/**
+ * Whether `word` stands in `text` at a word's start (and, unless `prefix`, at its end too): what
+ * `\b${word}\b` would say, without building a pattern from the issue's or the builder's text.
+ */
+function hasWord(text: string, word: string, prefix = false): boolean {
+  if (word === '') return false;
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+    const before = at === 0 ? '' : text.charAt(at - 1);
+    const after = text.charAt(at + word.length);
+    const startOk = !WORD_CHAR.test(before) || !WORD_CHAR.test(word.charAt(0));
+    const endOk =
+      prefix || after === '' || !WORD_CHAR.test(after) || !WORD_CHAR.test(word.charAt(word.length - 1));
+    if (startOk && endOk) return true;
+  }
+  return false;
 }
 
 /** The `test_*` names a text mentions, as whole words. */
@@ -173,7 +188,7 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
     score -= 4;
     why.push('about another test file');
   }
-  if (target.klass && /^\w+$/.test(target.klass) && new RegExp(`\\b${target.klass}\\b`).test(c.title)) {
+  if (target.klass && /^\w+$/.test(target.klass) && hasWord(c.title, target.klass)) {
     score += 2;
     why.push('class in title');
   }
@@ -189,9 +204,8 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
     score -= 3;
     why.push('lists many tests');
   }
-  const errorHits = errorWords(target.errorLine ?? '').filter((w) =>
-    new RegExp(`\\b${w}\\b`, 'i').test(`${c.title}\n${c.body.slice(0, 4000)}`),
-  ).length;
+  const text = `${c.title}\n${c.body.slice(0, 4000)}`.toLowerCase();
+  const errorHits = errorWords(target.errorLine ?? '').filter((w) => hasWord(text, w.toLowerCase())).length;
   if (errorHits > 0) {
     score += Math.min(3, errorHits);
     why.push(`${errorHits} error words`);
@@ -199,9 +213,7 @@ export function scoreCandidate(c: Candidate, target: SearchTarget, now: number):
   // The builder's platform in the title (`AMD64 FreeBSD CURRENT`): with the test file as subject,
   // three words of it make an issue about "test_gdb on that builder" a match.
   const title = c.title.toLowerCase();
-  const platform = platformWords(target.builder).filter((w) =>
-    new RegExp(`\\b${escapeRegExp(w)}`).test(title),
-  ).length;
+  const platform = platformWords(target.builder).filter((w) => hasWord(title, w, true)).length;
   if (platform > 0) {
     score += Math.min(3, platform);
     why.push('same platform');
