@@ -4,6 +4,7 @@ import type { AdapterServices } from '../../src/chat/adapter.js';
 import { backoffDelay } from '../../src/chat/retry.js';
 import { type Fold, foldFor, isChannel } from './casemap.js';
 import { AccountBook, type AccountCaps, accountOf } from './identity.js';
+import { Confirmations } from './confirm.js';
 import { clientOptions, type IrcAdapterConfig, portOf } from './options.js';
 import { lineBudget } from './render.js';
 import { Roster } from './roster.js';
@@ -65,6 +66,8 @@ export class IrcConnection {
 
   private client: Client | undefined;
   private transport: PacedTransport | undefined;
+  /** The server's confirmations of what this connection wrote (one per connection). */
+  private confirmations: Confirmations | undefined;
   private registered = false;
   private stopping = false;
   private attempt = 0;
@@ -143,6 +146,17 @@ export class IrcConnection {
     ).then(() => undefined);
   }
 
+  /**
+   * Writes like `write`, then resolves only once the server has processed the lines (see
+   * confirm.ts): for what must not be lost when the connection drops just after writing.
+   */
+  async writeConfirmed(lines: readonly string[]): Promise<void> {
+    const confirmations = this.confirmations;
+    await this.write(lines);
+    if (!confirmations) throw new Error('not connected to the IRC server');
+    await confirmations.confirmed();
+  }
+
   /** Bytes of text a PRIVMSG or NOTICE to `target` may carry (see lineBudget). */
   budget(target: string, command: 'PRIVMSG' | 'NOTICE'): number {
     const options = this.client?.network.options;
@@ -207,6 +221,16 @@ export class IrcConnection {
     this.nick = config.nick;
     this.nickTries = 0;
     this.bind(client);
+    const confirmations = new Confirmations(
+      {
+        ping: (token, written) => client.connection.write(`PING :${token}`, written),
+        setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+        clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+      },
+      config.ping_timeout,
+    );
+    this.confirmations = confirmations;
+    client.on('pong', (e) => confirmations.pong(e.message));
     const Transport = transportClass(
       {
         host: config.host,
@@ -485,6 +509,8 @@ export class IrcConnection {
     this.registered = false;
     this.client = undefined;
     this.transport = undefined;
+    this.confirmations?.close(new Error('disconnected from the IRC server before it confirmed the lines'));
+    this.confirmations = undefined;
     this.roster.clear();
     this.book.clear();
     for (const name of ['register', 'stable', 'maintain', 'identify']) this.clearTimer(name);

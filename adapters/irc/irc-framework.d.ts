@@ -150,6 +150,8 @@ declare module 'irc-framework' {
     on(event: 'irc error', listener: (e: IrcErrorEvent) => void): this;
     on(event: 'close', listener: (hadError: boolean) => void): this;
     on(event: 'ping timeout', listener: () => void): this;
+    /** `message`: the PING's token, echoed by the server. */
+    on(event: 'pong', listener: (e: { message?: string }) => void): this;
   }
 
   const irc: { Client: typeof Client };

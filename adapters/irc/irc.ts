@@ -91,7 +91,10 @@ export class IrcAdapter implements Adapter {
       message.kind === 'announcement'
         ? this.announcement(connection, target, message)
         : this.reply(connection, target, message);
-    await connection.write(lines);
+    // An announcement counts as sent once the server has it: the outbox sends it again otherwise.
+    // A reply is for someone waiting now; one lost to a dropped connection is asked again.
+    if (message.kind === 'announcement') await connection.writeConfirmed(lines);
+    else await connection.write(lines);
     this.log?.debug({ room, kind: message.kind, lines: lines.length }, 'IRC message sent');
   }
 

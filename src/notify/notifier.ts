@@ -178,9 +178,12 @@ export class Notifier {
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.flush(), new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)))]);
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)));
+    await Promise.race([this.flush(), deadline]);
+    // A send still waiting for its platform (an IRC server that has not confirmed) is left to
+    // fail when the adapter closes; its entry stays pending for the next start.
+    await Promise.race([this.stop(), deadline]);
     clearTimeout(timer);
-    await this.stop();
   }
 
   async stop(): Promise<void> {

@@ -331,6 +331,34 @@ permissions:
     const rejoined = logsOf(bot, 'joined IRC channel').slice(-2);
     expect(rejoined.map((l) => l.channel).sort()).toEqual(['#keyed', '#lab']);
     expect(headlines(watcher).filter((h) => h.builder === 'ARM64 macOS 3.x')).toHaveLength(1);
+    // The server confirmed it (see the next test): nothing of this one is left to send again.
+    await bot.until('the announcement confirmed', () =>
+      bot.logs.find((l) => l.msg === 'announced' && l.buildid === red.buildid),
+    );
+  });
+
+  it('sends an announcement again when the connection died before the server read it', async () => {
+    const connects = logsOf(bot, 'connected to IRC').length;
+    const from = watcher.lines.length;
+    // The bot's lines go into its socket and vanish: the server never sees them.
+    proxy.swallow();
+    // ARM64 macOS turned red in the test before: it recovers.
+    const green = await lab.runBuild('ARM64 macOS 3.x', 'pass');
+    await bot.until('the transition', () =>
+      bot.logs.find(
+        (l) => l.msg === 'transition' && l.number === green.number && l.builder === 'ARM64 macOS 3.x',
+      ),
+    );
+    // Long enough for the lines to be written (the flood bucket allows 5 at once); they are lost.
+    await new Promise((r) => setTimeout(r, 1_000));
+    proxy.block();
+    proxy.unblock();
+    await bot.until('a new connection', () => logsOf(bot, 'connected to IRC').length > connects, 30_000);
+    await watcher.waitFor('bbwatch', new RegExp(`^ARM64 macOS 3\\.x #${green.number} recovered`), from);
+    // Once: the copy written into the dead connection never arrived.
+    expect(headlines(watcher, from).filter((h) => h.builder === 'ARM64 macOS 3.x')).toEqual([
+      { channel: '#lab', builder: 'ARM64 macOS 3.x', number: green.number, what: 'recovered (green)' },
+    ]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on 127.0.0.1 in front of a real server, which a test can cut: `block()` drops every
  * open connection and refuses new ones until `unblock()`. It makes "the network was away while X
- * happened" deterministic.
+ * happened" deterministic. `swallow()` makes what clients write vanish on the way (the server
+ * never reads it) until the next `block()`: the lines a client wrote just before a connection died.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -10,12 +11,14 @@ export interface Proxy {
   port: number;
   block(): void;
   unblock(): void;
+  swallow(): void;
   close(): Promise<void>;
 }
 
 export async function startProxy(targetPort: number): Promise<Proxy> {
   const open = new Set<Socket>();
   let blocked = false;
+  let swallowing = false;
   const server: Server = createServer((client) => {
     if (blocked) {
       client.destroy();
@@ -32,7 +35,9 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (!swallowing) upstream.write(chunk);
+    });
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,11 +48,15 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     port: address.port,
     block() {
       blocked = true;
+      swallowing = false;
       for (const s of open) s.destroy();
       open.clear();
     },
     unblock() {
       blocked = false;
+    },
+    swallow() {
+      swallowing = true;
     },
     close() {
       for (const s of open) s.destroy();
