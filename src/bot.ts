@@ -160,10 +160,7 @@ export async function startBot({
     maxMs: config.mute.max,
     log,
     send: (muteId, room, message) =>
-      notifier.send(
-        { kind: 'mute-summary', master: '', buildid: muteId, event: 'mute-summary', destination: room },
-        message,
-      ),
+      notifier.send({ kind: 'mute-summary', muteId, destination: room }, message),
   });
   const notifier = new Notifier({
     outbox,
@@ -298,12 +295,18 @@ export async function startBot({
     showMaster: config.masters.length > 1,
     log,
     announce: (alert, message) => {
-      const key = `worker-${alert.kind}:${Math.floor(alert.since / 1000)}`;
       void (async () => {
         for (const destination of workerDestinations(subscriptions.rules(), alert.master)) {
           if (await mutes.hold(destination, undefined, lineText(message.title ?? []))) continue;
           await notifier.send(
-            { kind: 'worker', master: alert.master, buildid: alert.workerid, event: key, destination },
+            {
+              kind: 'worker',
+              master: alert.master,
+              workerid: alert.workerid,
+              event: `worker-${alert.kind}`,
+              since: alert.since,
+              destination,
+            },
             message,
           );
         }
@@ -328,11 +331,7 @@ export async function startBot({
     new DigestScheduler(
       schedules,
       reports,
-      (to, minute, message) =>
-        notifier.send(
-          { kind: 'digest', master: '', buildid: minute, event: 'digest', destination: to },
-          message,
-        ),
+      (to, minute, message) => notifier.send({ kind: 'digest', minute, destination: to }, message),
       log,
     );
   let digests = newDigests(config.digest);

@@ -24,7 +24,7 @@ const EXPIRE_MS = 86_400_000;
 type Send = (
   master: string,
   buildid: number,
-  event: string,
+  event: 'force-started' | 'force-finished',
   destination: string,
   message: Message,
 ) => Promise<void>;

@@ -10,7 +10,7 @@ import {
 import { type BurstPart, buildBurstAnnouncement } from '../messages/burst.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
-import type { Outbox, OutboxEntry } from '../store/outbox.js';
+import { buildSubject, type Outbox, type OutboxEntry } from '../store/outbox.js';
 import type { Stored } from './planner.js';
 
 /** The changes behind the given builds, newest first. */
@@ -145,8 +145,8 @@ export class Composer {
   }
 
   /**
-   * One message for several builders that turned red in one burst, and the builds (`master:buildid`)
-   * whose failing tests it names. The builders' lookups run side by side: the burst waits for the
+   * One message for several builders that turned red in one burst, and the builds (as outbox
+   * subjects, `buildSubject`) whose failing tests it names. The builders' lookups run side by side: the burst waits for the
    * slowest test log (at most TEST_WAIT_MS), not for the sum of them.
    */
   async burst(batch: readonly OutboxEntry[]): Promise<{ message: Message; named: Set<string> }> {
@@ -167,7 +167,7 @@ export class Composer {
               ).catch(() => undefined)
             : Promise.resolve({ facts: undefined }),
         ]);
-        if (answer) named.add(`${t.master}:${t.build.buildid}`);
+        if (answer) named.add(buildSubject(t.master, t.build.buildid));
         const tests = answer?.facts;
         return {
           transition: t,

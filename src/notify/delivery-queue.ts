@@ -4,7 +4,6 @@ import type { Message } from '../messages/message.js';
 import { backoffDelay } from '../retry.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import type { Composer } from './composer.js';
-import { detailsEvent } from './planner.js';
 
 /** Sends a message to a destination (`console`, `irc:#room`); rejects when the platform did not take it. */
 export type Deliver = (destination: string, message: Message) => Promise<void>;
@@ -150,8 +149,8 @@ export class DeliveryQueue {
             if (
               p.kind === 'details' &&
               !grouped.has(p.id) &&
-              p.event === detailsEvent('failure') &&
-              burst.named.has(`${p.master}:${p.buildid}`)
+              p.event === 'failure' &&
+              burst.named.has(p.subject)
             ) {
               batch.push(p);
               grouped.add(p.id);

@@ -5,7 +5,7 @@ import { backoffDelay } from '../retry.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
 import type { Db } from '../store/db.js';
-import { type NewOutboxEntry, Outbox } from '../store/outbox.js';
+import { Outbox, type OutboxAbout } from '../store/outbox.js';
 import { type ChangeLookup, Composer, type TestLookup } from './composer.js';
 import { type Deliver, DeliveryQueue } from './delivery-queue.js';
 import { planAnnouncements, type Stored } from './planner.js';
@@ -45,8 +45,8 @@ export interface NotifierOptions {
   now?: () => number;
 }
 
-/** A ready message's row: what it is and what it is about (src/store/outbox.ts). */
-export type SendKey = Omit<NewOutboxEntry, 'message'>;
+/** A ready message's row: what it is about (src/store/outbox.ts) and where it goes. */
+export type SendKey = OutboxAbout & { destination: string };
 
 /** The first wait, and the longest, before the outbox is read again after it could not be. */
 const STORE_RETRY_MS = [2000, 10_000] as const;

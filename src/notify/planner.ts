@@ -37,12 +37,6 @@ export interface PlanSettings {
 }
 
 /**
- * The outbox's once-only key of a details row: its announcement's event with a suffix, so that a
- * details row and its head are two rows for the same build and destination.
- */
-export const detailsEvent = (event: string): string => `${event}:details`;
-
-/**
  * Who hears about a transition, and what is recorded for each: the pure decision of the delivery
  * path (no store, no clock), so that it is tested with tables.
  */
@@ -69,8 +63,9 @@ export function planAnnouncements(transition: Transition, settings: PlanSettings
     });
     if (split) {
       plan.entries.push({
+        // The same event as its head: the kind tells the two rows apart (src/store/outbox.ts).
         kind: 'details',
-        event: detailsEvent(transition.event),
+        event: transition.event,
         destination,
         stored: { transition, part: 'details' },
       });

@@ -39,13 +39,15 @@ export interface Schema {
     started_at: number | null;
     complete_at: number | null;
   };
+  /** The outbox; (kind, subject, event, destination) is its once-only key (src/store/outbox.ts, OutboxKey). */
   announcements: {
     id: Generated<number>;
     /** src/store/outbox.ts: OutboxKind. */
-    kind: Generated<OutboxKind>;
-    master: string;
-    buildid: number;
+    kind: OutboxKind;
+    subject: string;
     event: string;
+    master: string | null;
+    buildid: number | null;
     destination: string;
     status: 'pending' | 'sent' | 'failed';
     message: string;
@@ -447,6 +449,151 @@ const MIGRATIONS: readonly Step[] = [
     for (const [kind, event] of kinds) {
       await db.updateTable('announcements').set({ kind }).where('event', 'like', event).execute();
     }
+    await db.schema
+      .createIndex('announcements_last_sent')
+      .on('announcements')
+      .columns(['destination', 'kind', 'event', 'status'])
+      .execute();
+  },
+  // 9: the outbox's once-only key says what a row is about (src/store/outbox.ts, OutboxKey):
+  // (kind, subject, event, destination), instead of digests, mute summaries and worker alerts
+  // borrowing `master`/`buildid` and details rows an event suffix. A unique key cannot be changed
+  // in place (SQLite), so the table is rebuilt; each old row's key is computed from its columns,
+  // so that what was sent before still blocks the same message after.
+  async (db, dialect) => {
+    const { text, int, id } = types(dialect);
+    await db.schema
+      .createTable('announcements_next')
+      .addColumn('id', int, id)
+      .addColumn('kind', text, (c) => c.notNull())
+      .addColumn('subject', text, (c) => c.notNull())
+      .addColumn('event', text, (c) => c.notNull())
+      .addColumn('master', text)
+      .addColumn('buildid', int)
+      .addColumn('destination', text, (c) => c.notNull())
+      .addColumn('status', text, (c) => c.notNull().check(sql`status IN ('pending', 'sent', 'failed')`))
+      .addColumn('message', text, (c) => c.notNull())
+      .addColumn('created_at', int, (c) => c.notNull())
+      .addColumn('sent_at', int)
+      .addColumn('attempts', int, (c) => c.notNull().defaultTo(0))
+      .addColumn('last_error', text)
+      .addUniqueConstraint('outbox_once', ['kind', 'subject', 'event', 'destination'])
+      .execute();
+    // The old rows' keys, by kind (as migration 8 set it from the event). A worker alert's event
+    // was `worker-<missing|back>:<seconds it went away>`: its seconds move to the subject. Only
+    // functions both dialects have (substr, length, rtrim, ||).
+    const digits = sql.lit('0123456789');
+    const colon = sql.lit(':');
+    const old = db.selectFrom('announcements');
+    const copy = old.select((eb) => {
+      const cat = (...parts: Parameters<typeof sql.join>[0]) => sql<string>`${sql.join(parts, sql` || `)}`;
+      const kind = eb.ref('kind');
+      const master = eb.ref('master');
+      const buildid = eb.ref('buildid');
+      const event = eb.ref('event');
+      const onBuild = eb(kind, 'in', ['announcement', 'details', 'follow-up']);
+      const workerSince = eb.fn<string>('substr', [
+        event,
+        eb(eb.fn('length', [eb.fn('rtrim', [event, digits])]), '+', 1),
+      ]);
+      return [
+        'id',
+        'kind',
+        eb
+          .case(kind)
+          .when('digest')
+          .then(cat(sql.lit('digest:'), buildid))
+          .when('mute-summary')
+          .then(cat(sql.lit('mute:'), buildid))
+          .when('worker')
+          .then(cat(sql.lit('worker:'), master, colon, buildid, colon, workerSince))
+          .else(cat(sql.lit('build:'), master, colon, buildid))
+          .end()
+          .as('subject'),
+        eb
+          .case(kind)
+          .when('details')
+          .then(eb.fn<string>('substr', [event, sql.lit(1), eb(eb.fn('length', [event]), '-', 8)]))
+          .when('worker')
+          .then(eb.fn<string>('rtrim', [eb.fn('rtrim', [event, digits]), colon]))
+          .else(event)
+          .end()
+          .as('event'),
+        eb
+          .case()
+          .when(kind, 'in', ['digest', 'mute-summary'])
+          .then(sql<null>`NULL`)
+          .else(master)
+          .end()
+          .as('master'),
+        eb
+          .case()
+          .when(onBuild)
+          .then(buildid)
+          .else(sql<null>`NULL`)
+          .end()
+          .as('buildid'),
+        'destination',
+        'status',
+        'message',
+        'created_at',
+        'sent_at',
+        'attempts',
+        'last_error',
+      ];
+    });
+    await db
+      .withTables<{ announcements_next: Schema['announcements'] }>()
+      .insertInto('announcements_next')
+      .columns([
+        'id',
+        'kind',
+        'subject',
+        'event',
+        'master',
+        'buildid',
+        'destination',
+        'status',
+        'message',
+        'created_at',
+        'sent_at',
+        'attempts',
+        'last_error',
+      ])
+      .expression(copy)
+      .execute();
+    if (dialect === 'postgres') {
+      // The ids were copied: the identity's sequence (which explicit ids do not advance) must go on
+      // after them, or the next row would take an old one's id and be dropped as a duplicate by
+      // `add`'s ON CONFLICT DO NOTHING. (SQLite takes the largest rowid + 1 by itself.) PostgreSQL's
+      // own functions: no portable way to say it. The names stay those of `announcements_next`
+      // (its primary key's index, its sequence): kysely cannot rename them, and nothing uses them.
+      await db
+        .selectNoFrom((eb) =>
+          eb
+            .fn('setval', [
+              eb.fn('pg_get_serial_sequence', [sql.lit('announcements_next'), sql.lit('id')]),
+              eb(
+                eb.fn.coalesce(
+                  eb.selectFrom('announcements').select((e) => e.fn.max('id').as('m')),
+                  sql.lit(0),
+                ),
+                '+',
+                sql.lit(1),
+              ),
+              sql.lit(false),
+            ])
+            .as('next'),
+        )
+        .execute();
+    }
+    await db.schema.dropTable('announcements').execute();
+    await db.schema.alterTable('announcements_next').renameTo('announcements').execute();
+    await db.schema
+      .createIndex('announcements_pending')
+      .on('announcements')
+      .columns(['status', 'id'])
+      .execute();
     await db.schema
       .createIndex('announcements_last_sent')
       .on('announcements')

@@ -63,9 +63,9 @@ describe('planAnnouncements', () => {
       settings: { details: 'followup' as const },
       rows: [
         'announcement failure console head failure',
-        'details failure:details console details failure',
+        'details failure console details failure',
         'announcement failure irc:#stable head failure',
-        'details failure:details irc:#stable details failure',
+        'details failure irc:#stable details failure',
       ],
       held: [],
     },
@@ -73,10 +73,7 @@ describe('planAnnouncements', () => {
       name: 'follow-up: a purple build is split too',
       event: 'exception' as const,
       settings: { details: 'followup' as const },
-      rows: [
-        'announcement exception console head exception',
-        'details exception:details console details exception',
-      ],
+      rows: ['announcement exception console head exception', 'details exception console details exception'],
       held: [],
     },
     {
@@ -93,7 +90,7 @@ describe('planAnnouncements', () => {
       name: 'a muted destination is held back, the others hear it',
       event: 'failure' as const,
       settings: { details: 'followup' as const, muted: (d: string) => d === 'irc:#stable' },
-      rows: ['announcement failure console head failure', 'details failure:details console details failure'],
+      rows: ['announcement failure console head failure', 'details failure console details failure'],
       held: ['irc:#stable'],
     },
     {

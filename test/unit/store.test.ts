@@ -15,11 +15,11 @@ import { lead } from '../../src/replica/leader.js';
 import { BuildStore } from '../../src/store/builds.js';
 import { ControlStore } from '../../src/store/control.js';
 import { DashboardStore } from '../../src/store/dashboard.js';
-import { sql } from 'kysely';
-import { type Db, inTransaction, openDb, schemaVersion } from '../../src/store/db.js';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import { type Db, inTransaction, migrate, openDb, type Schema, schemaVersion } from '../../src/store/db.js';
 import { MetaStore } from '../../src/store/meta.js';
-import { Outbox } from '../../src/store/outbox.js';
-import { openPostgres } from '../../src/store/pg.js';
+import { type NewOutboxEntry, Outbox } from '../../src/store/outbox.js';
+import { openPostgres, poolConfig } from '../../src/store/pg.js';
 import { ReportStore } from '../../src/store/reports.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { TestStore } from '../../src/store/tests.js';
@@ -549,14 +549,17 @@ describe('stores written by bbwatch 0.1.0 (schema 5, SQL text migrations)', () =
       cause,
     );
     expect((await store.get('lab', 70))?.cause).toEqual(cause);
-    // Migration 7 ran: each row says what it is, as its event told before.
-    expect(await db.selectFrom('announcements').select(['event', 'kind']).orderBy('id').execute()).toEqual([
-      { event: 'failure', kind: 'announcement' },
-      { event: 'failure:details', kind: 'details' },
-      { event: 'force-finished', kind: 'follow-up' },
-      { event: 'digest', kind: 'digest' },
-      { event: 'mute-summary', kind: 'mute-summary' },
-      { event: 'worker-missing:1700000000', kind: 'worker' },
+    // Migrations 8 and 9 ran: each row says what it is and what it is about, as its event and its
+    // borrowed columns told before.
+    expect(
+      await db.selectFrom('announcements').select(['kind', 'subject', 'event']).orderBy('id').execute(),
+    ).toEqual([
+      { kind: 'announcement', subject: 'build:lab:70', event: 'failure' },
+      { kind: 'details', subject: 'build:lab:70', event: 'failure' },
+      { kind: 'follow-up', subject: 'build:lab:70', event: 'force-finished' },
+      { kind: 'digest', subject: 'digest:28333343', event: 'digest' },
+      { kind: 'mute-summary', subject: 'mute:3', event: 'mute-summary' },
+      { kind: 'worker', subject: 'worker:lab:12:1700000000', event: 'worker-missing' },
     ]);
     // New rows get ids after the old ones.
     const next = await new Outbox(db).add({
@@ -594,6 +597,177 @@ describe('stores written by bbwatch 0.1.0 (schema 5, SQL text migrations)', () =
     await carryOn(db);
     const { rows } = await sql<{ v: number }>`SELECT MAX(version) AS v FROM schema_version`.execute(db);
     expect(rows[0]?.v).toBe(schemaVersion());
+  });
+});
+
+/**
+ * A row of each kind as bbwatch wrote them at schema 8: digests and mute summaries in `buildid`
+ * (master ''), a worker alert's worker in `buildid` and the second it left in its event, details by
+ * an event suffix.
+ */
+const ROWS_AT_8 = `INSERT INTO announcements
+  (kind, master, buildid, event, destination, status, message, created_at, sent_at) VALUES
+  ('announcement', 'lab', 70, 'failure', 'console', 'sent', '{}', 1700000600000, 1700000601000),
+  ('details', 'lab', 70, 'failure:details', 'console', 'sent', '{}', 1700000600000, 1700000602000),
+  ('announcement', 'lab', 72, 'recovery', 'irc:#py', 'pending', '{"p":1}', 1700000900000, NULL),
+  ('follow-up', 'lab', 71, 'force-finished', 'irc:#py', 'sent', '{}', 1700000700000, 1700000700000),
+  ('digest', '', 1700000040, 'digest', 'irc:#py', 'sent', '{}', 1700000040000, 1700000041000),
+  ('mute-summary', '', 3, 'mute-summary', 'irc:#py', 'sent', '{}', 1700000800000, 1700000800000),
+  ('worker', 'lab', 12, 'worker-missing:1700000000', 'irc:#py', 'sent', '{}', 1700000300000, 1700000300000),
+  ('worker', 'lab', 12, 'worker-back:1700000000', 'irc:#py', 'failed', '{}', 1700000500000, NULL)`;
+
+/** The same messages again, as today's producers record them: each must be refused. */
+const AGAIN: NewOutboxEntry[] = [
+  {
+    kind: 'announcement',
+    master: 'lab',
+    buildid: 70,
+    event: 'failure',
+    destination: 'console',
+    message: '{}',
+  },
+  { kind: 'details', master: 'lab', buildid: 70, event: 'failure', destination: 'console', message: '{}' },
+  {
+    kind: 'announcement',
+    master: 'lab',
+    buildid: 72,
+    event: 'recovery',
+    destination: 'irc:#py',
+    message: '{}',
+  },
+  {
+    kind: 'follow-up',
+    master: 'lab',
+    buildid: 71,
+    event: 'force-finished',
+    destination: 'irc:#py',
+    message: '{}',
+  },
+  { kind: 'digest', minute: 1_700_000_040, destination: 'irc:#py', message: '{}' },
+  { kind: 'mute-summary', muteId: 3, destination: 'irc:#py', message: '{}' },
+  ...(['worker-missing', 'worker-back'] as const).map((event): NewOutboxEntry => ({
+    kind: 'worker',
+    master: 'lab',
+    workerid: 12,
+    event,
+    since: 1_700_000_000_456,
+    destination: 'irc:#py',
+    message: '{}',
+  })),
+];
+
+/** Their neighbours (another minute, mute, absence, destination, event): each is new. */
+const NEIGHBOURS: NewOutboxEntry[] = [
+  {
+    kind: 'announcement',
+    master: 'lab',
+    buildid: 70,
+    event: 'failure',
+    destination: 'irc:#py',
+    message: '{}',
+  },
+  { kind: 'details', master: 'lab', buildid: 72, event: 'recovery', destination: 'irc:#py', message: '{}' },
+  {
+    kind: 'announcement',
+    master: 'lab',
+    buildid: 71,
+    event: 'force-finished',
+    destination: 'irc:#py',
+    message: '{}',
+  },
+  { kind: 'digest', minute: 1_700_000_100, destination: 'irc:#py', message: '{}' },
+  { kind: 'mute-summary', muteId: 4, destination: 'irc:#py', message: '{}' },
+  {
+    kind: 'worker',
+    master: 'lab',
+    workerid: 12,
+    event: 'worker-missing',
+    since: 1_700_000_999_000,
+    destination: 'irc:#py',
+    message: '{}',
+  },
+];
+
+describe('an outbox at schema 8, migrated to its once-only key (migration 9)', () => {
+  /** Runs migrations 1 to 8 over `db` (the rest of the store is as it was then), then adds the rows. */
+  const upTo8 = async (
+    db: Kysely<Schema>,
+    dialect: 'sqlite' | 'postgres',
+    recordVersion: (tx: Db, v: number) => Promise<unknown>,
+  ) => {
+    for (let i = 0; i < 8; i++) {
+      await db.transaction().execute(async (tx) => {
+        await migrate(tx, dialect, i);
+        await recordVersion(tx, i + 1);
+      });
+    }
+    await sql.raw(ROWS_AT_8).execute(db);
+  };
+
+  const carriedOver = async (db: Db) => {
+    opened.push(db);
+    expect(
+      await db
+        .selectFrom('announcements')
+        .select(['id', 'kind', 'subject', 'event', 'master', 'buildid', 'destination', 'status'])
+        .orderBy('id')
+        .execute(),
+    ).toEqual(
+      [
+        [1, 'announcement', 'build:lab:70', 'failure', 'lab', 70, 'console', 'sent'],
+        [2, 'details', 'build:lab:70', 'failure', 'lab', 70, 'console', 'sent'],
+        [3, 'announcement', 'build:lab:72', 'recovery', 'lab', 72, 'irc:#py', 'pending'],
+        [4, 'follow-up', 'build:lab:71', 'force-finished', 'lab', 71, 'irc:#py', 'sent'],
+        [5, 'digest', 'digest:1700000040', 'digest', null, null, 'irc:#py', 'sent'],
+        [6, 'mute-summary', 'mute:3', 'mute-summary', null, null, 'irc:#py', 'sent'],
+        [7, 'worker', 'worker:lab:12:1700000000', 'worker-missing', 'lab', null, 'irc:#py', 'sent'],
+        [8, 'worker', 'worker:lab:12:1700000000', 'worker-back', 'lab', null, 'irc:#py', 'failed'],
+      ].map(([id, kind, subject, event, master, buildid, destination, status]) => ({
+        id,
+        kind,
+        subject,
+        event,
+        master,
+        buildid,
+        destination,
+        status,
+      })),
+    );
+    const outbox = new Outbox(db);
+    // New rows first: they take ids after the old ones (an id taken twice would be refused too).
+    const added = [];
+    for (const entry of NEIGHBOURS) added.push((await outbox.add(entry, 1_700_001_000_000))?.id);
+    expect(added).toEqual([9, 10, 11, 12, 13, 14]);
+    for (const entry of AGAIN) expect(await outbox.add(entry), JSON.stringify(entry)).toBeUndefined();
+    expect(await outbox.lastSent('console', 'failure')).toBe(1_700_000_601_000);
+    expect((await outbox.pending()).map((e) => [e.id, e.message])).toEqual([
+      [3, '{"p":1}'],
+      ...added.map((id) => [id, '{}']),
+    ]);
+  };
+
+  it('SQLite', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bbwatch-store-')), 'bbwatch.sqlite');
+    const handle = new Database(file);
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
+    await upTo8(db, 'sqlite', (tx, v) => sql.raw(`PRAGMA user_version = ${v}`).execute(tx));
+    await db.destroy();
+    await carriedOver(await openDb(file));
+  });
+
+  it('PostgreSQL', async () => {
+    if (!server) throw new Error('no PostgreSQL server');
+    const url = server.createDatabase(`at8_${++databases}`);
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig(url)) }) });
+    // The version table as src/store/pg.ts keeps it.
+    await sql`CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(
+      db,
+    );
+    await upTo8(db, 'postgres', (tx, v) =>
+      sql`INSERT INTO schema_version (version, applied_at) VALUES (${v}, ${0})`.execute(tx),
+    );
+    await db.destroy();
+    await carriedOver(await openPostgres(url));
   });
 });
 
