@@ -137,7 +137,9 @@ export class Outbox {
     const row = await this.db
       .insertInto('announcements')
       .values({ ...key, destination, message, status: 'pending', created_at: now })
-      .onConflict((oc) => oc.doNothing())
+      // Only the once-only key: any other clash (an id taken twice) is an error, not a message
+      // quietly dropped.
+      .onConflict((oc) => oc.columns(['kind', 'subject', 'event', 'destination']).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!row) return undefined;
