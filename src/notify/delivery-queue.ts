@@ -120,7 +120,7 @@ export class DeliveryQueue {
           // The entry itself is unreadable: retrying cannot help.
           await outbox.markFailed(entry.id, errorMessage(err), true);
           this.opts.log.warn(
-            { destination, buildid: entry.buildid, err: errorMessage(err) },
+            { destination, ...about(entry), err: errorMessage(err) },
             'details not composed',
           );
           continue;
@@ -171,8 +171,7 @@ export class DeliveryQueue {
         this.opts.log.info(
           {
             destination,
-            master: entry.master,
-            buildid: entry.buildid,
+            ...about(entry),
             ...(batch.length > 1 ? { grouped: batch.map((b) => b.buildid) } : {}),
             event: entry.event,
           },
@@ -189,7 +188,7 @@ export class DeliveryQueue {
           if (expired) composer.forget(b.id);
         }
         this.opts.log.warn(
-          { destination, buildid: entry.buildid, err: errorMessage(err), givingUp: expired },
+          { destination, ...about(entry), err: errorMessage(err), givingUp: expired },
           'announcement not delivered',
         );
         this.scheduleRetry();
@@ -243,3 +242,13 @@ export class DeliveryQueue {
 
 /** A red build's announcement: what a burst groups. */
 const isRed = (entry: OutboxEntry): boolean => entry.kind === 'announcement' && entry.event === 'failure';
+
+/** What a log line says a row is about: its kind and subject, and its master and build where it has them. */
+function about(entry: OutboxEntry): Record<string, string | number> {
+  return {
+    kind: entry.kind,
+    subject: entry.subject,
+    ...(entry.master !== null ? { master: entry.master } : {}),
+    ...(entry.buildid !== null ? { buildid: entry.buildid } : {}),
+  };
+}
