@@ -136,7 +136,7 @@ export class Notifier {
 
   /**
    * Records a ready message for one destination (a follow-up to a forced build, a digest, a mute's
-   * summary, a worker alert) under the same once-only key as announcements, and delivers it.
+   * summary, a worker alert) in the outbox, once per its key (src/store/outbox.ts), and delivers it.
    */
   async send(key: SendKey, message: Message): Promise<void> {
     const stored: Stored = { message };
