@@ -146,8 +146,8 @@ export class Composer {
 
   /**
    * One message for several builders that turned red in one burst, and the builds (as outbox
-   * subjects, `buildSubject`) whose failing tests it names. The builders' lookups run side by side: the burst waits for the
-   * slowest test log (at most TEST_WAIT_MS), not for the sum of them.
+   * subjects, `buildSubject`) whose failing tests it names. The builders' lookups run side by side:
+   * the burst waits for the slowest test log (at most TEST_WAIT_MS), not for the sum of them.
    */
   async burst(batch: readonly OutboxEntry[]): Promise<{ message: Message; named: Set<string> }> {
     const transitions = batch.flatMap((entry) => {
