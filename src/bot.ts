@@ -18,7 +18,7 @@ import { TestHistory } from './logs/history.js';
 import { howItEnded } from './logs/report.js';
 import type { LogFacts, TrackerFacts } from './messages/announcement.js';
 import { readBuildFacts } from './buildbot/build-facts.js';
-import type { RegrtestAnalysis } from './logs/regrtest.js';
+import { qualifiedCases, type RegrtestAnalysis } from './logs/regrtest.js';
 import { builderBranch } from './state/branches.js';
 import { Triage } from './tracker/triage.js';
 import { culpritHint } from './tracker/culprits.js';
@@ -590,7 +590,7 @@ async function trackerFacts(
             builder: t.builder.name,
             buildNumber: t.build.number,
             buildUrl,
-            tests: failing.map((test) => ({ test, cases: read.cases[test] ?? [] })),
+            tests: failing.map((test) => ({ test, cases: qualifiedCases(read, test) })),
             flaky: news.failed.length === 0,
           },
           builderBranch(t.builder.name, t.builder.tags ?? []),

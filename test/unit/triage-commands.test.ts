@@ -281,7 +281,7 @@ describe('!file', () => {
     const url = new URL(m?.link?.url ?? '');
     expect(`${url.origin}${url.pathname}`).toBe('https://github.com/python/cpython/issues/new');
     expect(url.searchParams.get('title')).toBe(
-      'test_spawnish: test_spawn_file_actions fails on PPC64LE Fedora Stable 3.14',
+      'test_spawnish: TestPosixSpawnish.test_spawn_file_actions fails on PPC64LE Fedora Stable 3.14',
     );
     expect(url.searchParams.get('labels')).toBe('tests,type-bug,3.14');
     const body = url.searchParams.get('body') ?? '';
@@ -292,7 +292,7 @@ describe('!file', () => {
     expect(body).toContain('Random seed: 4242');
     expect(body).toContain('!repro PPC64LE Fedora Stable 3.14 21');
     expect(text(m)[0]).toBe(
-      'PPC64LE Fedora Stable 3.14 #21: file "test_spawnish: test_spawn_file_actions fails on PPC64LE Fedora Stable 3.14"',
+      'PPC64LE Fedora Stable 3.14 #21: file "test_spawnish: TestPosixSpawnish.test_spawn_file_actions fails on PPC64LE Fedora Stable 3.14"',
     );
   });
 
@@ -321,7 +321,7 @@ describe('!file', () => {
     expect(Buffer.byteLength(url)).toBeLessThan(400);
     const parsed = new URL(url);
     expect(parsed.searchParams.get('title')).toBe(
-      'test_spawnish: test_spawn_file_actions fails on PPC64LE Fedora Stable 3.14',
+      'test_spawnish: TestPosixSpawnish.test_spawn_file_actions fails on PPC64LE Fedora Stable 3.14',
     );
     expect(parsed.searchParams.get('body')).toContain(`Build: ${fleet.buildUrl('lab', 2, 21)}`);
   });
