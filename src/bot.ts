@@ -132,12 +132,6 @@ export async function startBot({
     workerNames: async () => (await workers.list()).workers.map((w) => w.name),
   });
   const tests = new TestHistory(testStore, analyzer);
-  const triage = new Triage({
-    config: config.tracker,
-    log,
-    readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
-    readChanges: changeLookup(watchers),
-  });
 
   const reportStore = new ReportStore(db);
   const ops = new Ops({
@@ -149,6 +143,14 @@ export async function startBot({
     store: () => storeHealth.state(),
     links: () => masterHealth.links(),
     ...(config.postgres ? { role: 'leader' as const } : {}),
+  });
+
+  const triage = new Triage({
+    config: config.tracker,
+    log,
+    readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
+    readChanges: changeLookup(watchers),
+    ...(config.tracker?.search ? { observe: ops.trackerObserver() } : {}),
   });
 
   // Runtime subscriptions over the config's rules; mutes and snoozes hold announcements back.
