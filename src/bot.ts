@@ -605,6 +605,7 @@ async function trackerFacts(
       test: s.test,
       suggestions: s.candidates.map((c) => suggestionText(c, now)),
       firstIssue: s.candidates[0] ? `gh-${s.candidates[0].number}` : undefined,
+      issues: s.candidates.map((c) => `gh-${c.number}`),
     })),
     ...(file ? { file } : {}),
   };
