@@ -164,10 +164,14 @@ function trackerLines(tracker: TrackerFacts | undefined): Line[] {
   return lines;
 }
 
-/** Buttons a platform may show under the tracker's suggestions: "It's gh-12345" runs `known <test> gh-12345`. */
-function trackerActions(tracker: TrackerFacts | undefined): MessageAction[] {
-  if (!tracker) return [];
-  const suggested = tracker.tests.filter((t) => (t.issues ?? []).length > 0);
+/**
+ * Buttons a platform may show under the tracker's suggestions: "It's gh-12345" runs `known <test>
+ * gh-12345` (named by its test too when several tests have suggestions). `!why` offers the same.
+ */
+export function suggestionActions(
+  tests: ReadonlyArray<{ test: string; issues?: readonly string[] | undefined }>,
+): MessageAction[] {
+  const suggested = tests.filter((t) => (t.issues ?? []).length > 0);
   return suggested.flatMap(({ test, issues = [] }) =>
     issues
       .filter((issue) => /^gh-\d{1,9}$/.test(issue))
@@ -180,7 +184,7 @@ function trackerActions(tracker: TrackerFacts | undefined): MessageAction[] {
 
 /** `actions` when there are any: a message without them has no such key. */
 function withActions(message: Message, tracker: TrackerFacts | undefined): Message {
-  const actions = trackerActions(tracker);
+  const actions = suggestionActions(tracker?.tests ?? []);
   return actions.length > 0 ? { ...message, actions } : message;
 }
 

@@ -163,11 +163,14 @@ const text = (m: Message | undefined) => (m ? [lineText(m.title ?? []), ...m.lin
 
 describe('tracker suggestions in !why', () => {
   it('suggests the issue naming the failing method, apart from known issues, with the command that confirms it', async () => {
-    const out = text(await ask('!why AMD64 Debian root 3.x'));
+    const m = await ask('!why AMD64 Debian root 3.x');
+    const out = text(m);
     expect(out).toContain(
       'test_hard: maybe gh-111111 "test_hard: HardTests.test_error fails on AMD64 Debian root" (open, updated 3 d ago) — confirm: !known test_hard gh-111111',
     );
     expect(out.join('\n')).not.toContain('gh-111112');
+    // Where the platform has buttons (Discord), one confirms it.
+    expect(m?.actions).toEqual([{ label: "It's gh-111111", command: 'known test_hard gh-111111' }]);
   });
 
   it('says "no existing issue" rather than the near miss, and how to file one', async () => {
