@@ -52,6 +52,7 @@ export class Ops {
   /** The bot's metrics and Node's default ones (event-loop lag among them). */
   readonly registry = new Registry().withDefaults();
   private readonly sent: Counter;
+  private observeTracker: ((event: TrackerEvent) => void) | undefined;
   private readonly failed: Counter;
   private readonly state = new Map<string, Health['masters'][string]>();
   private readonly connectedOnce = new Set<string>();
@@ -165,6 +166,11 @@ export class Ops {
    * none), and the function that counts each search's fate (src/tracker/github.ts).
    */
   trackerObserver(): (event: TrackerEvent) => void {
+    this.observeTracker ??= this.trackerCounters();
+    return this.observeTracker;
+  }
+
+  private trackerCounters(): (event: TrackerEvent) => void {
     const r = this.registry;
     const errors = r.counter(
       'bbwatch_tracker_errors_total',
