@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/chat/command.js';
 import { UserError } from '../src/errors.js';
+import { qualifiedCases } from '../src/logs/regrtest.js';
 import { reproCommands } from '../src/logs/repro.js';
 import { type Line, reply, toneOf } from '../src/messages/message.js';
 import { builderBranch } from '../src/state/branches.js';
@@ -20,7 +21,7 @@ export const file = defineCommand({
   args: BUILD_ARGS,
   help: [
     'Example: !file PPC64LE Fedora Stable 3.x · !file PPC64LE Fedora Stable 3.x 1234',
-    'Gives a GitHub new-issue link titled like "test_posix: test_x fails on PPC64LE Fedora Stable 3.x", with the build link,',
+    'Gives a GitHub new-issue link titled like "test_posix: TestPosixSpawn.test_x fails on PPC64LE Fedora Stable 3.x", with the build link,',
     'builder, worker, branch, revision, failing tests, the first traceback (cut to fit), the seed and the !repro commands.',
     'Nothing is filed until you open the link and submit it. Confirm an existing issue instead with !known <test> gh-N.',
   ],
@@ -38,7 +39,7 @@ export const file = defineCommand({
     const facts = await ctx.triage.buildFacts(builder.master, build.buildid);
     // The builder's branch tag (3.x, 3.14) says the version; the build's branch property may say "main".
     const branch = builderBranch(builder.name, builder.tags) ?? facts?.branch;
-    const tests = failing.map((test) => ({ test, cases: a.cases[test] ?? [] }));
+    const tests = failing.map((test) => ({ test, cases: qualifiedCases(a, test) }));
     const flaky = a.failed.length === 0;
     const room = LINK_BYTES[ctx.platform];
     const urls = ctx.triage.report(

@@ -5,7 +5,8 @@ import { howItEnded } from '../src/logs/report.js';
 import type { RegrtestAnalysis } from '../src/logs/regrtest.js';
 import { suggestionText } from '../src/triage/search.js';
 import { culpritHint } from '../src/tracker/culprits.js';
-import { type Line, reply, toneOf } from '../src/messages/message.js';
+import { suggestionActions } from '../src/messages/announcement.js';
+import { type Line, type MessageAction, reply, toneOf } from '../src/messages/message.js';
 import { BUILD_ARGS, pickBuild } from '../src/state/lookup.js';
 
 /** How long `!why` waits for the tracker's suggestions (a slow tracker leaves them out). */
@@ -21,8 +22,8 @@ async function trackerLines(
   builder: string,
   number: number,
   room: number,
-): Promise<Line[]> {
-  if (room <= 0) return [];
+): Promise<{ lines: Line[]; actions: MessageAction[] }> {
+  if (room <= 0) return { lines: [], actions: [] };
   const failing = a.failed.length > 0 ? a.failed : a.flaky;
   const known = new Map(
     await Promise.all(
@@ -37,6 +38,7 @@ async function trackerLines(
       : [];
   const now = Date.now();
   const lines: Line[] = [];
+  const suggested: Array<{ test: string; issues: string[] }> = [];
   for (const test of failing.slice(0, 3)) {
     const issues = known.get(test) ?? [];
     if (issues.length > 0) {
@@ -45,6 +47,7 @@ async function trackerLines(
     }
     const s = found.find((f) => f.test === test);
     if (s?.state === 'found') {
+      suggested.push({ test, issues: s.candidates.map((c) => `gh-${c.number}`) });
       s.candidates.forEach((c, i) =>
         lines.push(
           i === 0
@@ -70,7 +73,8 @@ async function trackerLines(
       ]);
     }
   }
-  return lines.slice(0, room);
+  // Buttons where the platform has them (Discord): "It's gh-N" runs the same !known.
+  return { lines: lines.slice(0, room), actions: suggestionActions(suggested) };
 }
 
 /** Traceback lines shown per test: the innermost frames and the exception. */
@@ -119,10 +123,10 @@ export const why = defineCommand({
     }
     const failing = a ? (a.failed.length > 0 ? a.failed : a.flaky) : [];
     // The tracker's word is kept room for: up to four lines, after the tests.
-    const tracker =
+    const { lines: tracker, actions } =
       a && failing.length > 0
         ? await trackerLines(ctx, a, builder.name, build.number, Math.min(4, room - 2))
-        : [];
+        : { lines: [], actions: [] };
     const culprit =
       a && ctx.triage
         ? await culpritHint({ ...ctx, triage: ctx.triage, workers: ctx.workers }, builder, build.number, a)
@@ -172,6 +176,7 @@ export const why = defineCommand({
       title: [{ text: name, bold: true }, said ? `: ${what}` : ` (${a?.result ?? 'unfinished'}): ${what}`],
       tone: toneOf(build.results),
       ...(logUrl ? { link: { label: 'log', url: logUrl } } : {}),
+      ...(actions.length > 0 ? { actions } : {}),
     });
   },
 });

@@ -18,7 +18,7 @@ import { TestHistory } from './logs/history.js';
 import { howItEnded } from './logs/report.js';
 import type { LogFacts, TrackerFacts } from './messages/announcement.js';
 import { readBuildFacts } from './buildbot/build-facts.js';
-import type { RegrtestAnalysis } from './logs/regrtest.js';
+import { qualifiedCases, type RegrtestAnalysis } from './logs/regrtest.js';
 import { builderBranch } from './state/branches.js';
 import { Triage } from './tracker/triage.js';
 import { culpritHint } from './tracker/culprits.js';
@@ -132,12 +132,6 @@ export async function startBot({
     workerNames: async () => (await workers.list()).workers.map((w) => w.name),
   });
   const tests = new TestHistory(testStore, analyzer);
-  const triage = new Triage({
-    config: config.tracker,
-    log,
-    readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
-    readChanges: changeLookup(watchers),
-  });
 
   const reportStore = new ReportStore(db);
   const ops = new Ops({
@@ -149,6 +143,14 @@ export async function startBot({
     store: () => storeHealth.state(),
     links: () => masterHealth.links(),
     ...(config.postgres ? { role: 'leader' as const } : {}),
+  });
+
+  const triage = new Triage({
+    config: config.tracker,
+    log,
+    readFacts: (master, buildid) => readBuildFacts(watcherOf(watchers, master).rest, buildid),
+    readChanges: changeLookup(watchers),
+    ...(config.tracker?.search ? { observe: ops.trackerObserver() } : {}),
   });
 
   // Runtime subscriptions over the config's rules; mutes and snoozes hold announcements back.
@@ -589,7 +591,7 @@ async function trackerFacts(
             builder: t.builder.name,
             buildNumber: t.build.number,
             buildUrl,
-            tests: failing.map((test) => ({ test, cases: read.cases[test] ?? [] })),
+            tests: failing.map((test) => ({ test, cases: qualifiedCases(read, test) })),
             flaky: news.failed.length === 0,
           },
           builderBranch(t.builder.name, t.builder.tags ?? []),
@@ -602,6 +604,7 @@ async function trackerFacts(
       test: s.test,
       suggestions: s.candidates.map((c) => suggestionText(c, now)),
       firstIssue: s.candidates[0] ? `gh-${s.candidates[0].number}` : undefined,
+      issues: s.candidates.map((c) => `gh-${c.number}`),
     })),
     ...(file ? { file } : {}),
   };

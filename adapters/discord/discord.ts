@@ -10,6 +10,7 @@ import {
   ApplicationFlags,
   type AutocompleteInteraction,
   type BaseMessageOptions,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Client,
   type Message as DiscordMessage,
@@ -24,6 +25,7 @@ import {
 import type { Adapter, AdapterServices, IncomingMessage } from '../../src/chat/adapter.js';
 import type { CommandInfo } from '../../src/chat/command.js';
 import type { Message } from '../../src/chat/render-kit.js';
+import { buttonCommand, renderButtons } from './buttons.js';
 import { DiscordConnection } from './connection.js';
 import { PendingReply } from './pending-reply.js';
 import { syncGuildCommands } from './register.js';
@@ -120,10 +122,12 @@ export class DiscordAdapter implements Adapter {
     const embed = renderEmbed(message);
     const ping = deliberateMention(message);
     const file = attachmentOf(message);
+    const components = renderButtons(message);
     if (target.interactionId) {
       const pending = this.pending.get(target.interactionId);
       const payload: BaseMessageOptions = {
         embeds: [embed],
+        ...(components.length > 0 ? { components } : {}),
         ...(file
           ? { files: [{ attachment: file.data, name: file.name, description: file.description }] }
           : {}),
@@ -144,6 +148,7 @@ export class DiscordAdapter implements Adapter {
       allowed_mentions: { parse: [], users: ping ? [ping.userId] : [], replied_user: false },
     };
     if (ping) body.content = ping.content;
+    if (components.length > 0) body.components = components;
     if (message.kind === 'announcement') {
       // Discord returns the first message for a repeated nonce: a resend after a lost answer posts nothing twice.
       body.nonce = nonceFor(target.channelId, embed);
@@ -267,6 +272,7 @@ export class DiscordAdapter implements Adapter {
       }
       if (i.isAutocomplete()) await this.onAutocomplete(i);
       else if (i.isChatInputCommand()) await this.onCommand(i);
+      else if (i.isButton()) await this.onButton(i);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'discord: interaction not answered');
     }
@@ -281,6 +287,28 @@ export class DiscordAdapter implements Adapter {
     const values = new Map<string, string | number | boolean>();
     for (const option of i.options.data)
       if (option.value !== undefined) values.set(option.name, option.value);
+    await this.runFor(i, commandLine(info, values), '/');
+  }
+
+  /**
+   * A click on one of the bot's buttons (a message's actions): the command it stands for runs as
+   * if the person who clicked had typed it, with their permissions; the answer is the reply.
+   */
+  private async onButton(i: ButtonInteraction<'cached' | 'raw'>): Promise<void> {
+    const command = buttonCommand(i.customId);
+    if (command === undefined) {
+      await i.reply({ content: 'bbwatch does not know this button.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    await this.runFor(i, command, undefined);
+  }
+
+  /** Runs a command for an interaction and answers it (deferred when slow, never left unanswered). */
+  private async runFor(
+    i: ChatInputCommandInteraction<'cached' | 'raw'> | ButtonInteraction<'cached' | 'raw'>,
+    text: string,
+    commandPrefix: string | undefined,
+  ): Promise<void> {
     const pending = new PendingReply(i);
     this.pending.set(i.id, pending);
     const timer = setTimeout(() => {
@@ -291,10 +319,10 @@ export class DiscordAdapter implements Adapter {
         platform: this.platform,
         room: interactionRoom(i.channelId, i.id),
         sender: senderOf(i.user, i.member, i.guildId),
-        text: commandLine(info, values),
+        text,
         isDirect: false,
         addressed: true,
-        commandPrefix: '/',
+        ...(commandPrefix ? { commandPrefix } : {}),
       });
     } finally {
       clearTimeout(timer);

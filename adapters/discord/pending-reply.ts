@@ -1,16 +1,22 @@
 /**
- * The answer to one slash command. Discord wants an acknowledgement within 3 s: a quick answer is
+ * The answer to one slash command (or button click). Discord wants an acknowledgement within 3 s: a quick answer is
  * sent as the reply itself; a slow one is deferred first ("bbwatch is thinking…") and edited in
  * later. A private answer (a refusal) is ephemeral, seen only by the user who asked. Calls are
  * serialised, so a deferral and the answer never race.
  */
-import { type BaseMessageOptions, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import {
+  type BaseMessageOptions,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  MessageFlags,
+} from 'discord.js';
 
 export class PendingReply {
   private state: 'new' | 'deferred' | 'answered' = 'new';
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly interaction: ChatInputCommandInteraction) {}
+  /** A slash command, or a click on one of the bot's buttons (answered the same way). */
+  constructor(private readonly interaction: ChatInputCommandInteraction | ButtonInteraction) {}
 
   get answered(): boolean {
     return this.state === 'answered';

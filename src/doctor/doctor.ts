@@ -1,6 +1,6 @@
 /**
  * `bbwatch doctor [--config FILE]`: checks, in order, what the bot needs — the config, the store,
- * each master, each chat platform, the HTTP listener — and prints a checklist with a fix for each
+ * each master, the issue tracker, each chat platform, the HTTP listener — and prints a checklist with a fix for each
  * failure. Exit status 0 only when everything needed works. Chat platforms are checked through
  * the probes src/cli.ts hands in (the core knows no platform).
  */
@@ -17,6 +17,7 @@ import { checkListen } from './http.js';
 import { checkMaster } from './masters.js';
 import { CheckRunner } from './runner.js';
 import { secretsOf } from './secrets.js';
+import { checkTracker } from './tracker.js';
 
 /** A room announcements or digests go to, and the key that sends them there. */
 export interface Destination {
@@ -119,6 +120,7 @@ async function checkEverything(
   for (const [index, master] of config.masters.entries()) {
     await checkMaster(master, { runner, index, key, log });
   }
+  if (config.tracker) await checkTracker(config.tracker, { runner, key });
 
   const meta = db ? new MetaStore(db) : undefined;
   for (const probe of await opts.probes(config, destinationsOf(config))) {

@@ -13,7 +13,7 @@ export function secretsOf(config: Config): string[] {
   const { irc, discord, matrix } = config.chat;
   found.push(irc?.sasl?.password, irc?.nickserv?.password, irc?.server_password);
   for (const c of irc?.channels ?? []) found.push(c.key);
-  found.push(discord?.token, matrix?.access_token, matrix?.password);
+  found.push(discord?.token, matrix?.access_token, matrix?.password, config.tracker?.token);
   if (config.postgres) {
     try {
       const password = new URL(config.postgres).password;

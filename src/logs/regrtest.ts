@@ -56,8 +56,16 @@ export interface RegrtestAnalysis {
   filtered?: boolean;
   /** The step's exit code, from Buildbot's `program finished with exit code N` line. */
   exitCode?: number | undefined;
-  /** Failing test cases per test file, from `(matching: ...)` and `FAIL:`/`ERROR:` lines. */
+  /**
+   * Failing test cases per test file (method names, `test_x`), from `(matching: ...)`, `FAIL:`/
+   * `ERROR:` lines and verbose `test_x (...) ... FAIL` lines.
+   */
   cases: Record<string, string[]>;
+  /**
+   * Per test file, the class of each failing case whose id the log printed
+   * (`test_x` → `TestPosixSpawn`); see {@link qualifiedCases}. (Absent in older analyses.)
+   */
+  caseClasses?: Record<string, Record<string, string>>;
   /** The first traceback of each failing test, trimmed to a few lines. */
   tracebacks: Record<string, string[]>;
   /** Refleak details per test (`[6, 6, 6] references, sum=18`). */
@@ -75,6 +83,10 @@ const LIST_HEADER = /^(\d+) (re-run tests?|tests?)(?: ([^:]*))?:$/;
 const OK_COUNT = /^(?:All )?(\d+) tests? OK\.$/;
 const RERUN_ONE = /^Re-running (?:test '?)?(test[\w.]*?)'? in verbose mode(?: \(matching: (.*)\))?$/;
 const CASE_HEADER = /^(FAIL|ERROR): (\S+) \(([\w.]+)\)/;
+/** unittest's verbose line of a failing case: `test_x (test.test_posix.TestPosixSpawn.test_x) ... FAIL`. */
+const VERBOSE_CASE = /^(test\w*) \(([\w.]+)\)(?: \[.*\]| \(.*\))? \.\.\. (?:FAIL|ERROR)$/;
+const FAIL_BYTES = Buffer.from(' ... FAIL');
+const ERROR_BYTES = Buffer.from(' ... ERROR');
 /** `(this is fine)` leaks (deltas that are not all positive) do not end in the sum: not matched. */
 const LEAK = /^(test[\w.]+) leaked (\[[^\]]*\] [\w ]+, sum=-?\d+)$/;
 const FAILED_TB = /^test (test[\w.]+) (failed|crashed) -- (.*)$/;
@@ -185,6 +197,7 @@ export class RegrtestParser {
   private suiteInterrupted = false;
   private readonly details = new Map<string, { text: string; timeout: boolean }>();
   private readonly cases = new Map<string, Set<string>>();
+  private readonly caseClasses = new Map<string, Map<string, string>>();
   private readonly tracebacks = new Map<string, string[]>();
   private readonly rerunStarted = new Set<string>();
   private readonly rerunPassed = new Set<string>();
@@ -297,7 +310,10 @@ export class RegrtestParser {
         last === 33 ||
         (last >= 48 && last <= 57) ||
         // A sequential run's last result, "test_x failed (1 error)"; chatter has "test_x (...".
-        (this.current !== undefined && wordAfterName(bytes, start, end))
+        (this.current !== undefined && wordAfterName(bytes, start, end)) ||
+        // A verbose failing case, "test_x (test.test_posix.TestPosixSpawn.test_x) ... FAIL".
+        ((last === 76 /* L */ || last === 82) /* R */ &&
+          (endsWith(bytes, start, end, FAIL_BYTES) || endsWith(bytes, start, end, ERROR_BYTES)))
       );
     } else if (c >= 48 && c <= 57) {
       // A stamped progress line of a test that passed, "0:12:00 load avg: 1.00 [12/478] test_x passed",
@@ -448,6 +464,7 @@ export class RegrtestParser {
       filtered: this.filtered,
       exitCode: this.exitCode,
       cases: Object.fromEntries([...this.cases].map(([k, v]) => [k, [...v].sort()])),
+      caseClasses: Object.fromEntries([...this.caseClasses].map(([k, v]) => [k, Object.fromEntries(v)])),
       tracebacks: Object.fromEntries(this.tracebacks),
       leaks: Object.fromEntries([...this.leaks].filter(([t]) => keep(t))),
       duration: this.duration,
@@ -670,8 +687,17 @@ export class RegrtestParser {
     if (!m?.[2] || !m[3]) return;
     const test = this.ownerOf(m[3]) ?? this.rerunTest ?? this.current;
     if (!test) return;
-    this.addCase(test, m[2]);
+    this.addCase(test, m[2], m[3]);
     this.pendingCase = { kind: m[1] ?? '', test };
+  }
+
+  /** `test_x (test.test_posix.TestPosixSpawn.test_x) ... FAIL`: a failing case and its class. */
+  private verboseCase(line: string): boolean {
+    const m = VERBOSE_CASE.exec(line);
+    if (!m?.[1] || !m[2]) return false;
+    const test = this.ownerOf(m[2]) ?? this.rerunTest ?? this.current;
+    if (test) this.addCase(test, m[1], m[2]);
+    return true;
   }
 
   /** `Fatal Python error: Segmentation fault`, `Windows fatal exception: access violation`. */
@@ -712,6 +738,7 @@ export class RegrtestParser {
       if (!this.leaks.has(test) && this.leaks.size < MAX_NAMES) this.leaks.set(test, leak[2]);
       return;
     }
+    if ((line.endsWith(' FAIL') || line.endsWith(' ERROR')) && this.verboseCase(line)) return;
     if (line.endsWith(')!')) {
       // Verbose output: "test_sleep (test_sleeper.SleepTests.test_sleep) ... Timeout (0:00:03)!".
       const at = line.lastIndexOf(' ... Timeout (');
@@ -859,7 +886,8 @@ export class RegrtestParser {
     this.tracebacks.set(cap.test, lines);
   }
 
-  private addCase(test: string, name: string): void {
+  /** A failing case of `test`; `id` is the unittest id the log printed with it, when it did. */
+  private addCase(test: string, name: string, id?: string): void {
     if (!name) return;
     let set = this.cases.get(test);
     if (!set) {
@@ -867,7 +895,16 @@ export class RegrtestParser {
       set = new Set();
       this.cases.set(test, set);
     }
-    if (set.size < 50) set.add(name);
+    if (set.size >= 50 && !set.has(name)) return;
+    set.add(name);
+    const klass = id === undefined ? undefined : classOf(name, id);
+    if (klass === undefined) return;
+    let classes = this.caseClasses.get(test);
+    if (!classes) {
+      classes = new Map();
+      this.caseClasses.set(test, classes);
+    }
+    if (!classes.has(name)) classes.set(name, klass);
   }
 
   /**
@@ -884,6 +921,33 @@ export class RegrtestParser {
     }
     return parts[0]?.startsWith('test_') ? parts[0] : undefined;
   }
+}
+
+/**
+ * The class in a case's unittest id: `test.test_posix.TestPosixSpawn.test_x` (3.11+) and
+ * `test.test_posix.TestPosixSpawn` (3.8–3.10) → `TestPosixSpawn`. Undefined when the id names a
+ * module only (`setUpModule (test.test_x)`, a doctest's `test.test_x`).
+ */
+export function classOf(method: string, id: string): string | undefined {
+  const parts = id.split('.');
+  if (parts.at(-1) === method && parts.length > 1) parts.pop();
+  const klass = parts.at(-1);
+  return klass && parts.length > 1 && !klass.startsWith('test') && /^[A-Za-z_]\w*$/.test(klass)
+    ? klass
+    : undefined;
+}
+
+/**
+ * A test's failing cases with their class where the log printed it (`TestPosixSpawn.test_x`),
+ * else the method alone. For titles and search, not for `-m` (regrtest takes a dotted pattern as a
+ * whole id: `-m TestPosixSpawn.test_x` matches nothing).
+ */
+export function qualifiedCases(a: Pick<RegrtestAnalysis, 'cases' | 'caseClasses'>, test: string): string[] {
+  const classes = a.caseClasses?.[test] ?? {};
+  return (a.cases[test] ?? []).map((c) => {
+    const klass = Object.hasOwn(classes, c) ? classes[c] : undefined;
+    return klass ? `${klass}.${c}` : c;
+  });
 }
 
 /**
@@ -1009,6 +1073,13 @@ function wordAfterName(bytes: Uint8Array, start: number, end: number): boolean {
   while (i < end && bytes[i] !== 32) i++;
   const next = i + 1 < end ? (bytes[i + 1] as number) : 0;
   return next >= 97 && next <= 122;
+}
+
+function endsWith(bytes: Uint8Array, start: number, end: number, suffix: Uint8Array): boolean {
+  if (end - start < suffix.length) return false;
+  const from = end - suffix.length;
+  for (let i = 0; i < suffix.length; i++) if (bytes[from + i] !== suffix[i]) return false;
+  return true;
 }
 
 function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {

@@ -2,7 +2,7 @@ import { formatDuration } from '../duration.js';
 import { causeHeadline, type FailureCause } from '../logs/failure-kind.js';
 import type { Transition } from '../state/fleet.js';
 import { retriedBefore } from '../state/transitions.js';
-import { cleanText, type Line, type Message, shorten, toneOf } from './message.js';
+import { cleanText, type Line, type Message, type MessageAction, shorten, toneOf } from './message.js';
 
 /** A change that went into a build, reduced to what a chat line shows. */
 export interface ChangeSummary {
@@ -41,8 +41,11 @@ export interface LogFacts {
 
 /** Tracker suggestions for an announcement (see src/tracker/): apart from the issues confirmed with !known. */
 export interface TrackerFacts {
-  /** Per test: `maybe gh-N "title" (open, updated 3 d ago)` lines, best first; empty when no issue matches. */
-  tests: Array<{ test: string; suggestions: string[]; firstIssue: string | undefined }>;
+  /**
+   * Per test: `maybe gh-N "title" (open, updated 3 d ago)` lines, best first; empty when no issue
+   * matches; `issues`: the issue of each suggestion (`gh-N`), in the same order.
+   */
+  tests: Array<{ test: string; suggestions: string[]; firstIssue: string | undefined; issues?: string[] }>;
   /** A new-issue link for a failure no issue matches, and the command that gives the full report. */
   file?: { url: string; command: string } | undefined;
 }
@@ -161,6 +164,30 @@ function trackerLines(tracker: TrackerFacts | undefined): Line[] {
   return lines;
 }
 
+/**
+ * Buttons a platform may show under the tracker's suggestions: "It's gh-12345" runs `known <test>
+ * gh-12345` (named by its test too when several tests have suggestions). `!why` offers the same.
+ */
+export function suggestionActions(
+  tests: ReadonlyArray<{ test: string; issues?: readonly string[] | undefined }>,
+): MessageAction[] {
+  const suggested = tests.filter((t) => (t.issues ?? []).length > 0);
+  return suggested.flatMap(({ test, issues = [] }) =>
+    issues
+      .filter((issue) => /^gh-\d{1,9}$/.test(issue))
+      .map((issue) => ({
+        label: suggested.length > 1 ? shorten(`${cleanText(test)}: it's ${issue}`, 80) : `It's ${issue}`,
+        command: `known ${cleanText(test)} ${issue}`,
+      })),
+  );
+}
+
+/** `actions` when there are any: a message without them has no such key. */
+function withActions(message: Message, tracker: TrackerFacts | undefined): Message {
+  const actions = suggestionActions(tracker?.tests ?? []);
+  return actions.length > 0 ? { ...message, actions } : message;
+}
+
 /** The message for a builder changing colour: who, what, since when, which changes, and a link. */
 export function buildAnnouncement(input: AnnouncementInput): Message {
   const { transition: t } = input;
@@ -195,13 +222,16 @@ export function buildAnnouncement(input: AnnouncementInput): Message {
   const lines: Line[] = input.tests ? testLines(t, input.tests) : [];
   lines.push(...retryLines(t), ...streakLines(t));
   if (t.event === 'failure' || t.event === 'exception') lines.push(...changeLines(input));
-  return {
-    kind: 'announcement',
-    tone,
-    title,
-    lines,
-    link: { label: `build #${t.build.number}`, url: input.buildUrl },
-  };
+  return withActions(
+    {
+      kind: 'announcement',
+      tone,
+      title,
+      lines,
+      link: { label: `build #${t.build.number}`, url: input.buildUrl },
+    },
+    input.tests?.tracker,
+  );
 }
 
 /**
@@ -259,18 +289,25 @@ export function buildDetails(input: AnnouncementInput): Message {
       parts.push(`${tests.envChanged.length} changed the environment`);
     summary = parts.join(', ');
   }
-  return {
-    kind: 'announcement',
-    tone,
-    title: [...masterPrefix(input), { text: t.builder.name, bold: true }, ` #${t.build.number}: ${summary}`],
-    lines: [
-      ...(tests ? testLines(t, tests) : []),
-      ...retryLines(t),
-      ...streakLines(t),
-      ...changeLines(input),
-    ],
-    link: { label: `build #${t.build.number}`, url: input.buildUrl },
-  };
+  return withActions(
+    {
+      kind: 'announcement',
+      tone,
+      title: [
+        ...masterPrefix(input),
+        { text: t.builder.name, bold: true },
+        ` #${t.build.number}: ${summary}`,
+      ],
+      lines: [
+        ...(tests ? testLines(t, tests) : []),
+        ...retryLines(t),
+        ...streakLines(t),
+        ...changeLines(input),
+      ],
+      link: { label: `build #${t.build.number}`, url: input.buildUrl },
+    },
+    tests?.tracker,
+  );
 }
 
 function masterPrefix(input: AnnouncementInput): string[] {

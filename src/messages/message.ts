@@ -60,6 +60,20 @@ export interface Message {
    * (Discord, Matrix). The text must stand without it: IRC and the console leave it out.
    */
   image?: MessageImage;
+  /**
+   * What a reader may do about the message, each as the command it stands for (`known test_posix
+   * gh-12345`): platforms with buttons (Discord) show one per action and run its command for
+   * whoever clicks, with that person's permissions, as if they had typed it; the others leave
+   * them out (the message's lines name the commands).
+   */
+  actions?: MessageAction[];
+}
+
+export interface MessageAction {
+  /** The button's words (`It's gh-12345`). */
+  label: string;
+  /** The command line without its prefix (`known test_posix gh-12345`). */
+  command: string;
 }
 
 export interface MessageImage {

@@ -5,7 +5,8 @@ import type { RequestBudget } from '../buildbot/budget.js';
 import { type Bus, Events, type WatcherStatus } from '../bus.js';
 import type { Adapter } from '../chat/adapter.js';
 import type { MasterLink } from '../state/masters.js';
-import { type Counter, Registry } from './metrics.js';
+import type { TrackerEvent } from '../tracker/github.js';
+import { type Counter, type Labels, Registry } from './metrics.js';
 
 /** What the operations view reads: the bus, each master's request budget, adapters, queue sizes. */
 export interface OpsSources {
@@ -51,6 +52,7 @@ export class Ops {
   /** The bot's metrics and Node's default ones (event-loop lag among them). */
   readonly registry = new Registry().withDefaults();
   private readonly sent: Counter;
+  private observeTracker: ((event: TrackerEvent) => void) | undefined;
   private readonly failed: Counter;
   private readonly state = new Map<string, Health['masters'][string]>();
   private readonly connectedOnce = new Set<string>();
@@ -157,6 +159,52 @@ export class Ops {
       adapterUp.reset();
       for (const a of src.adapters) adapterUp.set({ platform: a.platform }, isConnected(a) ? 1 : 0);
     });
+  }
+
+  /**
+   * The issue tracker's counters (registered by the first call, so a bot without a tracker exports
+   * none), and the function that counts each search's fate (src/tracker/github.ts).
+   */
+  trackerObserver(): (event: TrackerEvent) => void {
+    this.observeTracker ??= this.trackerCounters();
+    return this.observeTracker;
+  }
+
+  private trackerCounters(): (event: TrackerEvent) => void {
+    const r = this.registry;
+    const errors = r.counter(
+      'bbwatch_tracker_errors_total',
+      'Tracker searches that failed (failure: a timeout, a 5xx, no connection, a refusal) or that GitHub would not run (query_refused: a 422).',
+      ['kind'],
+    );
+    const counters: Record<TrackerEvent, { counter: Counter; labels?: Labels }> = {
+      sent: { counter: r.counter('bbwatch_tracker_searches_total', 'Searches sent to the issue tracker.') },
+      cached: {
+        counter: r.counter(
+          'bbwatch_tracker_cache_hits_total',
+          'Tracker searches answered from the cache (or by the same search already running).',
+        ),
+      },
+      rate_limited: {
+        counter: r.counter(
+          'bbwatch_tracker_rate_limited_total',
+          "Tracker answers that were a rate limit (403 or 429): searching waits for the limit's end.",
+        ),
+      },
+      skipped: {
+        counter: r.counter(
+          'bbwatch_tracker_budget_skipped_total',
+          'Tracker searches not sent for want of budget: spent for now, or paused by a rate limit or a failure.',
+        ),
+      },
+      failed: { counter: errors, labels: { kind: 'failure' } },
+      refused_query: { counter: errors, labels: { kind: 'query_refused' } },
+    };
+    for (const c of Object.values(counters)) c.counter.touch(c.labels);
+    return (event) => {
+      const c = counters[event];
+      c.counter.inc(c.labels);
+    };
   }
 
   /** Counts one delivery attempt of an announcement. */

@@ -20,7 +20,17 @@ export interface GitHubTrackerOptions {
   coolOffMs?: number;
   log: Logger;
   now?: () => number;
+  /** Told of each search's fate, for the metrics (src/ops). */
+  observe?: (event: TrackerEvent) => void;
 }
+
+/**
+ * What became of a search: `sent` (a request went to GitHub), `cached` (answered from the cache
+ * or by the same search already running), `rate_limited` (GitHub answered with a rate limit),
+ * `skipped` (not sent: the budget was spent or searching was paused), `failed` (a timeout, a 5xx,
+ * no connection, a refusal that is no limit), `refused_query` (a 422).
+ */
+export type TrackerEvent = 'sent' | 'cached' | 'rate_limited' | 'skipped' | 'failed' | 'refused_query';
 
 /** Why a search gave no answer: the caller shows no suggestion and says nothing in chat. */
 export class TrackerUnavailable extends Error {
@@ -86,12 +96,11 @@ export class GitHubTracker {
 
   /** The issues (not pull requests) matching `q`, as the search ranks them. */
   search(q: string): Promise<Candidate[]> {
-    const hit = this.cache.get(q);
+    const hit = this.cache.get(q) ?? this.inFlight.get(q);
     if (hit) {
+      this.opts.observe?.('cached');
       return Promise.resolve(hit);
     }
-    const running = this.inFlight.get(q);
-    if (running) return running;
     const started = this.send(q).finally(() => this.inFlight.delete(q));
     this.inFlight.set(q, started);
     return started;
@@ -100,8 +109,10 @@ export class GitHubTracker {
   private async send(q: string): Promise<Candidate[]> {
     const refused = this.budget.tryTake();
     if (refused !== undefined) {
+      this.opts.observe?.('skipped');
       throw new TrackerUnavailable('tracker search budget spent', refused);
     }
+    this.opts.observe?.('sent');
     try {
       const res = await this.octokit.rest.search.issuesAndPullRequests({
         q,
@@ -120,12 +131,14 @@ export class GitHubTracker {
       if (status === 422) {
         // GitHub will not run this query (too long, bad qualifier): asking again changes nothing.
         this.opts.log.debug({ q, err: errorMessage(err) }, 'tracker refused the query');
+        this.opts.observe?.('refused_query');
         this.cache.set(q, []);
         return [];
       }
       if (status === 403 || status === 429) {
         const until = this.limitUntil(status, headers, errorMessage(err));
         if (until !== undefined) {
+          this.opts.observe?.('rate_limited');
           this.budget.pause(until);
           this.opts.log.warn(
             { status, until: new Date(until).toISOString() },
@@ -135,6 +148,7 @@ export class GitHubTracker {
         }
       }
       const until = this.now() + (this.opts.coolOffMs ?? 60_000);
+      this.opts.observe?.('failed');
       this.budget.pause(until);
       this.opts.log.warn({ status, err: errorMessage(err) }, 'tracker search failed: searches paused');
       throw new TrackerUnavailable(`tracker search failed: ${errorMessage(err)}`, until);

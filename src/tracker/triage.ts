@@ -6,7 +6,7 @@ import type { RegrtestAnalysis } from '../logs/regrtest.js';
 import type { ChangeSummary } from '../messages/announcement.js';
 import { type FileReportInput, issueTitle, newIssueUrl, versionLabel } from '../triage/report.js';
 import { searchTargets } from '../triage/targets.js';
-import { GitHubTracker } from './github.js';
+import { GitHubTracker, type TrackerEvent } from './github.js';
 import { suggestFor, type Suggestion } from './suggestions.js';
 
 export type { Suggestion };
@@ -42,6 +42,8 @@ export interface TriageOptions {
   readFacts: (master: string, buildid: number) => Promise<BuildFacts>;
   readChanges: (master: string, buildids: readonly number[]) => Promise<ChangeSummary[]>;
   now?: () => number;
+  /** Told of each search's fate (the metrics). */
+  observe?: (event: TrackerEvent) => void;
 }
 
 /** GitHub's anonymous search limit is 10 a minute, 30 with a token: stay just under. */
@@ -76,6 +78,7 @@ export class Triage implements TriageView {
             cacheTtlMs: c.cache_ttl,
             log: opts.log,
             now: this.now,
+            ...(opts.observe ? { observe: opts.observe } : {}),
           })
         : undefined;
   }

@@ -1,6 +1,6 @@
 /**
  * Finding the tracker issue of a failing test the way CPython's buildbot watchers do: search the
- * failing test method, then the test file (`module: Class`), then the error line's words; then,
+ * failing test method, then `module: Class`, then the test file, then the error line's words; then,
  * unlike a plain search, rank what came back by how CPython titles its test issues
  * (`test_posix: TestPosixSpawn.test_x fails on PPC64 Fedora 3.x`), and say "no existing issue"
  * when no candidate is about this test rather than offer a near miss about the same module.
@@ -20,7 +20,7 @@ export interface SearchTarget {
   builder?: string | undefined;
 }
 
-export type SearchTier = 'method' | 'module' | 'text';
+export type SearchTier = 'method' | 'class' | 'module' | 'text';
 
 export interface SearchQuery {
   tier: SearchTier;
@@ -57,10 +57,10 @@ export function searchQueries(target: SearchTarget, repo: string): SearchQuery[]
   const out: SearchQuery[] = [];
   const file = lastPart(target.test);
   if (target.method) out.push({ tier: 'method', q: `${scope} ${quoted(target.method)}` });
-  out.push({
-    tier: 'module',
-    q: `${scope} ${quoted(file)}${target.klass ? ` ${quoted(target.klass)}` : ''} in:title`,
-  });
+  // `test_posix: TestPosixSpawn` before `test_posix` alone: the class narrows a busy test file.
+  if (target.klass)
+    out.push({ tier: 'class', q: `${scope} ${quoted(file)} ${quoted(target.klass)} in:title` });
+  out.push({ tier: 'module', q: `${scope} ${quoted(file)} in:title` });
   const words = errorWords(target.errorLine ?? '');
   if (words.length > 0) {
     let q = `${scope} ${quoted(file)}`;

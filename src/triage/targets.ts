@@ -21,9 +21,14 @@ export function searchTargets(
     const cases = a.cases[test] ?? [];
     const trace = a.tracebacks[test] ?? [];
     const method = failingMethod(cases, trace);
-    // A case written `Class.test_x` (from a `-m` match) names the class too.
-    const full = cases.find((c) => c.includes('.') && c.endsWith(`.${method}`));
-    const klass = full?.split('.').slice(-2, -1)[0];
+    // The class the log printed with the method (`FAIL: test_x (test.test_posix.TestPosixSpawn.test_x)`).
+    const classes = a.caseClasses?.[test];
+    // A case written `Class.test_x` (a `-m` match) names it too.
+    const dotted = cases.find((c) => c.includes('.') && c.endsWith(`.${method}`));
+    const klass =
+      method && classes && Object.hasOwn(classes, method)
+        ? classes[method]
+        : dotted?.split('.').slice(-2, -1)[0];
     const reason = failureReason(test, cases, trace, workers);
     return {
       test,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, labConfig, startBot, writeConfig } from '../support/bot.js';
 import { type GitHubStandIn, startGitHubStandIn } from '../support/github/server.js';
 import { LAB_VERSIONS, type Lab, startLab } from '../support/lab.js';
+import { parsePrometheus, sampleValue } from '../support/prometheus.js';
 
 const A = 'AMD64 Debian root 3.x';
 const B = 'PPC64LE Fedora 3.x';
@@ -18,6 +19,7 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
   let lab: Lab;
   let bot: BotProcess;
   let hub: GitHubStandIn;
+  let metricsUrl: string;
 
   beforeAll(async () => {
     hub = await startGitHubStandIn('python/cpython', [
@@ -43,9 +45,11 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
     await Promise.all([lab.runBuild(A, 'pass'), lab.runBuild(B, 'pass')]);
     // A generous wait: on a busy machine the tracebacks and the search may take a while; the tests
     // check what the message says, not how fast.
-    const tracker = `tracker:\n  api_url: ${hub.url}\n  token: "\${BBWATCH_TEST_GH_TOKEN}"\n  timeout: 1s\n  wait: 30s\n  cache_ttl: 0s\npermissions:\n  operate: [console]\n`;
+    const tracker = `tracker:\n  api_url: ${hub.url}\n  token: "\${BBWATCH_TEST_GH_TOKEN}"\n  timeout: 1s\n  wait: 30s\n  cache_ttl: 0s\npermissions:\n  operate: [console]\nhttp:\n  listen: 127.0.0.1\n  port: 0\n`;
     process.env.BBWATCH_TEST_GH_TOKEN = 'ghp_labtoken';
     bot = await startBot(writeConfig(labConfig(lab.url, 'ws', tracker)));
+    const listening = await bot.waitForLog('http listening');
+    metricsUrl = `http://127.0.0.1:${String(listening.port)}/metrics`;
   });
   afterAll(async () => {
     await bot?.stop();
@@ -90,7 +94,10 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
   it('gives a new-issue link with the build, the worker, the revision and the traceback', async () => {
     const from = bot.stdout.length;
     bot.send(`!file ${A}`);
-    await bot.waitForLine(/: file "test_ssl_lab: test_handshake fails on AMD64 Debian root 3\.x"/, from);
+    await bot.waitForLine(
+      /: file "test_ssl_lab: ContextTests\.test_handshake fails on AMD64 Debian root 3\.x"/,
+      from,
+    );
     const link = await bot.waitForLine(/https:\/\/github\.com\/python\/cpython\/issues\/new\?/, from);
     const url = new URL(/(https:\/\/github\.com\/\S+)/.exec(link.text)?.[1] ?? '');
     expect(url.pathname).toBe('/python/cpython/issues/new');
@@ -116,5 +123,19 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
     expect(lines.join('\n')).not.toMatch(/maybe gh-|no existing issue/);
     expect(hub.requests.length).toBeGreaterThan(asked);
     hub.mode = 'ok';
+  });
+
+  it('/metrics counts the searches the stand-in received and the one that timed out', async () => {
+    // The hung search fails on its timeout (tracker.timeout, 1 s); searching then pauses.
+    const failures = (m: ReturnType<typeof parsePrometheus>) =>
+      sampleValue(m, 'bbwatch_tracker_errors_total', { kind: 'failure' }) ?? 0;
+    let m = parsePrometheus(await (await fetch(metricsUrl)).text());
+    for (let i = 0; i < 150 && failures(m) < 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      m = parsePrometheus(await (await fetch(metricsUrl)).text());
+    }
+    expect(sampleValue(m, 'bbwatch_tracker_searches_total')).toBe(hub.requests.length);
+    expect(sampleValue(m, 'bbwatch_tracker_errors_total', { kind: 'failure' })).toBe(1);
+    expect(sampleValue(m, 'bbwatch_tracker_rate_limited_total')).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buttonCommand, renderButtons } from '../../adapters/discord/buttons.js';
 import { escapeText, inlineCode, maskedLink } from '../../adapters/discord/markdown.js';
 import { deliberateMention, LIMITS, renderEmbed, TONE_COLOURS } from '../../adapters/discord/render.js';
 import type { Line, Message, Span, Tone } from '../../src/messages/message.js';
@@ -185,5 +186,45 @@ describe('Discord embeds', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("Discord buttons for a message's actions", () => {
+  const base: Message = { kind: 'announcement', title: ['x'], lines: [] };
+
+  it('one button per action, five a row, each carrying its command back when clicked', () => {
+    const actions = Array.from({ length: 7 }, (_, i) => ({
+      label: `It's gh-${i + 1}`,
+      command: `known test_posix gh-${i + 1}`,
+    }));
+    const rows = renderButtons({ ...base, actions });
+    expect(rows.map((r) => r.components.length)).toEqual([5, 2]);
+    expect(rows[0]?.components[0]).toEqual({
+      type: 2,
+      style: 2,
+      label: "It's gh-1",
+      custom_id: 'bbwatch:run:known test_posix gh-1',
+    });
+    const ids = rows.flatMap((r) => r.components.map((b) => ('custom_id' in b ? b.custom_id : '')));
+    expect(ids.map(buttonCommand)).toEqual(actions.map((a) => a.command));
+    // What Discord's own checks say of the message (test/support/discord/validate.ts).
+    expect(messageProblems({ content: 'x', components: rows })).toEqual([]);
+  });
+
+  it('leaves out a command too long for a custom id, and any after the 25th', () => {
+    const long = { label: 'long', command: `known ${'test_x'.repeat(20)} gh-1` };
+    const many = Array.from({ length: 30 }, (_, i) => ({ label: `b${i}`, command: `known t gh-${i}` }));
+    const rows = renderButtons({ ...base, actions: [long, ...many] });
+    const buttons = rows.flatMap((r) => r.components);
+    expect(buttons).toHaveLength(25);
+    expect(buttons.some((b) => 'label' in b && b.label === 'long')).toBe(false);
+    expect(messageProblems({ content: 'x', components: rows })).toEqual([]);
+    expect(renderButtons(base)).toEqual([]);
+  });
+
+  it('takes back only its own custom ids, with control characters out', () => {
+    expect(buttonCommand('other:thing')).toBeUndefined();
+    expect(buttonCommand('bbwatch:run:')).toBeUndefined();
+    expect(buttonCommand('bbwatch:run:known a\r\nPRIVMSG gh-1')).toBe('known a PRIVMSG gh-1');
   });
 });

@@ -195,12 +195,22 @@ digest:
     cron: "0 9 * * 1"
   - to: "discord:223456789012345678"
     cron: "0 9 * * 1"
+tracker:
+  token: ghp_written_in_the_file
 `;
   const config = parseConfig(yaml, 'test.yaml', { LAB_PASSWORD: 'from-env', DISCORD_TOKEN: 'tok.en.value' });
 
   it('every secret, from the environment or written in the file', () => {
     expect(secretsOf(config).sort()).toEqual(
-      ['channel-key', 'from-env', 'p%40ss', 'p@ss', 'tok.en.value', 'written-in-the-file'].sort(),
+      [
+        'channel-key',
+        'from-env',
+        'ghp_written_in_the_file',
+        'p%40ss',
+        'p@ss',
+        'tok.en.value',
+        'written-in-the-file',
+      ].sort(),
     );
   });
 

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../src/logs/lines.js';
-import { parseRegrtest, type RegrtestAnalysis, RegrtestParser } from '../../src/logs/regrtest.js';
+import {
+  parseRegrtest,
+  qualifiedCases,
+  type RegrtestAnalysis,
+  RegrtestParser,
+} from '../../src/logs/regrtest.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/regrtest/${name}`, import.meta.url), 'utf8');
@@ -251,6 +256,33 @@ describe('golden: genuine regrtest logs of CPython 3.8 to 3.13 (test/fixtures/re
       'TimeoutError: timed out waiting for the server',
     ]);
     expect(a.failedFirstRun).toEqual(['test_flaky', 'test_hard']);
+  });
+
+  it('keeps the class of each failing case, in the 3.8-3.10 id form and the 3.11+ one', () => {
+    // 3.8-3.10 print `FAIL: test_handshake (test_hard.HardTests)`, 3.11+ `(test_hard.HardTests.test_handshake)`.
+    for (const v of [...OLD, ...NEW]) {
+      const text = fixture(`logs/${v}/hard-seq.log`);
+      const a = parseRegrtest(text);
+      expect(a.cases.test_hard, v).toEqual(['test_error', 'test_handshake']);
+      expect(qualifiedCases(a, 'test_hard'), v).toEqual(['HardTests.test_error', 'HardTests.test_handshake']);
+      expect(streamed(text), v).toEqual(a);
+    }
+  });
+
+  it('takes a case and its class from the verbose "... FAIL" line when the log ends before the FAIL: block', () => {
+    const lines = fixture('logs/3.13.0/hard-seq.log').split('\n');
+    const at = lines.indexOf('test_handshake (test_hard.HardTests.test_handshake) ... FAIL');
+    expect(at).toBeGreaterThan(0);
+    const cut = `${lines.slice(0, at + 1).join('\n')}\n`;
+    for (const a of [parseRegrtest(cut), streamed(cut)]) {
+      expect(a.caseClasses).toEqual({ test_hard: { test_error: 'HardTests', test_handshake: 'HardTests' } });
+    }
+  });
+
+  it('a case printed without a class (an older analysis, a -m match) stays the method alone', () => {
+    const a = parseRegrtest(fixture('excerpts/py311-flaky-summary.log'));
+    expect(qualifiedCases(a, 'test_tools')).toEqual(['test_freeze_simple_script']);
+    expect(qualifiedCases({ cases: { test_x: ['test_y'] } }, 'test_x')).toEqual(['test_y']);
   });
 
   it('keeps the crash site of a crashed test', () => {

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bus.js';
+import { Ops } from '../../src/ops/ops.js';
 import { GitHubTracker, TrackerUnavailable } from '../../src/tracker/github.js';
 import { suggestFor } from '../../src/tracker/suggestions.js';
 import { silentLog } from '../support/fleet.js';
 import { type GitHubStandIn, startGitHubStandIn } from '../support/github/server.js';
+import { parsePrometheus, sampleValue } from '../support/prometheus.js';
 
 const REPO = 'python/cpython';
 const DAY = 86_400_000;
@@ -184,5 +187,48 @@ describe('the GitHub tracker through @octokit/rest', () => {
     clock = NOW + 60_001;
     await t.search(`repo:${REPO} is:issue "b3"`);
     expect(hub.requests).toHaveLength(3);
+  });
+});
+
+describe('tracker metrics', () => {
+  it('counts searches sent, cache hits, rate limits, budget skips and errors in /metrics', async () => {
+    const ops = new Ops({
+      bus: new Bus(),
+      masters: [],
+      adapters: [],
+      outboxPending: () => 0,
+      analysisPending: () => 0,
+    });
+    const t = tracker({ requests: 4, observe: ops.trackerObserver() });
+    const q = `repo:${REPO} is:issue "test_tls1_3"`;
+    await t.search(q); // sent
+    await t.search(q); // cached
+    await t.search(`repo:${REPO} is:issue ${'word '.repeat(60)}`); // sent, a 422
+    hub.mode = 'secondary';
+    await expect(t.search(`repo:${REPO} is:issue "c1"`)).rejects.toBeInstanceOf(TrackerUnavailable); // sent, limited
+    await expect(t.search(`repo:${REPO} is:issue "c2"`)).rejects.toBeInstanceOf(TrackerUnavailable); // skipped
+    hub.mode = 'down';
+    clock = NOW + 120_000;
+    await expect(t.search(`repo:${REPO} is:issue "c3"`)).rejects.toBeInstanceOf(TrackerUnavailable); // sent, failed
+    expect(hub.requests).toHaveLength(4);
+    const m = parsePrometheus(await ops.registry.render());
+    expect(sampleValue(m, 'bbwatch_tracker_searches_total')).toBe(4);
+    expect(sampleValue(m, 'bbwatch_tracker_cache_hits_total')).toBe(1);
+    expect(sampleValue(m, 'bbwatch_tracker_rate_limited_total')).toBe(1);
+    expect(sampleValue(m, 'bbwatch_tracker_budget_skipped_total')).toBe(1);
+    expect(sampleValue(m, 'bbwatch_tracker_errors_total', { kind: 'failure' })).toBe(1);
+    expect(sampleValue(m, 'bbwatch_tracker_errors_total', { kind: 'query_refused' })).toBe(1);
+  });
+
+  it('are not exported by a bot without a tracker', async () => {
+    const ops = new Ops({
+      bus: new Bus(),
+      masters: [],
+      adapters: [],
+      outboxPending: () => 0,
+      analysisPending: () => 0,
+    });
+    const m = parsePrometheus(await ops.registry.render());
+    expect([...m.keys()].filter((k) => k.startsWith('bbwatch_tracker_'))).toEqual([]);
   });
 });

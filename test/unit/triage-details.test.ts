@@ -73,6 +73,50 @@ describe('tracker suggestions in the details message', () => {
     expect(lines).toContain('  maybe gh-42 "test_posix: x" (closed, updated 400 d ago)');
   });
 
+  it('offers an action per suggestion, the command !known runs; none without suggestions', () => {
+    const input = (tracker: LogFacts['tracker']) => ({
+      transition: t,
+      tests: facts(tracker),
+      changes: [],
+      changesKnown: true,
+      buildUrl: 'http://master.invalid/#/builders/3/builds/21',
+      showMaster: false,
+    });
+    const one = buildDetails(
+      input({
+        tests: [
+          {
+            test: 'test_posix',
+            suggestions: ['maybe gh-12345 "a" (open)', 'maybe gh-42 "b" (closed)'],
+            firstIssue: 'gh-12345',
+            issues: ['gh-12345', 'gh-42'],
+          },
+        ],
+      }),
+    );
+    expect(one.actions).toEqual([
+      { label: "It's gh-12345", command: 'known test_posix gh-12345' },
+      { label: "It's gh-42", command: 'known test_posix gh-42' },
+    ]);
+    // Two tests with suggestions: each button says which test it is about.
+    const two = buildDetails(
+      input({
+        tests: [
+          { test: 'test_posix', suggestions: ['maybe gh-1 "a"'], firstIssue: 'gh-1', issues: ['gh-1'] },
+          { test: 'test_os', suggestions: ['maybe gh-2 "b"'], firstIssue: 'gh-2', issues: ['gh-2'] },
+        ],
+      }),
+    );
+    expect(two.actions).toEqual([
+      { label: "test_posix: it's gh-1", command: 'known test_posix gh-1' },
+      { label: "test_os: it's gh-2", command: 'known test_os gh-2' },
+    ]);
+    const none = buildDetails(
+      input({ tests: [{ test: 'test_posix', suggestions: [], firstIssue: undefined, issues: [] }] }),
+    );
+    expect(none).not.toHaveProperty('actions');
+  });
+
   it('links a new issue when none matches', () => {
     const url = 'https://github.com/python/cpython/issues/new?title=x';
     const m = buildDetails({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRegrtest } from '../../src/logs/regrtest.js';
+import { parseRegrtest, qualifiedCases } from '../../src/logs/regrtest.js';
 import { reproCommands } from '../../src/logs/repro.js';
 import {
   type FileReportInput,
@@ -25,7 +25,7 @@ function input(extra: Partial<FileReportInput> = {}): FileReportInput {
     worker: 'cstratak-fedora-ppc64le',
     branch: '3.14',
     revision: '3f2a9c1e0b7d4e5f',
-    tests: a.failed.map((t) => ({ test: t, cases: a.cases[t] ?? [] })),
+    tests: a.failed.map((t) => ({ test: t, cases: qualifiedCases(a, t) })),
     flaky: false,
     traceback: a.tracebacks[a.failed[0] as string],
     seed: a.seed,
@@ -51,12 +51,14 @@ describe('the new-issue URL', () => {
     const url = newIssueUrl(input());
     const got = parse(url);
     expect(got.where).toBe('https://github.com/python/cpython/issues/new');
-    expect(got.title).toBe('test_hard: test_error, test_handshake fails on PPC64LE Fedora Stable 3.14');
+    expect(got.title).toBe(
+      'test_hard: HardTests.test_error, HardTests.test_handshake fails on PPC64LE Fedora Stable 3.14',
+    );
     expect(got.labels).toBe('tests,type-bug,3.14');
     expect(got.body).toContain(`Build: ${BUILD}`);
     expect(got.body).toContain('Builder: PPC64LE Fedora Stable 3.14 (worker: cstratak-fedora-ppc64le)');
     expect(got.body).toContain('Built: branch 3.14, revision 3f2a9c1e0b7d4e5f');
-    expect(got.body).toContain('- `test_hard`: `test_error`, `test_handshake`');
+    expect(got.body).toContain('- `test_hard`: `HardTests.test_error`, `HardTests.test_handshake`');
     expect(got.body).toContain('Random seed: 4321');
     expect(got.body).toContain('./python -m test --randseed 4321 -v test_hard');
     expect(got.body).toContain('!repro PPC64LE Fedora Stable 3.14 1234');

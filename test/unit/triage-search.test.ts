@@ -85,9 +85,11 @@ describe('search targets and queries', () => {
     expect(target?.test).toBe('test_hard');
     expect(target?.method).toMatch(/^test_(error|handshake)$/);
     const queries = searchQueries(target!, 'python/cpython');
-    expect(queries.map((q) => q.tier)).toEqual(['method', 'module', 'text']);
+    expect(target?.klass).toBe('HardTests');
+    expect(queries.map((q) => q.tier)).toEqual(['method', 'class', 'module', 'text']);
     expect(queries[0]?.q).toBe(`repo:python/cpython is:issue "${target?.method}"`);
-    expect(queries[1]?.q).toBe('repo:python/cpython is:issue "test_hard" in:title');
+    expect(queries[1]?.q).toBe('repo:python/cpython is:issue "test_hard" "HardTests" in:title');
+    expect(queries[2]?.q).toBe('repo:python/cpython is:issue "test_hard" in:title');
     for (const q of queries) expect(q.q.length).toBeLessThanOrEqual(256);
     const long = searchQueries(
       {

@@ -51,11 +51,12 @@ export interface StoredCommand {
 export interface StoredInteraction {
   id: string;
   token: string;
-  /** 2: a slash command; 4: autocomplete. */
-  type: 2 | 4;
+  /** 2: a slash command; 3: a click on a message's button; 4: autocomplete. */
+  type: 2 | 3 | 4;
   guildId: string;
   channelId: string;
   member: FakeMember;
+  /** The slash command's name, or the custom id of the button clicked. */
   command: string;
   createdAt: number;
   state: 'pending' | 'replied' | 'deferred' | 'autocompleted';
@@ -196,6 +197,56 @@ export class FakeDiscord {
     channel: FakeChannel = this.world.channel,
   ): StoredInteraction {
     return this.interact(2, member, name, options, undefined, channel);
+  }
+
+  /**
+   * A member clicks a button of one of the bot's messages (it must carry that custom id): an
+   * interaction of type 3 (MESSAGE_COMPONENT), answered like a slash command (see {@link answer}).
+   */
+  click(member: FakeMember, message: StoredMessage, customId: string): StoredInteraction {
+    const buttons = (message.components ?? []).flatMap((row) => row.components ?? []);
+    if (!buttons.some((b) => b.custom_id === customId))
+      throw new Error(`fake Discord: message ${message.id} has no button '${customId}'`);
+    const channel = this.channel(message.channelId);
+    if (!channel) throw new Error(`fake Discord: no channel ${message.channelId}`);
+    const { guild } = channel;
+    const interaction = this.newInteraction(3, member, customId, guild.id, message.channelId);
+    const permissions = channelPermissions(guild, channel.channel, member.user.id, member.roles);
+    const appPermissions = channelPermissions(
+      guild,
+      channel.channel,
+      this.world.bot.id,
+      guild.botRoles ?? [],
+    );
+    this.gateway.dispatch('INTERACTION_CREATE', {
+      id: interaction.id,
+      application_id: this.applicationId,
+      type: 3,
+      data: { custom_id: customId, component_type: 2 },
+      message: messageJson(message, this.applicationId),
+      guild_id: guild.id,
+      guild: { id: guild.id, locale: 'en-US', features: [] },
+      channel_id: message.channelId,
+      channel: {
+        id: message.channelId,
+        type: 0,
+        guild_id: guild.id,
+        name: channel.channel.name,
+        permissions: String(permissions),
+        flags: 0,
+      },
+      member: { ...memberJson(member, this.joinedAt), permissions: String(permissions) },
+      token: interaction.token,
+      version: 1,
+      app_permissions: String(appPermissions),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': guild.id },
+      context: 0,
+      attachment_size_limit: 10_485_760,
+    });
+    return interaction;
   }
 
   /** A member types into an option with autocomplete; resolves with the choices the bot offered. */
@@ -419,6 +470,7 @@ export class FakeDiscord {
       ...(body.allowed_mentions !== undefined ? { allowedMentions: body.allowed_mentions } : {}),
       ...(input.replyTo ? { replyTo: input.replyTo } : {}),
       ...(input.interactionId ? { interactionId: input.interactionId } : {}),
+      ...(body.components ? { components: body.components } : {}),
       ephemeral: (flags & EPHEMERAL) !== 0,
       at: Date.now(),
       edits: 0,
@@ -457,6 +509,33 @@ export class FakeDiscord {
     });
   }
 
+  private newInteraction(
+    type: StoredInteraction['type'],
+    member: FakeMember,
+    command: string,
+    guildId: string,
+    channelId: string,
+  ): StoredInteraction {
+    const interaction: StoredInteraction = {
+      id: snowflake(),
+      token: `itk.${randomBytes(16).toString('hex')}`,
+      type,
+      guildId,
+      channelId,
+      member,
+      command,
+      createdAt: Date.now(),
+      state: 'pending',
+      ephemeral: false,
+      callbacks: [],
+      originalDeleted: false,
+      edited: false,
+      followUps: [],
+    };
+    this.interactions.set(interaction.id, interaction);
+    return interaction;
+  }
+
   private interact(
     type: 2 | 4,
     member: FakeMember,
@@ -484,23 +563,7 @@ export class FakeDiscord {
           throw new Error(`fake Discord: /${name} needs '${def.name}'`);
       }
     }
-    const interaction: StoredInteraction = {
-      id: snowflake(),
-      token: `itk.${randomBytes(16).toString('hex')}`,
-      type,
-      guildId: guild.id,
-      channelId: channel.id,
-      member,
-      command: name,
-      createdAt: Date.now(),
-      state: 'pending',
-      ephemeral: false,
-      callbacks: [],
-      originalDeleted: false,
-      edited: false,
-      followUps: [],
-    };
-    this.interactions.set(interaction.id, interaction);
+    const interaction = this.newInteraction(type, member, name, guild.id, channel.id);
     // The asker's permissions in the channel, and the bot's own there (`app_permissions`).
     const permissions = channelPermissions(guild, channel, member.user.id, member.roles);
     const appPermissions = channelPermissions(guild, channel, this.world.bot.id, guild.botRoles ?? []);

@@ -59,6 +59,8 @@ export interface StoredMessage {
   ephemeral: boolean;
   at: number;
   edits: number;
+  /** Its buttons, as sent. */
+  components?: MessageBody['components'];
 }
 
 export const EPHEMERAL = 1 << 6;
@@ -94,6 +96,7 @@ export function messageJson(m: StoredMessage, applicationId: string) {
       const file = name === undefined ? undefined : m.attachments.find((a) => a.filename === name);
       return file ? { ...e, image: { url: attachmentUrl(m, file), proxy_url: attachmentUrl(m, file) } } : e;
     }),
+    components: m.components ?? [],
     pinned: false,
     type: m.replyTo ? 19 : m.interactionId ? 20 : 0,
     flags: m.flags,

@@ -230,6 +230,7 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
       if (body.attachments !== undefined || req.files.length > 0)
         message.attachments = attachmentsOf(body, req.files);
       if (body.embeds !== undefined) message.embeds = body.embeds;
+      if (body.components !== undefined) message.components = body.components;
       if (body.allowed_mentions !== undefined) message.allowedMentions = body.allowed_mentions;
       message.edits++;
       interaction.edited = true;

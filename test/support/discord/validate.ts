@@ -34,6 +34,41 @@ export interface MessageBody {
   allowed_mentions?: { parse?: string[]; users?: string[]; roles?: string[]; replied_user?: boolean };
   message_reference?: { message_id?: string; channel_id?: string; fail_if_not_exists?: boolean };
   attachments?: AttachmentJson[];
+  components?: ActionRowJson[];
+}
+
+/** A row of message components (type 1) holding buttons (type 2), the only components bbwatch sends. */
+export interface ActionRowJson {
+  type: number;
+  components?: Array<{ type?: number; style?: number; label?: string; custom_id?: string; url?: string }>;
+}
+
+/** Discord's limits on message components: rows, buttons per row, labels, custom ids unique in the message. */
+export function componentProblems(rows: readonly ActionRowJson[]): string[] {
+  const problems: string[] = [];
+  if (rows.length > 5) problems.push('components: more than 5 rows');
+  const ids = new Set<string>();
+  rows.forEach((row, i) => {
+    const at = `components[${i}]`;
+    if (row.type !== 1) problems.push(`${at}.type: a top-level component must be an action row (1)`);
+    const buttons = row.components ?? [];
+    if (buttons.length < 1 || buttons.length > 5) problems.push(`${at}.components: must hold 1-5 buttons`);
+    buttons.forEach((b, j) => {
+      const bat = `${at}.components[${j}]`;
+      if (b.type !== 2) problems.push(`${bat}.type: not a button`);
+      if (!b.style || b.style < 1 || b.style > 5) problems.push(`${bat}.style: not a button style`);
+      if (b.label !== undefined && len(b.label) > 80) problems.push(`${bat}.label: longer than 80`);
+      if (b.style === 5) {
+        if (!b.url) problems.push(`${bat}.url: a link button needs a url`);
+        return;
+      }
+      const id = b.custom_id ?? '';
+      if (len(id) < 1 || len(id) > 100) problems.push(`${bat}.custom_id: must be 1-100 long`);
+      if (ids.has(id)) problems.push(`${bat}.custom_id: the same as another component's`);
+      ids.add(id);
+    });
+  });
+  return problems;
 }
 
 /** A bot's upload limit per file (without boosts), and files per message. */
@@ -64,6 +99,7 @@ export function messageProblems(
   if (!edit && !body.content && embeds.length === 0 && files.length === 0)
     problems.push('Cannot send an empty message');
   problems.push(...fileProblems(body, files));
+  problems.push(...componentProblems(body.components ?? []));
   let total = 0;
   embeds.forEach((e, i) => {
     const at = `embeds[${i}]`;

@@ -2,7 +2,9 @@
  * A local stand-in for GitHub's REST API as far as bbwatch uses it: `GET /search/issues` with the
  * qualifiers bbwatch sends (`repo:`, `is:issue`, `in:title`, quoted phrases, bare words), its
  * rate-limit headers and answers (403 with `X-RateLimit-Remaining: 0`, a 403 secondary limit with
- * `Retry-After`, 422 for a query it will not run), and an outage (503, or no answer at all).
+ * `Retry-After`, 422 for a query it will not run), and an outage (503, or no answer at all); and
+ * what `bbwatch doctor` asks: `GET /rate_limit` (401 for a token it does not know, when `tokens`
+ * is set) and `GET /repos/{owner}/{name}` (404 but for the stand-in's repository).
  * The real `@octokit/rest` talks to it unmodified through its `baseUrl`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -30,6 +32,8 @@ export interface GitHubStandIn {
   limit: number;
   /** Seconds a secondary limit asks to wait (`Retry-After`). */
   retryAfter: number;
+  /** When set, the only tokens accepted: any other gets 401 Bad credentials. */
+  tokens: string[] | undefined;
   /** Starts a fresh rate-limit window. */
   resetWindow(): void;
   close(): Promise<void>;
@@ -48,6 +52,7 @@ export async function startGitHubStandIn(
     mode: 'ok',
     limit: 30,
     retryAfter: 30,
+    tokens: undefined,
     resetWindow() {
       used = 0;
       reset = Math.floor(Date.now() / 1000) + 60;
@@ -65,6 +70,35 @@ export async function startGitHubStandIn(
   };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    const auth = /^(?:token|bearer) (\S+)/i.exec(req.headers.authorization ?? '')?.[1];
+    const repoPath = /^\/repos\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    const doctorAsks = url.pathname === '/rate_limit' || repoPath !== null;
+    if (doctorAsks && state.mode === 'hang') {
+      hanging.push(res);
+      return;
+    }
+    if (doctorAsks && state.mode === 'down') {
+      send(res, 503, { message: 'Service Unavailable' });
+      return;
+    }
+    if (auth !== undefined && state.tokens !== undefined && !state.tokens.includes(auth)) {
+      send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/rate_limit') {
+      const search = { limit: state.limit, remaining: Math.max(0, state.limit - used), reset, used };
+      const core = auth
+        ? { limit: 5000, remaining: 4990, reset, used: 10 }
+        : { limit: 60, remaining: 58, reset, used: 2 };
+      send(res, 200, { resources: { core, search }, rate: core });
+      return;
+    }
+    if (req.method === 'GET' && repoPath) {
+      const asked = `${decodeURIComponent(repoPath[1] ?? '')}/${decodeURIComponent(repoPath[2] ?? '')}`;
+      if (asked !== repo) send(res, 404, { message: 'Not Found' });
+      else send(res, 200, { full_name: repo, private: false, has_issues: true });
+      return;
+    }
     if (req.method !== 'GET' || url.pathname !== '/search/issues') {
       send(res, 404, { message: 'Not Found' });
       return;
