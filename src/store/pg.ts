@@ -135,9 +135,17 @@ class NoNulPlugin implements KyselyPlugin {
  * Brings the schema up to date; `schema_version` records the migrations applied. Under an
  * advisory lock, so that two processes starting together do not both migrate.
  */
+/** How long migrating may take on PostgreSQL (statements and the wait for another migrator). */
+const MIGRATION_TIMEOUT_MS = 10 * 60_000;
+
 export async function migratePostgres(db: Db): Promise<void> {
   const known = schemaVersion();
   await db.transaction().execute(async (tx) => {
+    // A migration may rewrite a whole table (the 9th copies the outbox, which is never pruned):
+    // it gets minutes, not an ordinary statement's seconds; a second process starting meanwhile
+    // waits as long for the lock below.
+    await sql`SET LOCAL statement_timeout = ${sql.lit(`${MIGRATION_TIMEOUT_MS}ms`)}`.execute(tx);
+    await sql`SET LOCAL lock_timeout = ${sql.lit(`${MIGRATION_TIMEOUT_MS}ms`)}`.execute(tx);
     await sql`SELECT pg_advisory_xact_lock(${LOCK_SPACE}, ${MIGRATION_LOCK})`.execute(tx);
     await sql`CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(
       tx,
