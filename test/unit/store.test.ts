@@ -25,6 +25,7 @@ import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { TestStore } from '../../src/store/tests.js';
 import type { FailureCause } from '../../src/logs/failure-kind.js';
 import { type Postgres, startPostgres } from '../support/postgres.js';
+import { startProxy } from '../support/proxy.js';
 
 let server: Postgres | undefined;
 let databases = 0;
@@ -769,6 +770,50 @@ describe('leadership (src/replica/leader.ts)', () => {
     const third = await lead({ url, log: silent, onLost: () => undefined, retryMs: 100 });
     expect(third.waitedMs).toBeLessThan(1_000);
     await third.release();
+  });
+
+  it('a standby ends the session of a leader whose checks stopped reaching the database, and leads', async () => {
+    if (!server) throw new Error('no PostgreSQL server');
+    const url = server.createDatabase(`leader_${++databases}`);
+    // The leader reaches the database through a proxy that can stall; the standby directly.
+    const proxy = await startProxy(server.port);
+    const lost: string[] = [];
+    const warnings: string[] = [];
+    const log = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push(JSON.parse(line).msg) },
+    );
+    try {
+      const first = await lead({
+        url: url.replace(`:${server.port}/`, `:${proxy.port}/`),
+        log: silent,
+        onLost: (r) => lost.push(r),
+        checkMs: 200,
+      });
+      let secondLeads = false;
+      const second = lead({ url, log, onLost: () => undefined, retryMs: 100, fenceMs: 1_500 }).then((l) => {
+        secondLeads = true;
+        return l;
+      });
+      // A leader that checks in (every 200 ms) is left alone, however long the standby waits.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(secondLeads).toBe(false);
+      expect(warnings).toEqual([]);
+      // Its path to the database stalls: nothing arrives, nothing is closed. It gives up by itself;
+      // the server would keep its session (and the lock) for as long as the stall lasts.
+      proxy.pause();
+      await vi.waitFor(() => expect(lost).toHaveLength(1), { timeout: 5_000 });
+      expect(lost[0]).toMatch(/^lock connection check failed: no answer/);
+      const taken = await second;
+      expect(warnings).toEqual([
+        'the leader stopped answering: its database session was ended, so that this process can lead',
+      ]);
+      await taken.release();
+      await first.release();
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
   });
 
   it('gives up at once on a database that does not exist', async () => {
