@@ -21,6 +21,7 @@ import { MetaStore } from '../../src/store/meta.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { openPostgres } from '../../src/store/pg.js';
 import { ReportStore } from '../../src/store/reports.js';
+import { cachingStatements, FifoLock, STATEMENTS } from '../../src/store/sqlite-dialect.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { TestStore } from '../../src/store/tests.js';
 import type { FailureCause } from '../../src/logs/failure-kind.js';
@@ -595,6 +596,55 @@ describe('stores written by bbwatch 0.1.0 (schema 5, SQL text migrations)', () =
     await carryOn(db);
     const { rows } = await sql<{ v: number }>`SELECT MAX(version) AS v FROM schema_version`.execute(db);
     expect(rows[0]?.v).toBe(schemaVersion());
+  });
+});
+
+describe('the SQLite connection (src/store/sqlite-dialect.ts)', () => {
+  it('serves callers waiting for the connection in the order they came, each once', async () => {
+    const lock = new FifoLock();
+    const order: number[] = [];
+    await lock.acquire();
+    const waiting = [1, 2, 3].map((n) => lock.acquire().then(() => order.push(n)));
+    expect(lock.queued).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      lock.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(waiting);
+    expect(order).toEqual([1, 2, 3]);
+    lock.release();
+    // Free again: the next caller gets it at once.
+    await lock.acquire();
+    expect(lock.queued).toBe(0);
+  });
+
+  it('runs many concurrent queries to completion, each with its own answer', async () => {
+    const db = await openDb(':memory:');
+    opened.push(db);
+    const meta = new MetaStore(db);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => meta.set(`k${i}`, String(i))));
+    const values = await Promise.all(Array.from({ length: 500 }, (_, i) => meta.get(`k${i}`)));
+    expect(values).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
+  });
+
+  it('prepares each SQL text once, keeping the most recently used statements', () => {
+    const file = new Database(':memory:');
+    let prepared = 0;
+    const db = cachingStatements({
+      prepare: (sql: string) => {
+        prepared++;
+        return file.prepare(sql);
+      },
+      close: () => file.close(),
+    } as unknown as Database.Database);
+    const a = db.prepare('SELECT 1');
+    expect(db.prepare('SELECT 1')).toBe(a);
+    expect(prepared).toBe(1);
+    for (let i = 0; i < STATEMENTS; i++) db.prepare(`SELECT ${i + 2}`);
+    // 'SELECT 1' was the least recently used: it went, and is prepared again.
+    expect(db.prepare('SELECT 1')).not.toBe(a);
+    expect(prepared).toBe(STATEMENTS + 2);
+    db.close();
   });
 });
 
