@@ -1,12 +1,6 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  type ColumnDefinitionBuilder,
-  type Generated,
-  Kysely,
-  PostgresAdapter,
-  sql,
-} from 'kysely';
+import { type ColumnDefinitionBuilder, type Generated, Kysely, PostgresAdapter, sql } from 'kysely';
 import { makeDirs } from '../make-dirs.js';
 import { FifoSqliteDialect } from './sqlite-dialect.js';
 import type { OutboxKind } from './outbox.js';

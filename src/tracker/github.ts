@@ -81,7 +81,12 @@ export class GitHubTracker {
           userAgent: USER_AGENT,
           ...(this.opts.token ? { auth: this.opts.token } : {}),
           // Octokit's own console logging off: bbwatch logs what matters, with the token masked.
-          log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+          log: {
+            debug: () => undefined,
+            info: () => undefined,
+            warn: () => undefined,
+            error: () => undefined,
+          },
         }),
     );
     return this.octokit;
