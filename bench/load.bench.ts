@@ -3,7 +3,9 @@
  * SSE into the real bbwatch CLI (console adapter). Half of the events turn a builder red, so each
  * of those is announced. Reported: events per second processed, event-to-send latency (from the
  * moment the fake master wrote the event to the moment the announcement reached the bot's stdout),
- * and the bot's peak RSS. Targets (issue 8): p99 under 100 ms, RSS under 200 MiB.
+ * and the bot's peak RSS. Targets (issue 8): p99 under 100 ms, RSS under 200 MiB. The same load is
+ * first run into the bot with V8's own heap growth (the baseline, in the same run), to show what the
+ * bot's heap policy (src/heap-policy.ts) costs and saves.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
@@ -23,7 +25,16 @@ function peakRssMiB(pid: number | undefined): number {
   return kb / 1024;
 }
 
-it(`${BUILDERS} builders, ${RATE} events/s`, async () => {
+interface Run {
+  eventsPerSecond: number;
+  latencies: number[];
+  expected: number;
+  rss: number;
+}
+
+/** One replay of `EVENTS` events into a fresh bot and a fresh master. */
+async function run(nodeArgs: string[]): Promise<Run> {
+  await master?.close();
   master = await startFakeMaster(BUILDERS);
   const bot = await startBot(
     writeConfig(`masters:
@@ -41,6 +52,7 @@ notify:
     events: [failure]
 log_level: info
 `),
+    { nodeArgs },
   );
   try {
     const t0 = Date.now();
@@ -58,18 +70,33 @@ log_level: info
       const sent = master.sentAt.get(`${Number(m[1])}:${m[2]}`);
       if (sent !== undefined) latencies.push(line.at - sent);
     }
-    const rss = peakRssMiB(bot.child.pid);
     latencies.sort((a, b) => a - b);
-    const q = (p: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-    console.log(
-      `\nSynthetic load: ${EVENTS} events from ${BUILDERS} builders at ${RATE}/s, ${expected} announcements: ` +
-        `${(EVENTS / elapsed).toFixed(1)} events/s processed; event-to-send latency median ${q(0.5)} ms, ` +
-        `p99 ${q(0.99)} ms, max ${latencies.at(-1)} ms (n=${latencies.length}); peak RSS ${rss.toFixed(0)} MiB ` +
-        `(targets: p99 < 100 ms, RSS < 200 MiB)`,
-    );
-    expect(latencies.length).toBe(expected);
+    return { eventsPerSecond: EVENTS / elapsed, latencies, expected, rss: peakRssMiB(bot.child.pid) };
   } finally {
     await bot.stop();
   }
+}
+
+const q = (latencies: number[], p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+
+const describeRun = (r: Run) =>
+  `${r.eventsPerSecond.toFixed(1)} events/s processed; event-to-send latency median ${q(r.latencies, 0.5)} ms, ` +
+  `p99 ${q(r.latencies, 0.99)} ms, max ${r.latencies.at(-1)} ms (n=${r.latencies.length}); peak RSS ${r.rss.toFixed(0)} MiB`;
+
+it(`${BUILDERS} builders, ${RATE} events/s`, async () => {
+  // The baseline: the same bot with V8's own heap growth (`--heap-growing-percent=0`, the default,
+  // which the bot then leaves alone), against the bot as it runs (src/heap-policy.ts).
+  const baseline = await run(['--heap-growing-percent=0']);
+  const bot = await run([]);
+  console.log(
+    `\nSynthetic load: ${EVENTS} events from ${BUILDERS} builders at ${RATE}/s, ${bot.expected} announcements:\n` +
+      `  bbwatch: ${describeRun(bot)}\n` +
+      `  baseline (V8's default heap growth): ${describeRun(baseline)}\n` +
+      `  ratio bbwatch / baseline: peak RSS ${(bot.rss / baseline.rss).toFixed(2)}×, ` +
+      `p99 latency ${(q(bot.latencies, 0.99) / Math.max(1, q(baseline.latencies, 0.99))).toFixed(2)}× ` +
+      `(targets: p99 < 100 ms, RSS < 200 MiB)`,
+  );
+  expect(bot.latencies.length).toBe(bot.expected);
+  expect(baseline.latencies.length).toBe(baseline.expected);
 });

@@ -1,4 +1,4 @@
-import { formatDistanceStrict } from 'date-fns';
+import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import { dashboardLine, defineCommand } from '../src/chat/command.js';
 import { UsageError, UserError } from '../src/errors.js';
 import { sameTest } from '../src/logs/regrtest.js';

@@ -14,6 +14,7 @@ import { ConfigError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import { colourWanted, defaultLogFormat, LOG_FORMATS, type LogFormat, LogOutput } from './log-output.js';
 import { analyzeCommand } from './tools/analyze.js';
+import { limitHeapGrowth } from './heap-policy.js';
 import { VERSION } from './version.js';
 
 // The bot's modules (chat libraries, store, config schema) are imported where they are used:
@@ -172,6 +173,8 @@ async function main(argv: string[]): Promise<number> {
 
   const config = await readConfig(values.config);
   if (!config) return 2;
+  // The bot runs for months: its heap stays near twice what it holds (src/heap-policy.ts).
+  limitHeapGrowth();
   const [{ COMMANDS }, { startBot }, { awaitLeadership }] = await Promise.all([
     import('../commands/index.js'),
     import('./bot.js'),

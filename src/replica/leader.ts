@@ -3,6 +3,10 @@
  * the bot: watchers, notifier, adapters); the others stand by, asking for the lock every second.
  * PostgreSQL releases a session lock when its session ends, so a leader that dies (killed, crashed,
  * its machine gone) hands over as soon as the server notices its connection is gone.
+ *
+ * A leader whose session the server still thinks alive but that has stopped using it (its path to
+ * the database stalled; the process frozen) would keep the lock for ever: a standby ends such a
+ * session once its lock checks have been missing for `fenceMs` (see `fenceSilentLeader`).
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -21,6 +25,12 @@ export interface LeaderOptions {
   retryMs?: number;
   /** How often the leader checks its lock connection (default 2 s); no answer within this long fails it. */
   checkMs?: number;
+  /**
+   * A standby ends the leader's lock session when no check has reached the database for this long
+   * (default 15 s). Longer than a leader takes to give up on its own (2 × checkMs, 9 s when a store
+   * statement held the process; see SESSION_SETTINGS), so the old leader has stopped sending first.
+   */
+  fenceMs?: number;
 }
 
 export interface Leadership {
@@ -53,6 +63,7 @@ export async function lead(opts: LeaderOptions): Promise<Leadership> {
   const retryMs = opts.retryMs ?? 1_000;
   const started = Date.now();
   let standingBy = false;
+  let fenceRefused = false;
   let failures = 0;
   for (;;) {
     const client = new pg.Client({
@@ -79,6 +90,14 @@ export async function lead(opts: LeaderOptions): Promise<Leadership> {
         }
         if (!standingBy) opts.log.info('standing by: another bbwatch process leads');
         standingBy = true;
+        // After ending a silent leader's session, the next ask (a second on) takes the lock.
+        const fence = await fenceSilentLeader(client, opts.fenceMs ?? 15_000, opts.log);
+        if (fence === 'refused' && !fenceRefused) {
+          opts.log.warn(
+            'the leader has stopped answering, but this database role may not end its session: waiting for the server to',
+          );
+        }
+        fenceRefused = fence === 'refused';
         await sleep(retryMs);
       }
     } catch (err) {
@@ -89,6 +108,49 @@ export async function lead(opts: LeaderOptions): Promise<Leadership> {
       await sleep(Math.min(retryMs * failures, 10_000));
     }
   }
+}
+
+/**
+ * The leader lock's holder, and how long its session has been silent: a leader's check is a
+ * statement every checkMs, so `state_change` (when its last statement began or ended) is its last
+ * sign of life as the server saw it.
+ */
+const HOLDER = `SELECT a.pid, EXTRACT(EPOCH FROM clock_timestamp() - a.state_change)::float8 * 1000 AS silent_ms
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
+/**
+ * Ends the leader's lock session when it has been silent for `fenceMs` or longer: the server holds
+ * the lock for a session whose client stopped talking (a stalled network path whose other end
+ * still acknowledges, a frozen process) until TCP gives up on it, which may be never. `refused`:
+ * the session is silent but this role may not end it (another database role leads).
+ */
+export async function fenceSilentLeader(
+  client: pg.Client,
+  fenceMs: number,
+  log: Logger,
+): Promise<'alive' | 'ended' | 'refused'> {
+  const { rows } = await client.query<{ pid: number; silent_ms: number | null }>(HOLDER, [
+    LOCK_SPACE,
+    LEADER_LOCK,
+  ]);
+  const holder = rows[0];
+  if (!holder || holder.silent_ms === null || holder.silent_ms < fenceMs) return 'alive';
+  try {
+    const ended = await client.query<{ ended: boolean }>('SELECT pg_terminate_backend($1) AS ended', [
+      holder.pid,
+    ]);
+    if (!ended.rows[0]?.ended) return 'alive'; // gone already
+  } catch (err) {
+    log.debug({ pid: holder.pid, err: errorMessage(err) }, 'cannot end the silent leader session');
+    return 'refused';
+  }
+  log.warn(
+    { pid: holder.pid, silentMs: Math.round(holder.silent_ms) },
+    'the leader stopped answering: its database session was ended, so that this process can lead',
+  );
+  return 'ended';
 }
 
 /** Watches the lock's connection: its failure, or no answer to a check, loses the lead. */

@@ -1,14 +1,8 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  type ColumnDefinitionBuilder,
-  type Generated,
-  Kysely,
-  PostgresAdapter,
-  sql,
-  SqliteDialect,
-} from 'kysely';
+import { type ColumnDefinitionBuilder, type Generated, Kysely, PostgresAdapter, sql } from 'kysely';
 import { makeDirs } from '../make-dirs.js';
+import { FifoSqliteDialect } from './sqlite-dialect.js';
 import type { OutboxKind } from './outbox.js';
 
 /**
@@ -622,7 +616,7 @@ export async function openDb(path: string, opts: SqliteOptions = {}): Promise<Db
   file.pragma('synchronous = NORMAL');
   file.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? 5_000))}`);
   file.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<Schema>({ dialect: new FifoSqliteDialect(file) });
   try {
     await migrateSqlite(db, file);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { Candidate } from '../triage/search.js';
@@ -70,7 +70,8 @@ const BODY_CHARS = 4000;
  * caller waits at most one request's timeout.
  */
 export class GitHubTracker {
-  private readonly octokit: Octokit;
+  /** Loaded at the first search: the client costs ~9 MiB, and most bots never search. */
+  private octokit: Promise<Octokit> | undefined;
   private readonly budget: SearchBudget;
   private readonly cache: TtlCache<Candidate[]>;
   private readonly inFlight = new Map<string, Promise<Candidate[]>>();
@@ -80,13 +81,25 @@ export class GitHubTracker {
     this.now = opts.now ?? Date.now;
     this.budget = new SearchBudget(opts.requests, opts.perMs, this.now);
     this.cache = new TtlCache(opts.cacheSize ?? 500, opts.cacheTtlMs, this.now);
-    this.octokit = new Octokit({
-      baseUrl: opts.apiUrl.replace(/\/+$/, ''),
-      userAgent: USER_AGENT,
-      ...(opts.token ? { auth: opts.token } : {}),
-      // Octokit's own console logging off: bbwatch logs what matters, with the token masked.
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    });
+  }
+
+  private client(): Promise<Octokit> {
+    this.octokit ??= import('@octokit/rest').then(
+      ({ Octokit }) =>
+        new Octokit({
+          baseUrl: this.opts.apiUrl.replace(/\/+$/, ''),
+          userAgent: USER_AGENT,
+          ...(this.opts.token ? { auth: this.opts.token } : {}),
+          // Octokit's own console logging off: bbwatch logs what matters, with the token masked.
+          log: {
+            debug: () => undefined,
+            info: () => undefined,
+            warn: () => undefined,
+            error: () => undefined,
+          },
+        }),
+    );
+    return this.octokit;
   }
 
   /** Whether a search would be sent now (not paused by a limit or a failure). */
@@ -114,7 +127,8 @@ export class GitHubTracker {
     }
     this.opts.observe?.('sent');
     try {
-      const res = await this.octokit.rest.search.issuesAndPullRequests({
+      const octokit = await this.client();
+      const res = await octokit.rest.search.issuesAndPullRequests({
         q,
         per_page: PER_PAGE,
         request: { signal: AbortSignal.timeout(this.opts.timeoutMs) },

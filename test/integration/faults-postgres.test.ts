@@ -2,7 +2,7 @@
  * Faults of the database itself (issue 16, part 4), against a real PostgreSQL server on loopback
  * and the real lab master: the store's connection ended by the server mid-run, the database
  * unreachable for 20 s while a builder turns red, and a database that is up but stalled (a table
- * locked by someone else). The bot must keep running (the same process throughout), say what
+ * locked by someone else; the leader's connections stalled in a paused proxy). The bot must keep running (the same process throughout), say what
  * happened, and announce every transition exactly once when the database answers again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,59 @@ describe('database faults (PostgreSQL)', () => {
     } finally {
       await locker.end().catch(() => undefined);
       for (const bot of bots) await bot.stop();
+    }
+  }, 300_000);
+
+  it('a stalled path to the database (a paused proxy): the standby leads within 30 s, the red announced once, the old leader silent', async () => {
+    const url = server.createDatabase('dbfaults_pause');
+    // Green again (the test before left it red): the build below turns it red.
+    await lab.runBuild(BUILDERS[0], 'pass');
+    // The leader reaches the database through a proxy that can stall; the standby directly.
+    const proxy: Proxy = await startProxy(server.port);
+    const viaProxy = url.replace(`:${server.port}/`, `:${proxy.port}/`);
+    const leader = await startBot(config(viaProxy, 'd'), { waitReady: false });
+    const bots = [leader];
+    try {
+      await leader.waitForLog('leading');
+      await leader.waitForLog('following live events', {}, 60_000);
+      const standby = await startBot(config(url, 'e'), { waitReady: false });
+      bots.push(standby);
+      await standby.waitForLog('standing by: another bbwatch process leads');
+
+      // Nothing crosses between the leader and the database any more, and nothing is closed.
+      proxy.pause();
+      const pausedAt = Date.now();
+      const red = await lab.runBuild(BUILDERS[0], 'fail');
+      // The leader's statements time out: it stops sending and steps down.
+      await leader.waitForLog('stepping down: standing by to lead again', {}, 30_000);
+      const leading = await standby.waitForLog('leading', {}, 40_000);
+      const takeoverMs = leading.time - pausedAt;
+      console.log(
+        `stalled path to the database: the proxy paused → the standby leads after ${takeoverMs} ms`,
+      );
+      expect(takeoverMs).toBeLessThan(30_000);
+      await standby.waitForLine(new RegExp(`${BUILDERS[0]} #${red.number} turned red`), 0, 90_000);
+
+      // The stall ends: what the old leader's connections held arrives late; it stands by.
+      proxy.resume();
+      await leader.until(
+        'the old leader standing by',
+        () =>
+          leader.logs.some(
+            (l) => l.time >= pausedAt && l.msg === 'standing by: another bbwatch process leads',
+          ),
+        60_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(reds(bots, BUILDERS[0], red.number)).toHaveLength(1);
+      expect(reds([standby], BUILDERS[0], red.number)).toHaveLength(1);
+      // Not one message from the old leader since the stall began: only its console closing.
+      expect(leader.stdout.filter((l) => l.at >= pausedAt).map((l) => l.text)).toEqual(['bbwatch stopped.']);
+      expect(leader.child.exitCode).toBeNull();
+      expect(standby.logs.filter((l) => l.level >= 60).map((l) => l.msg)).toEqual([]);
+    } finally {
+      for (const bot of bots) await bot.stop();
+      await proxy.close();
     }
   }, 300_000);
 });

@@ -175,9 +175,13 @@ function track(child: ChildProcess): void {
 }
 
 /** Starts the bot with `configPath` (its directory is the working directory) and waits until it is ready. */
-export async function startBot(configPath: string, opts: { waitReady?: boolean } = {}): Promise<BotProcess> {
+export async function startBot(
+  configPath: string,
+  opts: { waitReady?: boolean; /** Options for node itself (V8 flags). */ nodeArgs?: string[] } = {},
+): Promise<BotProcess> {
   const cwd = join(configPath, '..');
-  const child = spawn(process.execPath, [CLI, '--config', configPath, '--log-level', 'debug'], {
+  const args = [...(opts.nodeArgs ?? []), CLI, '--config', configPath, '--log-level', 'debug'];
+  const child = spawn(process.execPath, args, {
     cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'test' },

@@ -3,6 +3,10 @@
  * open connection and refuses new ones until `unblock()`. It makes "the network was away while X
  * happened" deterministic. `swallow()` makes what clients write vanish on the way (the server
  * never reads it) until the next `block()`: the lines a client wrote just before a connection died.
+ * `pause()` stalls every connection, open or new, without closing any: nothing is read on either
+ * side, so nothing crosses, a close included (the peer's kernel still acknowledges, as a stalled
+ * network path or a frozen host's would not, but the bytes go nowhere), until `resume()` lets
+ * through what waited.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -12,6 +16,8 @@ export interface Proxy {
   block(): void;
   unblock(): void;
   swallow(): void;
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -19,6 +25,14 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
   const open = new Set<Socket>();
   let blocked = false;
   let swallowing = false;
+  let paused = false;
+  /** Each connection's two sockets, for pause() and resume(). */
+  const pairs = new Set<[Socket, Socket]>();
+  const stall = ([client, upstream]: [Socket, Socket]) => {
+    upstream.unpipe(client);
+    upstream.pause();
+    client.pause();
+  };
   const server: Server = createServer((client) => {
     if (blocked) {
       client.destroy();
@@ -39,6 +53,10 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
       if (!swallowing) upstream.write(chunk);
     });
     upstream.pipe(client);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => pairs.delete(pair));
+    if (paused) stall(pair);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -57,6 +75,17 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
     },
     swallow() {
       swallowing = true;
+    },
+    pause() {
+      paused = true;
+      for (const pair of pairs) stall(pair);
+    },
+    resume() {
+      paused = false;
+      for (const [client, upstream] of pairs) {
+        upstream.pipe(client);
+        client.resume();
+      }
     },
     close() {
       for (const s of open) s.destroy();

@@ -21,10 +21,12 @@ import { MetaStore } from '../../src/store/meta.js';
 import { type NewOutboxEntry, Outbox } from '../../src/store/outbox.js';
 import { openPostgres, poolConfig } from '../../src/store/pg.js';
 import { ReportStore } from '../../src/store/reports.js';
+import { cachingStatements, FifoLock, STATEMENTS } from '../../src/store/sqlite-dialect.js';
 import { SubscriptionStore } from '../../src/store/subscriptions.js';
 import { TestStore } from '../../src/store/tests.js';
 import type { FailureCause } from '../../src/logs/failure-kind.js';
 import { type Postgres, startPostgres } from '../support/postgres.js';
+import { startProxy } from '../support/proxy.js';
 
 let server: Postgres | undefined;
 let databases = 0;
@@ -796,6 +798,55 @@ describe('an outbox at schema 8, migrated to its once-only key (migration 9)', (
   });
 });
 
+describe('the SQLite connection (src/store/sqlite-dialect.ts)', () => {
+  it('serves callers waiting for the connection in the order they came, each once', async () => {
+    const lock = new FifoLock();
+    const order: number[] = [];
+    await lock.acquire();
+    const waiting = [1, 2, 3].map((n) => lock.acquire().then(() => order.push(n)));
+    expect(lock.queued).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      lock.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(waiting);
+    expect(order).toEqual([1, 2, 3]);
+    lock.release();
+    // Free again: the next caller gets it at once.
+    await lock.acquire();
+    expect(lock.queued).toBe(0);
+  });
+
+  it('runs many concurrent queries to completion, each with its own answer', async () => {
+    const db = await openDb(':memory:');
+    opened.push(db);
+    const meta = new MetaStore(db);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => meta.set(`k${i}`, String(i))));
+    const values = await Promise.all(Array.from({ length: 500 }, (_, i) => meta.get(`k${i}`)));
+    expect(values).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
+  });
+
+  it('prepares each SQL text once, keeping the most recently used statements', () => {
+    const file = new Database(':memory:');
+    let prepared = 0;
+    const db = cachingStatements({
+      prepare: (sql: string) => {
+        prepared++;
+        return file.prepare(sql);
+      },
+      close: () => file.close(),
+    } as unknown as Database.Database);
+    const a = db.prepare('SELECT 1');
+    expect(db.prepare('SELECT 1')).toBe(a);
+    expect(prepared).toBe(1);
+    for (let i = 0; i < STATEMENTS; i++) db.prepare(`SELECT ${i + 2}`);
+    // 'SELECT 1' was the least recently used: it went, and is prepared again.
+    expect(db.prepare('SELECT 1')).not.toBe(a);
+    expect(prepared).toBe(STATEMENTS + 2);
+    db.close();
+  });
+});
+
 describe('PostgreSQL schema', () => {
   const pgDb = async () => {
     if (!server) throw new Error('no PostgreSQL server');
@@ -968,6 +1019,50 @@ describe('leadership (src/replica/leader.ts)', () => {
     const third = await lead({ url, log: silent, onLost: () => undefined, retryMs: 100 });
     expect(third.waitedMs).toBeLessThan(1_000);
     await third.release();
+  });
+
+  it('a standby ends the session of a leader whose checks stopped reaching the database, and leads', async () => {
+    if (!server) throw new Error('no PostgreSQL server');
+    const url = server.createDatabase(`leader_${++databases}`);
+    // The leader reaches the database through a proxy that can stall; the standby directly.
+    const proxy = await startProxy(server.port);
+    const lost: string[] = [];
+    const warnings: string[] = [];
+    const log = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push(JSON.parse(line).msg) },
+    );
+    try {
+      const first = await lead({
+        url: url.replace(`:${server.port}/`, `:${proxy.port}/`),
+        log: silent,
+        onLost: (r) => lost.push(r),
+        checkMs: 200,
+      });
+      let secondLeads = false;
+      const second = lead({ url, log, onLost: () => undefined, retryMs: 100, fenceMs: 1_500 }).then((l) => {
+        secondLeads = true;
+        return l;
+      });
+      // A leader that checks in (every 200 ms) is left alone, however long the standby waits.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(secondLeads).toBe(false);
+      expect(warnings).toEqual([]);
+      // Its path to the database stalls: nothing arrives, nothing is closed. It gives up by itself;
+      // the server would keep its session (and the lock) for as long as the stall lasts.
+      proxy.pause();
+      await vi.waitFor(() => expect(lost).toHaveLength(1), { timeout: 5_000 });
+      expect(lost[0]).toMatch(/^lock connection check failed: no answer/);
+      const taken = await second;
+      expect(warnings).toEqual([
+        'the leader stopped answering: its database session was ended, so that this process can lead',
+      ]);
+      await taken.release();
+      await first.release();
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
   });
 
   it('gives up at once on a database that does not exist', async () => {
