@@ -5,7 +5,7 @@ import { cleanText, type Line, type Message, shorten } from './message.js';
 /** Builders listed one per line in a group's message; the rest are counted. */
 const MAX_LINES = 10;
 /** Builders named in an also-on line; the rest are counted. */
-const MAX_NAMES = 6;
+const MAX_NAMES = 8;
 
 /** What a group's message shows: the failure, where it happened, and since when. */
 export interface GroupView {

@@ -33,9 +33,14 @@ export const REASON_WAIT_MS = 10_000;
 
 /**
  * Builders joining a group within this of the first are named in one also-on line (platforms
- * without edits): long enough to gather a burst's builders, short enough that the line is news.
+ * without edits): a burst's builders come in together, and the line stays news: with the log
+ * analysis's few hundred milliseconds it keeps each builder's first mention under the 2 s target
+ * (bench/group-latency.bench.ts).
  */
-export const ALSO_ON_BATCH_MS = 3_000;
+export const ALSO_ON_BATCH_MS = 1_000;
+
+/** Builders named in one also-on line: more make a second line (every builder is named). */
+export const ALSO_ON_NAMES = 8;
 
 export interface DeliveryQueueOptions {
   destination: string;
@@ -65,6 +70,8 @@ interface Joining {
   members: GroupMember[];
   /** When the first of them was decided. */
   since: number;
+  /** Entries already marked sent (a line of several went out). */
+  sent: Set<number>;
 }
 
 /**
@@ -257,7 +264,14 @@ export class DeliveryQueue {
     }
     const open: OpenGroup[] = groups.flatMap((g) =>
       g.keys
-        ? [{ id: String(g.id), keys: g.keys, openedAt: g.openedAt, builders: g.members.map((m) => m.builder) }]
+        ? [
+            {
+              id: String(g.id),
+              keys: g.keys,
+              openedAt: g.openedAt,
+              builders: g.members.map((m) => m.builder),
+            },
+          ]
         : [],
     );
     const keys = mine.reasons.map((r) => r.key);
@@ -275,6 +289,7 @@ export class DeliveryQueue {
       entries: [],
       members: [],
       since: now,
+      sent: new Set(),
     };
     j.entries.push(entry);
     j.members.push(composer.memberOf(t));
@@ -314,7 +329,10 @@ export class DeliveryQueue {
       }
       this.joining.delete(id);
       const known = new Set(j.group.members.map((m) => `${m.master}:${m.buildid}`));
-      const members = [...j.group.members, ...j.members.filter((m) => !known.has(`${m.master}:${m.buildid}`))];
+      const members = [
+        ...j.group.members,
+        ...j.members.filter((m) => !known.has(`${m.master}:${m.buildid}`)),
+      ];
       try {
         const revision = j.group.revision ?? (await composer.newestRevision(j.group.lead));
         if (editable) {
@@ -323,20 +341,22 @@ export class DeliveryQueue {
             j.group.ref as string,
             composer.groupMessage({ reason: j.reason, members, revision }, j.group.lead),
           );
+          await this.joined(j, j.members, members, revision);
         } else {
-          await this.opts.deliver(
-            destination,
-            buildAlsoOn(
-              j.members.map((m) => m.builder),
-              j.reason,
-            ),
-          );
-        }
-        const sentAt = this.opts.now();
-        await this.opts.groups?.join(id, members, j.reason, revision);
-        for (const e of j.entries) {
-          await this.opts.outbox.markSent(e.id, sentAt);
-          composer.forget(e.id);
+          // A line per ALSO_ON_NAMES builders, each recorded once sent: a failure midway names
+          // no builder twice.
+          for (let i = 0; i < j.members.length; i += ALSO_ON_NAMES) {
+            const chunk = j.members.slice(i, i + ALSO_ON_NAMES);
+            await this.opts.deliver(
+              destination,
+              buildAlsoOn(
+                chunk.map((m) => m.builder),
+                j.reason,
+              ),
+            );
+            const upTo = j.group.members.length + i + chunk.length;
+            await this.joined(j, chunk, members.slice(0, upTo), revision);
+          }
         }
         this.failures = 0;
         this.opts.log.info(
@@ -344,11 +364,32 @@ export class DeliveryQueue {
           editable ? 'group message edited' : 'also-on line sent',
         );
       } catch (err) {
-        await this.failed(j.entries, err);
+        await this.failed(
+          j.entries.filter((e) => !j.sent.has(e.id)),
+          err,
+        );
         return false;
       }
     }
     return true;
+  }
+
+  /** Records builders as joined: the group's members, and their entries marked sent. */
+  private async joined(
+    j: Joining,
+    chunk: readonly GroupMember[],
+    members: readonly GroupMember[],
+    revision: string | undefined,
+  ): Promise<void> {
+    const sentAt = this.opts.now();
+    await this.opts.groups?.join(j.group.id, members, j.reason, revision);
+    const builds = new Set(chunk.map((m) => `${m.master}:${m.buildid}`));
+    for (const e of j.entries) {
+      if (!builds.has(`${e.master}:${e.buildid}`)) continue;
+      await this.opts.outbox.markSent(e.id, sentAt);
+      this.opts.composer.forget(e.id);
+      j.sent.add(e.id);
+    }
   }
 
   /** After a red is sent on its own: the group later builders may join (none when grouping is off). */
