@@ -486,7 +486,12 @@ const MIGRATIONS: readonly Step[] = [
       .addColumn('revision', text)
       .addColumn('ref', text)
       .addColumn('members', text, (c) => c.notNull())
-      .addUniqueConstraint('announce_groups_lead', ['destination', 'lead_master', 'lead_buildid'])
+      .execute();
+    await s
+      .createIndex('announce_groups_lead')
+      .unique()
+      .on('announce_groups')
+      .columns(['destination', 'lead_master', 'lead_buildid'])
       .execute();
     await s
       .createIndex('announce_groups_open')
