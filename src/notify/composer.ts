@@ -180,9 +180,8 @@ export class Composer {
       const fresh: ReasonJob = { done: false, reasons: undefined, waiters: new Set() };
       job = fresh;
       this.reasonJobs.set(key, fresh);
-      if (this.reasonJobs.size > 500)
-        this.reasonJobs.delete(this.reasonJobs.keys().next().value as string);
-      lookup(t)
+      if (this.reasonJobs.size > 500) this.reasonJobs.delete(this.reasonJobs.keys().next().value as string);
+      void lookup(t)
         .catch((err: unknown) => {
           this.opts.log.warn(
             { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },

@@ -96,7 +96,10 @@ export class GroupStore {
           .doUpdateSet((eb) => ({ ref: eb.ref('excluded.ref') })),
       )
       .execute();
-    await this.db.deleteFrom('announce_groups').where('opened_at', '<', now - KEEP_MS).execute();
+    await this.db
+      .deleteFrom('announce_groups')
+      .where('opened_at', '<', now - KEEP_MS)
+      .execute();
   }
 
   /** The lead's reasons, once its analysis was read. */

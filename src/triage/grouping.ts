@@ -23,7 +23,8 @@ export function groupReasons(a: RegrtestAnalysis, workers: readonly string[] = [
   const out = new Map<string, GroupReason>();
   for (const test of a.failed) {
     const r = failureReason(test, a.cases[test] ?? [], a.tracebacks[test] ?? [], workers);
-    if (!out.has(r.key)) out.set(r.key, { key: r.key, test: r.test, error: r.error, how: howItEnded(a, test) });
+    if (!out.has(r.key))
+      out.set(r.key, { key: r.key, test: r.test, error: r.error, how: howItEnded(a, test) });
   }
   return [...out.values()];
 }

@@ -71,7 +71,11 @@ notify:
     'the first red',
   );
   const second = await lab.runBuild(B, 'fail');
-  const edit = await hs.waitForEvent(ci, (e) => e.sender === botId && replaces(e) === lead.event_id, 'the edit');
+  const edit = await hs.waitForEvent(
+    ci,
+    (e) => e.sender === botId && replaces(e) === lead.event_id,
+    'the edit',
+  );
   const third = await lab.runBuild(C, 'crash');
   await hs.waitForEvent(
     ci,

@@ -29,10 +29,7 @@ async function core(
   db: Db,
   deliver: (destination: string, message: Message) => Promise<string | void>,
   opts: Partial<
-    Pick<
-      NotifierOptions,
-      'groupWindowMs' | 'now' | 'details' | 'tests' | 'rules' | 'reasons' | 'editorFor'
-    >
+    Pick<NotifierOptions, 'groupWindowMs' | 'now' | 'details' | 'tests' | 'rules' | 'reasons' | 'editorFor'>
   > = {},
 ) {
   const bus = new Bus();
@@ -310,7 +307,11 @@ describe('one message per failure', () => {
     error: `AssertionError: ${builderid} != 2`,
     ...(how ? { how } : {}),
   });
-  const os: GroupReason = { key: 'test_os.test_y\nOSError: boom', test: 'test_os.test_y', error: 'OSError: boom' };
+  const os: GroupReason = {
+    key: 'test_os.test_y\nOSError: boom',
+    test: 'test_os.test_y',
+    error: 'OSError: boom',
+  };
   const reasonsOf =
     (table: Record<number, GroupReason[] | undefined>) =>
     async (t: Transition): Promise<GroupReason[] | undefined> =>
