@@ -57,6 +57,7 @@ chat:
     rooms: ["#ci:hs.test"]
 announce:
   group_window: 30m
+  burst_window: 2m # an old config's key: a warning, and nothing else
   details: inline
 notify:
   - to: "matrix:#ci:hs.test"
@@ -64,6 +65,9 @@ notify:
 `),
   );
   await bot.waitForLog('Matrix rooms ready');
+  expect(
+    bot.logs.filter((l) => String(l.msg).startsWith('announce.burst_window no longer does anything')),
+  ).toHaveLength(1);
   const first = await lab.runBuild(A, 'fail');
   const lead = await hs.waitForEvent(
     ci,
