@@ -500,7 +500,7 @@ export async function startBot({
       digests.stop();
       workers.stop();
       await analyzer.stop();
-      // Deliver what is waiting (a burst included) before the adapters go; the rest stays queued.
+      // Deliver what is waiting (gathered also-on lines included) before the adapters go; the rest stays queued.
       if (drain && !halted) await notifier.drain(SHUTDOWN_DEADLINE_MS);
       else await notifier.stop();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
