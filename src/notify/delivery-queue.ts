@@ -169,8 +169,12 @@ export class DeliveryQueue {
       if (done.has(entry.id)) continue;
       if (isRed(entry)) {
         const verdict = await this.decide(entry, pending, done);
-        // Waiting for reasons: the destination waits (all of it, so that its order holds).
-        if (verdict === 'wait') return;
+        // Waiting for reasons: the destination waits (all of it, so that its order holds); what
+        // was gathered before it goes out when due.
+        if (verdict === 'wait') {
+          await this.sendJoins(true);
+          return;
+        }
         if (verdict === 'joined') continue;
       }
       let message: Message | undefined;
