@@ -98,7 +98,7 @@ function buildbotMessages(builds: readonly SimBuild[]): number {
   return n;
 }
 
-async function replay(details: 'followup' | 'inline', groupWindowMs: number) {
+async function replay(details: 'followup' | 'inline', groupWindowMs: number, editing: boolean) {
   const db = await openDb(':memory:');
   const start = Date.now() - 7 * DAY - 3_600_000;
   const builds = week(start);
@@ -109,12 +109,20 @@ async function replay(details: 'followup' | 'inline', groupWindowMs: number) {
   const byBuildid = new Map<number, SimBuild>();
   const failureOf = (t: Transition) => byBuildid.get(t.build.buildid)?.failure;
   const sent: string[] = [];
+  /** The group messages' texts as edited (a platform that edits: Discord, Matrix). */
+  const edited: string[] = [];
+  const render = (m: Message) => [lineText(m.title ?? []), ...m.lines.map(lineText)].join(' | ');
   const notifier = new Notifier({
     outbox: new Outbox(db),
     groups: new GroupStore(db),
     rules,
-    deliver: async (_d, m: Message) =>
-      void sent.push([lineText(m.title ?? []), ...m.lines.map(lineText)].join(' | ')),
+    deliver: async (_d, m: Message) => {
+      sent.push(render(m));
+      return `ref${sent.length}`;
+    },
+    ...(editing
+      ? { editorFor: () => async (_d: string, _ref: string, m: Message) => void edited.push(render(m)) }
+      : {}),
     fleet,
     log: silentLog,
     showMaster: false,
@@ -204,21 +212,24 @@ async function replay(details: 'followup' | 'inline', groupWindowMs: number) {
   now += 60_000;
   await settle();
   await notifier.stop();
-  return { builds, sent };
+  return { builds, sent, edited };
 }
 
 it('noise: a simulated week of a 100-builder fleet, bbwatch against Buildbot IRC', async () => {
   const rows: string[] = [];
-  for (const [details, window] of [
-    ['followup', 30 * 60_000],
-    ['inline', 30 * 60_000],
-    ['followup', 0],
+  for (const [details, window, editing] of [
+    ['followup', 30 * 60_000, false],
+    ['inline', 30 * 60_000, false],
+    ['followup', 30 * 60_000, true],
+    ['followup', 0, false],
   ] as const) {
-    const { builds, sent } = await replay(details, window);
+    const { builds, sent, edited } = await replay(details, window, editing);
+    // What the channel shows: the messages, and the group messages as last edited.
+    const shown = [...sent, ...edited];
     const baseline = buildbotMessages(builds);
     // Every failure is named: each failing test in some message, each builder that turned red too.
     const tests = new Set(builds.flatMap((b) => (Array.isArray(b.failure) ? [b.failure[0] as string] : [])));
-    const unnamedTests = [...tests].filter((t) => !sent.some((s) => s.includes(t.split('.')[0] as string)));
+    const unnamedTests = [...tests].filter((t) => !shown.some((s) => s.includes(t.split('.')[0] as string)));
     const redBuilders = new Set<number>();
     const prev = new Map<number, boolean>();
     for (const b of builds) {
@@ -226,7 +237,7 @@ it('noise: a simulated week of a 100-builder fleet, bbwatch against Buildbot IRC
       prev.set(b.builderid, b.failure !== undefined);
     }
     const unnamedBuilders = [...redBuilders].filter(
-      (id) => !sent.some((s) => s.includes(`Builder ${String(id).padStart(3, '0')} `)),
+      (id) => !shown.some((s) => s.includes(`Builder ${String(id).padStart(3, '0')} `)),
     );
     const ratio = sent.length / baseline;
     const count = (re: RegExp) => sent.filter((s) => re.test(s)).length;
@@ -234,8 +245,8 @@ it('noise: a simulated week of a 100-builder fleet, bbwatch against Buildbot IRC
     const recoveries = count(/^Builder \d+ \S+ #\d+ recovered/);
     const alsoOn = count(/^also on: /);
     rows.push(
-      `  details ${details}, group_window ${window / 60_000} min: bbwatch ${sent.length} messages ` +
-        `(${heads} red headlines, ${sent.length - heads - recoveries - alsoOn} details, ${alsoOn} also-on lines, ${recoveries} recoveries), ` +
+      `  ${editing ? 'editing platform' : 'console/IRC'}, details ${details}, group_window ${window / 60_000} min: bbwatch ${sent.length} messages ` +
+        `(${heads} red headlines, ${sent.length - heads - recoveries - alsoOn} details, ${alsoOn} also-on lines, ${recoveries} recoveries${editing ? `; and ${edited.length} edits` : ''}), ` +
         `Buildbot IRC ${baseline}: ratio ${ratio.toFixed(2)} (target <= 0.5: ${ratio <= 0.5 ? 'met' : 'missed'}); ` +
         `${tests.size} failing tests, ${unnamedTests.length} never named; ${redBuilders.size} builders turned red, ${unnamedBuilders.length} never named`,
     );
