@@ -31,7 +31,12 @@ export function buildGroupAnnouncement(g: GroupView): Message {
     ...(g.master ? [`[${cleanText(g.master)}] `] : []),
     { text: shorten(cleanText(g.reason.test), 80), code: true },
     how,
-    { text: ` failed on ${g.members.length} builders`, tone: 'failure', bold: true },
+    // Builders, not builds: a builder red again within the window is listed again, counted once.
+    {
+      text: ` failed on ${new Set(g.members.map((m) => m.builder)).size} builders`,
+      tone: 'failure',
+      bold: true,
+    },
     branches.length > 0 ? ` (${shorten(branches.map(cleanText).join(', '), 40)})` : '',
     `${error}${since}`,
   ];
