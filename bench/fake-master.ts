@@ -24,6 +24,11 @@ export interface FakeMaster {
   cutStreams(): void;
   /** REST answers wait this long (a slow master). */
   restDelayMs: number;
+  /**
+   * The test log every red build's `test` step has (its lines); none by default, so that a red
+   * build's analysis finds no test step.
+   */
+  testLog: string[] | undefined;
   close(): Promise<void>;
 }
 
@@ -94,6 +99,61 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
       });
     }
     if (/^\/api\/v2\/builders\/\d+\/builds$/.test(path)) return json({ builds: [], meta: {} });
+    const log = fake.testLog;
+    if (log) {
+      // A red build's test step (stepid = buildid) and its stdio log (logid = stepid), as 3.x serves them.
+      const steps = /^\/api\/v2\/builds\/(\d+)\/steps(?:\/test)?$/.exec(path);
+      if (steps) {
+        const buildid = Number(steps[1]);
+        const b = history.find((h) => h.buildid === buildid);
+        if (!b || b.results !== 2) return json({ steps: [], meta: {} });
+        return json({
+          steps: [
+            {
+              stepid: buildid,
+              number: 1,
+              name: 'test',
+              buildid,
+              results: 2,
+              state_string: 'test (failure)',
+              complete: true,
+            },
+          ],
+          meta: {},
+        });
+      }
+      const logs = /^\/api\/v2\/steps\/(\d+)\/logs(?:\/stdio)?$/.exec(path);
+      if (logs) {
+        const stepid = Number(logs[1]);
+        return json({
+          logs: [
+            {
+              logid: stepid,
+              name: 'stdio',
+              slug: 'stdio',
+              stepid,
+              type: 't',
+              num_lines: log.length,
+              complete: true,
+            },
+          ],
+          meta: {},
+        });
+      }
+      const contents = /^\/api\/v2\/logs\/(\d+)\/contents$/.exec(path);
+      if (contents) {
+        const offset = Number(url.searchParams.get('offset') ?? 0);
+        const limit = Number(url.searchParams.get('limit') ?? log.length);
+        const lines = log.slice(offset, offset + limit);
+        return json({
+          logchunks:
+            lines.length > 0
+              ? [{ logid: Number(contents[1]), firstline: offset, content: `${lines.join('\n')}\n` }]
+              : [],
+          meta: {},
+        });
+      }
+    }
     if (/^\/api\/v2\/builds\/\d+\/changes$/.test(path)) return json({ changes: [], meta: {} });
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end('{"error":"not found"}');
@@ -105,6 +165,7 @@ export async function startFakeMaster(builders: number): Promise<FakeMaster> {
     url: `http://127.0.0.1:${port}/`,
     sentAt,
     restDelayMs: 0,
+    testLog: undefined,
     finishUnstreamed(builderid, results) {
       finish(builderid, results);
     },

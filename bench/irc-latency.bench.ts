@@ -72,8 +72,8 @@ chat:
     channels: ["#lab"]
 announce:
   details: ${details}
-  # One builder turns red every few seconds here: with grouping on, each would wait for its burst.
-  burst_window: 0
+  # Every builder is announced on its own here: the latency of each headline is what is measured.
+  group_window: 0
 notify:
   - to: "irc:#lab"
     events: [failure]

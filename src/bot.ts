@@ -32,6 +32,8 @@ import { openStore } from './store/open.js';
 import { CachedState, MetaStore } from './store/meta.js';
 import { StoreHealth } from './store/health.js';
 import { Outbox } from './store/outbox.js';
+import { GroupStore } from './store/groups.js';
+import { groupReasons } from './triage/grouping.js';
 import { MuteService } from './notify/mute.js';
 import { Subscriptions } from './notify/subscriptions.js';
 import { SubscriptionStore } from './store/subscriptions.js';
@@ -90,6 +92,10 @@ export async function startBot({
   /** Set when the leader lock is lost: nothing more is sent from this process. */
   let halted = false;
   const db = await openStore(config, log);
+  if (config.announce.burst_window !== undefined)
+    log.warn(
+      'announce.burst_window no longer does anything: a red build is announced at once, and later builders failing the same way join its message (announce.group_window)',
+    );
   const builds = new BuildStore(db);
   const meta = new MetaStore(db);
   const outbox = new Outbox(db);
@@ -175,7 +181,28 @@ export async function startBot({
     fleet,
     log,
     showMaster: config.masters.length > 1,
-    burstWindowMs: config.announce.burst_window,
+    groupWindowMs: config.announce.group_window,
+    groups: new GroupStore(db),
+    // A red build's reasons, as grouping compares them: its failed tests and error lines, worker
+    // names masked. Undefined when its log could not be read (it is then announced on its own).
+    reasons: async (t) => {
+      const stored = await tests.analysis(t.master, t.build, false);
+      if (!stored || stored.status !== 'done') return undefined;
+      if (!stored.analysis) return [];
+      const names = ((await workers.list().catch(() => undefined))?.workers ?? []).map((w) => w.name);
+      return groupReasons(stored.analysis, names);
+    },
+    editorFor: (destination) => {
+      const adapter = adapters.find((a) => a.platform === platformOf(destination));
+      if (!adapter?.edit) return undefined;
+      return (room, ref, message) => {
+        if (halted) return Promise.reject(new Error('not leading any more'));
+        // The adapter in force now (a reload may have replaced it).
+        const current = adapters.find((a) => a.platform === platformOf(room));
+        if (!current?.edit) return Promise.reject(new Error(`no ${platformOf(room)} adapter can edit`));
+        return current.edit(room, ref, message);
+      };
+    },
     details: config.announce.details,
     changes: changeLookup(watchers),
     tests: (t) =>
@@ -194,11 +221,14 @@ export async function startBot({
       }),
     deliver: (destination, message) => {
       if (halted) return Promise.reject(new Error('not leading any more'));
-      const platform = destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
+      const platform = platformOf(destination);
       const adapter = adapters.find((a) => a.platform === platform);
       if (!adapter) return Promise.reject(new Error(`no ${platform} adapter is running`));
       return adapter.send(destination, message).then(
-        () => ops.delivered(platform, true),
+        (ref) => {
+          ops.delivered(platform, true);
+          return ref;
+        },
         (err: unknown) => {
           ops.delivered(platform, false);
           throw err;
@@ -438,7 +468,7 @@ export async function startBot({
       if (plan.live.length > 0 || plan.adapters.length > 0) {
         subscriptions.setDefaults(next.notify);
         dispatcher.setGrants(next.permissions);
-        notifier.configure({ burstWindowMs: next.announce.burst_window, details: next.announce.details });
+        notifier.configure({ groupWindowMs: next.announce.group_window, details: next.announce.details });
         mutes.configure(next.mute.default, next.mute.max);
         if (plan.live.includes('digest')) {
           digests.stop();
@@ -471,7 +501,7 @@ export async function startBot({
       digests.stop();
       workers.stop();
       await analyzer.stop();
-      // Deliver what is waiting (a burst included) before the adapters go; the rest stays queued.
+      // Deliver what is waiting (gathered also-on lines included) before the adapters go; the rest stays queued.
       if (drain && !halted) await notifier.drain(SHUTDOWN_DEADLINE_MS);
       else await notifier.stop();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
@@ -492,6 +522,11 @@ function watcherOf(watchers: ReadonlyMap<string, MasterWatcher>, name: string): 
 
 /** How long a shutdown may spend delivering pending announcements. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
+
+/** The platform of a destination (`console`, `irc:#room` → `irc`). */
+function platformOf(destination: string): string {
+  return destination === 'console' ? 'console' : (destination.split(':')[0] ?? '');
+}
 
 /** How long a details message waits for the culprit hint (other builders' analyses, changes). */
 const CULPRIT_WAIT_MS = 3_000;

@@ -117,7 +117,7 @@ export class DiscordAdapter implements Adapter {
   }
 
   /** Sends one message; resolves once Discord accepted it, rejects while Discord is unreachable. */
-  async send(room: string, message: Message): Promise<void> {
+  async send(room: string, message: Message): Promise<string | void> {
     const target = parseRoom(room);
     const embed = renderEmbed(message);
     const ping = deliberateMention(message);
@@ -156,14 +156,26 @@ export class DiscordAdapter implements Adapter {
     }
     if (target.replyTo) body.message_reference = { message_id: target.replyTo, fail_if_not_exists: false };
     if (!file) {
-      await connection.client.rest.post(Routes.channelMessages(target.channelId), { body });
-      return;
+      const posted = await connection.client.rest.post(Routes.channelMessages(target.channelId), { body });
+      return messageId(posted);
     }
     // With a file the request is multipart: `payload_json` and `files[0]`, which `attachments` describes.
     body.attachments = [{ id: 0, filename: file.name, description: file.description }];
-    await connection.client.rest.post(Routes.channelMessages(target.channelId), {
+    const posted = await connection.client.rest.post(Routes.channelMessages(target.channelId), {
       body,
       files: [{ name: file.name, data: file.data, contentType: file.contentType }],
+    });
+    return messageId(posted);
+  }
+
+  /** Edits an announcement it posted (`ref`: the message id `send` gave): its embed is replaced. */
+  async edit(room: string, ref: string, message: Message): Promise<void> {
+    const target = parseRoom(room);
+    const connection = this.connection;
+    if (!connection) throw new Error('the Discord adapter is not started');
+    if (!connection.connected) throw new Error('not connected to Discord');
+    await connection.client.rest.patch(Routes.channelMessage(target.channelId, ref), {
+      body: { embeds: [renderEmbed(message)], allowed_mentions: NO_MENTIONS_BODY },
     });
   }
 
@@ -367,4 +379,13 @@ function nonceFor(channelId: string, embed: object): string {
     .update(`${channelId}\n${JSON.stringify(embed)}`)
     .digest('base64url')
     .slice(0, 25);
+}
+
+/** Nobody is pinged by an edit. */
+const NO_MENTIONS_BODY = { parse: [] as string[] };
+
+/** The id of the message Discord answered a post with (undefined for an answer without one). */
+function messageId(posted: unknown): string | undefined {
+  const id = (posted as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
 }

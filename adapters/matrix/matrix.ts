@@ -153,7 +153,7 @@ export class MatrixAdapter implements Adapter {
     await this.handling;
   }
 
-  async send(destination: string, message: Message): Promise<void> {
+  async send(destination: string, message: Message): Promise<string | void> {
     const { room, replyTo } = parseDestination(destination);
     const client = this.client;
     const keeper = this.keeper;
@@ -182,7 +182,34 @@ export class MatrixAdapter implements Adapter {
         content: async () => imageContent(image, await this.upload(client, image), this.threadOf(replyTo)),
       });
     }
-    await queue.sendAll(roomId, events);
+    const [eventId] = await queue.sendAll(roomId, events);
+    return eventId;
+  }
+
+  /**
+   * Edits a message it sent (`ref`: the event id `send` gave): an `m.replace` event whose
+   * `m.new_content` is the new message, with a `* ` fallback body for clients without edits.
+   */
+  async edit(destination: string, ref: string, message: Message): Promise<void> {
+    const { room } = parseDestination(destination);
+    const client = this.client;
+    const keeper = this.keeper;
+    const queue = this.queue;
+    if (this.stopped) throw new Error('the Matrix adapter is stopped');
+    if (!client || !keeper || !queue || !this.live) throw new Error(this.notConnected);
+    const roomId = await keeper.resolve(room);
+    const refusal = keeper.refusal(roomId);
+    if (refusal) throw new Error(`cannot post to ${room}: ${refusal}`);
+    const fresh = this.content(message, undefined);
+    const content: Record<string, unknown> = {
+      ...fresh,
+      body: `* ${String(fresh.body)}`,
+      formatted_body: `* ${String(fresh.formatted_body)}`,
+      'm.new_content': fresh,
+      'm.relates_to': { rel_type: 'm.replace', event_id: ref },
+    };
+    // Same edit, same transaction id: a resend after a lost answer is not a second edit.
+    await queue.send(roomId, transactionId(roomId, message, `edit:${ref}`), content);
   }
 
   /** POST /_matrix/media/v3/upload: the picture's mxc:// URI. */

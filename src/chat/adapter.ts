@@ -70,8 +70,16 @@ export interface Adapter {
   readonly lineLimit: number;
   start(onMessage: (message: IncomingMessage) => Promise<void>, services: AdapterServices): Promise<void>;
   stop(): Promise<void>;
-  /** Sends one message; resolves once the platform accepted it, rejects if it did not. */
-  send(room: string, message: Message): Promise<void>;
+  /**
+   * Sends one message; resolves once the platform accepted it (with the platform's reference to
+   * it where the platform can edit messages, for `edit`), rejects if it did not.
+   */
+  send(room: string, message: Message): Promise<string | void>;
+  /**
+   * Replaces a message sent before (`ref`: what `send` resolved with) by `message`; resolves once
+   * the platform accepted the edit. Only platforms that edit messages have it (Discord, Matrix).
+   */
+  edit?(room: string, ref: string, message: Message): Promise<void>;
   /** Whether it is connected to its platform now (for /healthz); adapters without it count as connected. */
   isConnected?(): boolean;
 }

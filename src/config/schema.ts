@@ -217,11 +217,14 @@ export const configSchema = z
         /** Transitions found after downtime that are older than this are recorded, not announced. */
         max_age: duration.default(3 * 3_600_000),
         /**
-         * A builder that turns red within this long of the last red announcement to a destination
-         * waits, with any others, for the window to close, and they go out as one grouped message.
-         * 0 turns grouping off.
+         * A red build that fails for the same reason (test and normalised error line) as a group
+         * announced at a destination, whose first build finished at most this long before, joins
+         * that group (its message edited, or an "also on" line) instead of being announced on its
+         * own. 0 turns grouping off.
          */
-        burst_window: duration.default(120_000),
+        group_window: duration.default(30 * 60_000),
+        /** Gone (the burst window held reds for up to 2 min): accepted, with a warning, and ignored. */
+        burst_window: duration.optional(),
         /**
          * `followup`: a red build is announced the moment it finishes, and what its test log and
          * changes say follows in a second message once read. `inline`: one message, sent when both
@@ -229,7 +232,7 @@ export const configSchema = z
          */
         details: z.enum(['followup', 'inline']).default('followup'),
       })
-      .default({ max_age: 3 * 3_600_000, burst_window: 120_000, details: 'followup' }),
+      .default({ max_age: 3 * 3_600_000, group_window: 30 * 60_000, details: 'followup' }),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** The operations endpoint (/healthz, /metrics) and the dashboard; off unless configured. */
     http: z

@@ -1,16 +1,18 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import { causeHeadline } from '../logs/failure-kind.js';
 import {
   buildAnnouncement,
   buildDetails,
   type ChangeSummary,
   type LogFacts,
 } from '../messages/announcement.js';
-import { type BurstPart, buildBurstAnnouncement } from '../messages/burst.js';
+import { buildGroupAnnouncement, type GroupView } from '../messages/group.js';
+import { builderBranch } from '../state/branches.js';
+import type { GroupMember } from '../store/groups.js';
+import type { GroupReason } from '../triage/grouping.js';
 import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
-import { buildSubject, type Outbox, type OutboxEntry } from '../store/outbox.js';
+import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import type { Stored } from './planner.js';
 
 /** The changes behind the given builds, newest first. */
@@ -22,6 +24,19 @@ export type TestLookup = (transition: Transition) => Promise<LogFacts | undefine
 /** How long an announcement waits for the test log before it goes out without it. */
 const TEST_WAIT_MS = 60_000;
 
+/** What a build failed for (src/triage/grouping.ts); undefined when that is not known. */
+export type ReasonLookup = (transition: Transition) => Promise<GroupReason[] | undefined>;
+
+/** How long a group's update waits for its first build's changes ("since abc1234"). */
+const REVISION_WAIT_MS = 2_000;
+
+interface ReasonJob {
+  done: boolean;
+  reasons: GroupReason[] | undefined;
+  /** Queues to wake when the reasons are known. */
+  waiters: Set<() => void>;
+}
+
 /** Builds whose changes are looked up for one announcement, at most. */
 const MAX_CHANGE_BUILDS = 5;
 
@@ -29,6 +44,8 @@ export interface ComposerOptions {
   outbox: Outbox;
   changes: ChangeLookup;
   tests?: TestLookup | undefined;
+  /** A red build's failure reasons, for grouping (none: every red is announced on its own). */
+  reasons?: ReasonLookup | undefined;
   fleet: FleetView;
   log: Logger;
   showMaster: boolean;
@@ -47,6 +64,8 @@ export class Composer {
    * back anything else; `message` is set once composed.
    */
   private readonly details = new Map<number, { message?: Message; failed?: unknown }>();
+  /** Failure reasons per build (`master:buildid`), read once for every destination. */
+  private readonly reasonJobs = new Map<string, ReasonJob>();
 
   constructor(private readonly opts: ComposerOptions) {}
 
@@ -145,40 +164,64 @@ export class Composer {
   }
 
   /**
-   * One message for several builders that turned red in one burst, and the builds (as outbox
-   * subjects, `buildSubject`) whose failing tests it names. The builders' lookups run side by side:
-   * the burst waits for the slowest test log (at most TEST_WAIT_MS), not for the sum of them.
+   * A build's failure reasons when they are known (`reasons` undefined: the analysis failed or
+   * there is none); otherwise starts reading them (once, for every destination) and calls `wake`
+   * when they are.
    */
-  async burst(batch: readonly OutboxEntry[]): Promise<{ message: Message; named: Set<string> }> {
-    const transitions = batch.flatMap((entry) => {
-      const t = (JSON.parse(entry.message) as Stored).transition;
-      return t ? [t] : [];
-    });
-    const named = new Set<string>();
-    const parts = await Promise.all(
-      transitions.map(async (t): Promise<BurstPart> => {
-        const [changes, answer] = await Promise.all([
-          this.changesOf(t).catch(() => [] as ChangeSummary[]),
-          // Answered (even "nothing to say") versus not known yet (timed out, or the lookup failed).
-          this.opts.tests
-            ? withTimeout(
-                this.opts.tests(t).then((facts) => ({ facts })),
-                TEST_WAIT_MS,
-              ).catch(() => undefined)
-            : Promise.resolve({ facts: undefined }),
-        ]);
-        if (answer) named.add(buildSubject(t.master, t.build.buildid));
-        const tests = answer?.facts;
-        return {
-          transition: t,
-          newestRevision: changes[0]?.revision ?? undefined,
-          failed: tests?.failed.map((m) => m.name) ?? [],
-          cause: tests?.cause ? causeHeadline(tests.cause) : undefined,
-          buildUrl: this.buildUrl(t),
-        };
-      }),
-    );
-    return { message: buildBurstAnnouncement(parts, this.opts.showMaster), named };
+  reasonsNow(
+    t: Transition,
+    wake: () => void,
+  ): { state: 'waiting' } | { state: 'done'; reasons: GroupReason[] | undefined } {
+    const lookup = this.opts.reasons;
+    if (!lookup) return { state: 'done', reasons: undefined };
+    const key = `${t.master}:${t.build.buildid}`;
+    let job = this.reasonJobs.get(key);
+    if (!job) {
+      const fresh: ReasonJob = { done: false, reasons: undefined, waiters: new Set() };
+      job = fresh;
+      this.reasonJobs.set(key, fresh);
+      if (this.reasonJobs.size > 500) this.reasonJobs.delete(this.reasonJobs.keys().next().value as string);
+      void lookup(t)
+        .catch((err: unknown) => {
+          this.opts.log.warn(
+            { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
+            'failure reasons unavailable',
+          );
+          return undefined;
+        })
+        .then((reasons) => {
+          fresh.done = true;
+          fresh.reasons = reasons;
+          for (const w of fresh.waiters) w();
+          fresh.waiters.clear();
+        });
+    }
+    if (job.done) return { state: 'done', reasons: job.reasons };
+    job.waiters.add(wake);
+    return { state: 'waiting' };
+  }
+
+  /** A builder as a group lists it. */
+  memberOf(t: Transition): GroupMember {
+    return {
+      master: t.master,
+      buildid: t.build.buildid,
+      builder: t.builder.name,
+      number: t.build.number,
+      branch: builderBranch(t.builder.name, t.builder.tags),
+      url: this.buildUrl(t),
+    };
+  }
+
+  /** The newest change of a build ("since abc1234"), when the master tells it within a few seconds. */
+  async newestRevision(t: Transition): Promise<string | undefined> {
+    const changes = await withTimeout(this.changesOf(t), REVISION_WAIT_MS).catch(() => undefined);
+    return changes?.[0]?.revision ?? undefined;
+  }
+
+  /** A group's message, as the platforms that edit it show it. */
+  groupMessage(view: Omit<GroupView, 'master'>, lead: Transition): Message {
+    return buildGroupAnnouncement({ ...view, ...(this.opts.showMaster ? { master: lead.master } : {}) });
   }
 
   private buildUrl(t: Transition): string {

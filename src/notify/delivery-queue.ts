@@ -2,35 +2,88 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { Message } from '../messages/message.js';
 import { backoffDelay } from '../retry.js';
+import type { AnnounceGroup, GroupMember, GroupStore } from '../store/groups.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
+import { type GroupReason, groupDecision, type OpenGroup } from '../triage/grouping.js';
+import { buildAlsoOn } from '../messages/group.js';
+import type { Transition } from '../state/fleet.js';
 import type { Composer } from './composer.js';
+import type { Stored } from './planner.js';
 
-/** Sends a message to a destination (`console`, `irc:#room`); rejects when the platform did not take it. */
-export type Deliver = (destination: string, message: Message) => Promise<void>;
+/**
+ * Sends a message to a destination (`console`, `irc:#room`); resolves with the platform's reference
+ * to it where the platform gives one (to edit it later), rejects when the platform did not take it.
+ */
+export type Deliver = (destination: string, message: Message) => Promise<string | void>;
+
+/** Replaces a message sent before (by its reference); rejects when the platform did not take it. */
+export type Edit = (destination: string, ref: string, message: Message) => Promise<void>;
 
 /** The first wait after a failed delivery, and the longest while a platform is away. */
 const FIRST_RETRY_MS = 2000;
 const MAX_RETRY_MS = 10_000;
+
+/**
+ * How long a later red build waits for its reasons (and the open group's) while a group is open at
+ * its destination, before it is announced on its own: the log analysis reads a regrtest tail in
+ * well under a second from a responsive master, a few seconds from a loaded one; past 10 s it is
+ * slow or failing, and a headline that late is worse than a second message.
+ */
+export const REASON_WAIT_MS = 10_000;
+
+/**
+ * Builders joining a group within this of the first are named in one also-on line (platforms
+ * without edits): a burst's builders come in together, and the line stays news: with the log
+ * analysis's few hundred milliseconds it keeps each builder's first mention under the 2 s target
+ * (bench/group-latency.bench.ts).
+ */
+export const ALSO_ON_BATCH_MS = 1_000;
+
+/** Builders named in one also-on line: more make a second line (every builder is named). */
+export const ALSO_ON_NAMES = 8;
 
 export interface DeliveryQueueOptions {
   destination: string;
   outbox: Outbox;
   composer: Composer;
   deliver: Deliver;
+  /** How the destination's platform edits a message; undefined where it cannot (IRC, the console). */
+  edit: Edit | undefined;
+  /** Where groups are kept; without it, every red is announced on its own. */
+  groups: GroupStore | undefined;
   log: Logger;
   now: () => number;
-  /** Red announcements this close to the previous one are grouped (0: never); read at each pass. */
-  burstWindowMs: () => number;
+  /** Red builds this close to an open group's first build may join it (0: never); read at each pass. */
+  groupWindowMs: () => number;
   /** Give up on a message that could not be delivered for this long. */
   giveUpAfterMs: number;
-  /** Shutting down: a gathering burst goes out at once. */
+  /** Shutting down: gathered also-on lines go out at once, and nothing waits for reasons. */
   draining: () => boolean;
+}
+
+/** Builders gathered to join one group: sent as one edit or one also-on line. */
+interface Joining {
+  group: AnnounceGroup;
+  reason: GroupReason;
+  /** Their announcements, and the details rows the group message makes redundant. */
+  entries: OutboxEntry[];
+  members: GroupMember[];
+  /** When the first of them was decided. */
+  since: number;
+  /** Entries already marked sent (a line of several went out). */
+  sent: Set<number>;
 }
 
 /**
  * What waits for one destination, delivered in order by a loop of its own: a platform that hangs
  * or is away holds back only its own destinations. It never rejects: a failure (the platform's, or
  * the store's) is logged and the queue tries again after its own back-off.
+ *
+ * One message per failure (issue 17): a red build is announced at once when no group is open at
+ * the destination; while one is, it waits (at most REASON_WAIT_MS) for its reasons, and when it
+ * shares one with an open group it joins it instead of being announced: the group's message is
+ * edited where the platform can, else one "also on: X, Y" line names the builders that joined
+ * within ALSO_ON_BATCH_MS.
  */
 export class DeliveryQueue {
   private running: Promise<void> | undefined;
@@ -39,14 +92,15 @@ export class DeliveryQueue {
   private unread = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private burstTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTime = Infinity;
   /** Failed passes in a row: the back-off's attempt. */
   private failures = 0;
-  /**
-   * When the last red announcement went out here (null: not read yet). This process is the only
-   * one that sends (the leader), so after the first read it is known without asking the store.
-   */
-  private lastRed: number | undefined | null = null;
+  /** Builders gathered to join each group (by its id), not sent yet. */
+  private readonly joining = new Map<number, Joining>();
+  /** When this queue first saw each red announcement: its wait for reasons counts from then. */
+  private readonly firstSeen = new Map<number, number>();
+  private readonly wake = (): void => void this.flush();
 
   constructor(private readonly opts: DeliveryQueueOptions) {}
 
@@ -67,6 +121,7 @@ export class DeliveryQueue {
           } catch (err) {
             // The outbox could not be read or written (a store that is away): nothing was lost,
             // the entries stay pending; try again on the retry schedule, not at some later event.
+            this.joining.clear();
             this.opts.log.warn(
               { destination: this.opts.destination, err: errorMessage(err) },
               'delivery pass failed; retrying',
@@ -94,7 +149,7 @@ export class DeliveryQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    clearTimeout(this.burstTimer);
+    clearTimeout(this.wakeTimer);
     await this.running;
   }
 
@@ -106,16 +161,27 @@ export class DeliveryQueue {
     } finally {
       this.unread = false;
     }
-    /** Sent in this pass, or grouped into a message sent in it. */
-    const grouped = new Set<number>();
+    /** Sent in this pass, or gathered into a group's update. */
+    const done = new Set<number>();
+    for (const j of this.joining.values()) for (const e of j.entries) done.add(e.id);
     for (const entry of pending) {
       if (this.stopped) return;
-      if (grouped.has(entry.id)) continue;
+      if (done.has(entry.id)) continue;
+      if (isRed(entry)) {
+        const verdict = await this.decide(entry, pending, done);
+        // Waiting for reasons: the destination waits (all of it, so that its order holds); what
+        // was gathered before it goes out when due.
+        if (verdict === 'wait') {
+          await this.sendJoins(true);
+          return;
+        }
+        if (verdict === 'joined') continue;
+      }
       let message: Message | undefined;
       if (entry.kind === 'details') {
         // Not ready: skipped without holding back what follows; its completion flushes again.
         try {
-          message = composer.detailsOf(entry, () => void this.flush());
+          message = composer.detailsOf(entry, this.wake);
         } catch (err) {
           // The entry itself is unreadable: retrying cannot help.
           await outbox.markFailed(entry.id, errorMessage(err), true);
@@ -127,99 +193,251 @@ export class DeliveryQueue {
         }
         if (!message) continue;
       }
-      let batch = [entry];
-      const waiting = pending.filter((p) => isRed(p) && !grouped.has(p.id));
-      const release = await this.burstRelease(entry, waiting);
-      if (release !== undefined) {
-        if (this.opts.now() < release) {
-          // A burst is gathering: the destination waits (all of it, so that its order holds).
-          this.wakeAt(release);
-          return;
-        }
-        batch = waiting;
-      }
+      // Builders gathered for a group go out before anything after them: the order holds.
+      if (!(await this.sendJoins(false))) return;
       try {
-        if (batch.length > 1) {
-          const burst = await composer.burst(batch);
-          message = burst.message;
-          // A grouped message names each builder's failing tests itself: those builders' details
-          // are not sent. A builder whose tests were not known yet keeps its details follow-up,
-          // so a group never carries fewer facts than the single announcements would have.
-          for (const p of pending) {
-            if (
-              p.kind === 'details' &&
-              !grouped.has(p.id) &&
-              p.event === 'failure' &&
-              burst.named.has(p.subject)
-            ) {
-              batch.push(p);
-              grouped.add(p.id);
-            }
-          }
-        }
         // The head of a split announcement (or a stored message) goes straight to the platform.
         message ??= composer.ready(entry) ?? (await composer.compose(entry));
-        await this.opts.deliver(destination, message);
+        const ref = await this.opts.deliver(destination, message);
         const sentAt = this.opts.now();
-        if (batch.some(isRed)) this.lastRed = sentAt;
-        for (const b of batch) grouped.add(b.id);
-        for (const b of batch) {
-          await outbox.markSent(b.id, sentAt);
-          composer.forget(b.id);
-        }
+        done.add(entry.id);
+        if (isRed(entry)) await this.openGroup(entry, typeof ref === 'string' ? ref : undefined, sentAt);
+        await outbox.markSent(entry.id, sentAt);
+        composer.forget(entry.id);
+        this.firstSeen.delete(entry.id);
         this.failures = 0;
-        this.opts.log.info(
-          {
-            destination,
-            ...about(entry),
-            ...(batch.length > 1 ? { grouped: batch.map((b) => b.buildid) } : {}),
-            event: entry.event,
-          },
-          batch.length > 1 ? 'announced as a group' : 'announced',
-        );
+        this.opts.log.info({ destination, ...about(entry), event: entry.event }, 'announced');
       } catch (err) {
         // What follows for this destination waits, so that its messages stay in order.
-        const expired = this.opts.now() - entry.createdAt > this.opts.giveUpAfterMs;
-        for (const b of batch) {
-          await outbox.markFailed(b.id, errorMessage(err), expired).catch((e: unknown) =>
-            // The store is away: the entry stays pending as it was, and is tried again.
-            this.opts.log.warn({ id: b.id, err: errorMessage(e) }, 'delivery failure not recorded'),
-          );
-          if (expired) composer.forget(b.id);
-        }
-        this.opts.log.warn(
-          { destination, ...about(entry), err: errorMessage(err), givingUp: expired },
-          'announcement not delivered',
-        );
-        this.scheduleRetry();
+        await this.failed([entry], err);
         return;
       }
     }
+    // Gathered builders go out now where the message is edited, else once their line is due.
+    await this.sendJoins(true);
   }
 
   /**
-   * When a red announcement belongs to a burst (another red one went to this destination less
-   * than the window before it was recorded), the moment the burst's batch is released: one window
-   * after the oldest waiting red announcement. Undefined: send it now, on its own.
+   * What becomes of a red announcement: sent (on its own), gathered into an open group's update,
+   * or held while its reasons (or the open groups') are being read, at most REASON_WAIT_MS.
    */
-  private async burstRelease(
+  private async decide(
     entry: OutboxEntry,
-    waiting: readonly OutboxEntry[],
-  ): Promise<number | undefined> {
-    const window = this.opts.burstWindowMs();
-    if (window <= 0 || !isRed(entry)) return undefined;
-    if (this.lastRed === null)
-      this.lastRed = await this.opts.outbox.lastSent(this.opts.destination, 'failure');
-    const last = this.lastRed;
-    if (last === undefined || entry.createdAt - last >= window) return undefined;
-    const oldest = waiting[0] ?? entry;
-    return this.opts.draining() ? this.opts.now() : oldest.createdAt + window;
+    pending: readonly OutboxEntry[],
+    done: Set<number>,
+  ): Promise<'send' | 'wait' | 'joined'> {
+    const { composer, destination } = this.opts;
+    const window = this.opts.groupWindowMs();
+    const t = transitionOf(entry);
+    const store = this.opts.groups;
+    if (window <= 0 || !t || !store) return 'send';
+    const completedAt = completedAtOf(t, entry);
+    const groups = (await store.openAt(destination, completedAt - window)).filter(
+      (g) => !sameBuild(g.lead, t.master, t.build.buildid),
+    );
+    // The first red of a quiet period never waits.
+    if (groups.length === 0) return 'send';
+    // It joined before a restart (its group's update went out, the mark did not): only marked now.
+    if (groups.some((g) => g.members.some((m) => m.master === t.master && m.buildid === t.build.buildid))) {
+      await this.opts.outbox.markSent(entry.id, this.opts.now());
+      done.add(entry.id);
+      return 'joined';
+    }
+    const now = this.opts.now();
+    const seen = this.firstSeen.get(entry.id) ?? now;
+    this.firstSeen.set(entry.id, seen);
+    const late = this.opts.draining() || now >= seen + REASON_WAIT_MS;
+    const mine = composer.reasonsNow(t, this.wake);
+    const leads = groups.map((g) =>
+      g.keys ? undefined : { group: g, answer: composer.reasonsNow(g.lead, this.wake) },
+    );
+    if (!late && (mine.state === 'waiting' || leads.some((l) => l?.answer.state === 'waiting'))) {
+      this.wakeAt(seen + REASON_WAIT_MS);
+      return 'wait';
+    }
+    this.firstSeen.delete(entry.id);
+    // Its reasons are not known (a slow or failed analysis): announced on its own, as before.
+    if (mine.state !== 'done' || !mine.reasons) return 'send';
+    for (const l of leads) {
+      if (l?.answer.state !== 'done' || !l.answer.reasons) continue;
+      l.group.keys = l.answer.reasons.map((r) => r.key);
+      await store.setKeys(l.group.id, l.group.keys);
+    }
+    const open: OpenGroup[] = groups.flatMap((g) =>
+      g.keys
+        ? [
+            {
+              id: String(g.id),
+              keys: g.keys,
+              openedAt: g.openedAt,
+              builders: g.members.map((m) => m.builder),
+            },
+          ]
+        : [],
+    );
+    const keys = mine.reasons.map((r) => r.key);
+    const decision = groupDecision({ builder: t.builder.name, keys, completedAt }, open, window);
+    if (decision.kind === 'new') return 'send';
+    const group = groups.find((g) => String(g.id) === decision.group);
+    const shared = mine.reasons.find((r) => r.key === decision.shared[0]);
+    if (!group || !shared) return 'send';
+    // The group reads as its first build's log says it (its error line, how it ended).
+    const lead = composer.reasonsNow(group.lead, this.wake);
+    const leadReason = lead.state === 'done' ? lead.reasons?.find((r) => r.key === shared.key) : undefined;
+    const j: Joining = this.joining.get(group.id) ?? {
+      group,
+      reason: group.reason ?? leadReason ?? shared,
+      entries: [],
+      members: [],
+      since: now,
+      sent: new Set(),
+    };
+    j.entries.push(entry);
+    j.members.push(composer.memberOf(t));
+    done.add(entry.id);
+    // Its details would repeat the group's message when the group has every reason it has.
+    if (decision.shared.length === new Set(keys).size) {
+      const details = pending.find(
+        (p) =>
+          p.kind === 'details' && p.subject === entry.subject && p.event === 'failure' && !done.has(p.id),
+      );
+      if (details) {
+        j.entries.push(details);
+        done.add(details.id);
+      }
+    }
+    this.joining.set(group.id, j);
+    return 'joined';
   }
 
+  /**
+   * Sends what was gathered for each group: an edit of its message, or one also-on line. With
+   * `onlyDue`, an also-on line waits until ALSO_ON_BATCH_MS after its first builder. False when a
+   * delivery failed (the rest of the destination waits for the retry).
+   */
+  private async sendJoins(onlyDue: boolean): Promise<boolean> {
+    const { destination, composer, edit } = this.opts;
+    for (const [id, j] of [...this.joining]) {
+      const editable = edit !== undefined && j.group.ref !== undefined;
+      const due = j.since + ALSO_ON_BATCH_MS;
+      if (onlyDue && !editable && !this.opts.draining() && this.opts.now() < due) {
+        this.wakeAt(due);
+        continue;
+      }
+      this.joining.delete(id);
+      const known = new Set(j.group.members.map((m) => `${m.master}:${m.buildid}`));
+      const members = [
+        ...j.group.members,
+        ...j.members.filter((m) => !known.has(`${m.master}:${m.buildid}`)),
+      ];
+      try {
+        const revision = j.group.revision ?? (await composer.newestRevision(j.group.lead));
+        if (editable) {
+          await edit(
+            destination,
+            j.group.ref as string,
+            composer.groupMessage({ reason: j.reason, members, revision }, j.group.lead),
+          );
+          await this.joined(j, j.members, members, revision);
+        } else {
+          // A line per ALSO_ON_NAMES builders, each recorded once sent: a failure midway names
+          // no builder twice.
+          for (let i = 0; i < j.members.length; i += ALSO_ON_NAMES) {
+            const chunk = j.members.slice(i, i + ALSO_ON_NAMES);
+            await this.opts.deliver(
+              destination,
+              buildAlsoOn(
+                chunk.map((m) => m.builder),
+                j.reason,
+              ),
+            );
+            const upTo = j.group.members.length + i + chunk.length;
+            await this.joined(j, chunk, members.slice(0, upTo), revision);
+          }
+        }
+        this.failures = 0;
+        this.opts.log.info(
+          { destination, group: id, joined: j.members.map((m) => m.buildid) },
+          editable ? 'group message edited' : 'also-on line sent',
+        );
+      } catch (err) {
+        await this.failed(
+          j.entries.filter((e) => !j.sent.has(e.id)),
+          err,
+        );
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Records builders as joined: the group's members, and their entries marked sent. */
+  private async joined(
+    j: Joining,
+    chunk: readonly GroupMember[],
+    members: readonly GroupMember[],
+    revision: string | undefined,
+  ): Promise<void> {
+    const sentAt = this.opts.now();
+    await this.opts.groups?.join(j.group.id, members, j.reason, revision);
+    const builds = new Set(chunk.map((m) => `${m.master}:${m.buildid}`));
+    for (const e of j.entries) {
+      if (!builds.has(`${e.master}:${e.buildid}`)) continue;
+      await this.opts.outbox.markSent(e.id, sentAt);
+      this.opts.composer.forget(e.id);
+      j.sent.add(e.id);
+    }
+  }
+
+  /** After a red is sent on its own: the group later builders may join (none when grouping is off). */
+  private async openGroup(entry: OutboxEntry, ref: string | undefined, sentAt: number): Promise<void> {
+    const t = transitionOf(entry);
+    if (!t || this.opts.groupWindowMs() <= 0) return;
+    await this.opts.groups?.open(
+      { destination: this.opts.destination, lead: t, openedAt: completedAtOf(t, entry), revision: undefined },
+      this.opts.composer.memberOf(t),
+      ref,
+      sentAt,
+    );
+  }
+
+  /** A delivery failed: the entries stay pending (or are given up on), and the queue retries. */
+  private async failed(entries: readonly OutboxEntry[], err: unknown): Promise<void> {
+    const oldest = Math.min(...entries.map((e) => e.createdAt));
+    const expired = this.opts.now() - oldest > this.opts.giveUpAfterMs;
+    for (const b of entries) {
+      await this.opts.outbox.markFailed(b.id, errorMessage(err), expired).catch((e: unknown) =>
+        // The store is away: the entry stays pending as it was, and is tried again.
+        this.opts.log.warn({ id: b.id, err: errorMessage(e) }, 'delivery failure not recorded'),
+      );
+      if (expired) this.opts.composer.forget(b.id);
+    }
+    this.opts.log.warn(
+      {
+        destination: this.opts.destination,
+        ...(entries[0] ? about(entries[0]) : {}),
+        err: errorMessage(err),
+        givingUp: expired,
+      },
+      'announcement not delivered',
+    );
+    this.scheduleRetry();
+  }
+
+  /** A pass again at `at` (the earliest asked for wins). */
   private wakeAt(at: number): void {
-    clearTimeout(this.burstTimer);
-    this.burstTimer = setTimeout(() => void this.flush(), Math.max(0, at - this.opts.now()) + 10);
-    this.burstTimer.unref();
+    if (this.wakeTimer && at >= this.wakeTime) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeTime = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeTime = Infinity;
+        void this.flush();
+      },
+      Math.max(0, at - this.opts.now()) + 10,
+    );
+    this.wakeTimer.unref();
   }
 
   /**
@@ -240,7 +458,7 @@ export class DeliveryQueue {
   }
 }
 
-/** A red build's announcement: what a burst groups. */
+/** A red build's announcement: what opens or joins a group. */
 const isRed = (entry: OutboxEntry): boolean => entry.kind === 'announcement' && entry.event === 'failure';
 
 /** What a log line says a row is about: its kind and subject, and its master and build where it has them. */
@@ -252,3 +470,15 @@ function about(entry: OutboxEntry): Record<string, string | number> {
     ...(entry.buildid !== null ? { buildid: entry.buildid } : {}),
   };
 }
+
+function transitionOf(entry: OutboxEntry): Transition | undefined {
+  return (JSON.parse(entry.message) as Stored).transition;
+}
+
+/** When the build finished (epoch ms); when it was recorded, for a build without the time. */
+function completedAtOf(t: Transition, entry: OutboxEntry): number {
+  return t.build.completeAt !== null ? t.build.completeAt * 1000 : entry.createdAt;
+}
+
+const sameBuild = (t: Transition, master: string, buildid: number): boolean =>
+  t.master === master && t.build.buildid === buildid;

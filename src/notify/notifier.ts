@@ -6,12 +6,13 @@ import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
 import type { Db } from '../store/db.js';
 import { Outbox, type OutboxAbout } from '../store/outbox.js';
-import { type ChangeLookup, Composer, type TestLookup } from './composer.js';
-import { type Deliver, DeliveryQueue } from './delivery-queue.js';
+import { type ChangeLookup, Composer, type ReasonLookup, type TestLookup } from './composer.js';
+import { type Deliver, DeliveryQueue, type Edit } from './delivery-queue.js';
+import type { GroupStore } from '../store/groups.js';
 import { planAnnouncements, type Stored } from './planner.js';
 
-export type { ChangeLookup, TestLookup } from './composer.js';
-export type { Deliver } from './delivery-queue.js';
+export type { ChangeLookup, ReasonLookup, TestLookup } from './composer.js';
+export type { Deliver, Edit } from './delivery-queue.js';
 
 /** Mutes and snoozes, as the notifier sees them. */
 export interface Holds {
@@ -33,8 +34,17 @@ export interface NotifierOptions {
   fleet: FleetView;
   log: Logger;
   showMaster: boolean;
-  /** Red announcements this close to the previous one to a destination are grouped (0: never). */
-  burstWindowMs?: number;
+  /**
+   * A red build whose failure an open group at a destination shares, its first build having
+   * finished at most this long before, joins the group instead of being announced (0: never).
+   */
+  groupWindowMs?: number;
+  /** A red build's failure reasons (the log analysis's), for grouping. */
+  reasons?: ReasonLookup;
+  /** Where groups are kept (with the outbox's database); without it, no grouping. */
+  groups?: GroupStore;
+  /** How a destination's platform edits a message it sent; undefined where it cannot. */
+  editorFor?: (destination: string) => Edit | undefined;
   /**
    * `followup`: a red build's announcement goes out at once and its test log and changes follow
    * in a second message; `inline` (the default here): one message, once both are known.
@@ -70,7 +80,7 @@ export class Notifier {
   private scanTimer: NodeJS.Timeout | undefined;
   private scanFailures = 0;
   private stopped = false;
-  /** Shutting down: waiting bursts are released at once. */
+  /** Shutting down: gathered also-on lines go out at once, and nothing waits for reasons. */
   private draining = false;
   private readonly now: () => number;
   private opts: NotifierOptions;
@@ -82,6 +92,7 @@ export class Notifier {
       outbox: opts.outbox,
       changes: opts.changes,
       tests: opts.tests,
+      reasons: opts.reasons,
       fleet: opts.fleet,
       log: opts.log,
       showMaster: opts.showMaster,
@@ -89,7 +100,7 @@ export class Notifier {
   }
 
   /** Announcement settings from a reloaded config; they apply to what is recorded from now on. */
-  configure(settings: Pick<NotifierOptions, 'burstWindowMs' | 'details'>): void {
+  configure(settings: Pick<NotifierOptions, 'groupWindowMs' | 'details'>): void {
     this.opts = { ...this.opts, ...settings };
   }
 
@@ -172,7 +183,7 @@ export class Notifier {
   }
 
   /**
-   * For a clean shutdown: delivers what is pending (bursts included) for up to `deadlineMs`, then
+   * For a clean shutdown: delivers what is pending (gathered also-on lines included) for up to `deadlineMs`, then
    * stops. What is still pending stays in the outbox for the next start.
    */
   async drain(deadlineMs: number): Promise<void> {
@@ -248,7 +259,9 @@ export class Notifier {
         deliver: this.opts.deliver,
         log: this.opts.log,
         now: this.now,
-        burstWindowMs: () => this.opts.burstWindowMs ?? 0,
+        edit: this.opts.editorFor?.(destination),
+        groups: this.opts.groups,
+        groupWindowMs: () => this.opts.groupWindowMs ?? 0,
         giveUpAfterMs: this.opts.giveUpAfterMs ?? 86_400_000,
         draining: () => this.draining,
       });

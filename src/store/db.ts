@@ -142,6 +142,19 @@ export interface Schema {
     test: string;
     completed_at: number;
   };
+  announce_groups: {
+    id: Generated<number>;
+    destination: string;
+    lead_master: string;
+    lead_buildid: number;
+    opened_at: number;
+    lead: string;
+    reason_keys: string | null;
+    reason: string | null;
+    revision: string | null;
+    ref: string | null;
+    members: string;
+  };
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -592,6 +605,38 @@ const MIGRATIONS: readonly Step[] = [
       .createIndex('announcements_last_sent')
       .on('announcements')
       .columns(['destination', 'kind', 'event', 'status'])
+      .execute();
+  },
+  // 10: the failure groups announced per destination (src/store/groups.ts): which builders joined a
+  // failure's message and the platform's reference to that message, so that a restart edits
+  // the same message and names no builder twice.
+  async (db, dialect) => {
+    const { text, int, id } = types(dialect);
+    const s = db.schema;
+    await s
+      .createTable('announce_groups')
+      .addColumn('id', int, id)
+      .addColumn('destination', text, (c) => c.notNull())
+      .addColumn('lead_master', text, (c) => c.notNull())
+      .addColumn('lead_buildid', int, (c) => c.notNull())
+      .addColumn('opened_at', int, (c) => c.notNull())
+      .addColumn('lead', text, (c) => c.notNull())
+      .addColumn('reason_keys', text)
+      .addColumn('reason', text)
+      .addColumn('revision', text)
+      .addColumn('ref', text)
+      .addColumn('members', text, (c) => c.notNull())
+      .execute();
+    await s
+      .createIndex('announce_groups_lead')
+      .unique()
+      .on('announce_groups')
+      .columns(['destination', 'lead_master', 'lead_buildid'])
+      .execute();
+    await s
+      .createIndex('announce_groups_open')
+      .on('announce_groups')
+      .columns(['destination', 'opened_at'])
       .execute();
   },
 ];

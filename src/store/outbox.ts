@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 /**
  * What an outbox row is, so that nothing is told apart by its event's spelling:
  * - `announcement`: a build's transition (its headline, or the whole message when inline);
- *   several of them to one destination may go out as one burst message;
+ *   a red one that joins a failure's group is marked sent with the group's edit or also-on line;
  * - `details`: the follow-up to a split announcement (failing tests, changes);
  * - `follow-up`: a forced build started or finished, for the room that asked;
  * - `digest`: a scheduled report;

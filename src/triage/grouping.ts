@@ -3,6 +3,31 @@
  * finished opens a group of its own or joins one already announced. The decision only; what a
  * group's message looks like and how it is edited or followed up belongs to delivery.
  */
+import { howItEnded } from '../logs/report.js';
+import type { RegrtestAnalysis } from '../logs/regrtest.js';
+import { failureReason } from './reason.js';
+
+/** A failing test's reason as a group shows it (reason.ts: the key, and what it reads). */
+export interface GroupReason {
+  key: string;
+  /** The test id: `test_ssl.test_foo`. */
+  test: string;
+  /** The error line as the log shows it (not masked); empty when none was found. */
+  error: string;
+  /** How it ended when that is news of its own (`crashed: ...`, `timed out after 15 min`). */
+  how?: string | undefined;
+}
+
+/** The reasons of a build's failed tests, one per key, in the order regrtest gave the tests. */
+export function groupReasons(a: RegrtestAnalysis, workers: readonly string[] = []): GroupReason[] {
+  const out = new Map<string, GroupReason>();
+  for (const test of a.failed) {
+    const r = failureReason(test, a.cases[test] ?? [], a.tracebacks[test] ?? [], workers);
+    if (!out.has(r.key))
+      out.set(r.key, { key: r.key, test: r.test, error: r.error, how: howItEnded(a, test) });
+  }
+  return [...out.values()];
+}
 
 /** A group announced within the window: a failure seen on one or more builders. */
 export interface OpenGroup {

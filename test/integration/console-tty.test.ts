@@ -38,7 +38,7 @@ storage: ./state.sqlite
 chat:
   console: true
 announce:
-  burst_window: 0
+  group_window: 0
 notify:
   - to: console
     events: [failure]

@@ -91,7 +91,7 @@ chat:
     api: ${discord.apiUrl}
     prefix_commands: true
 announce:
-  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  group_window: 0 # these tests count announcements one by one; groups have their own tests
   details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: discord:${discord.world.announceChannel.id}

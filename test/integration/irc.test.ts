@@ -109,7 +109,7 @@ describe('the bot in #lab', () => {
     reconnect: { min: 300ms, max: 2s }
     flood: { burst: 5, interval: 100ms }
 announce:
-  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  group_window: 0 # these tests count announcements one by one; groups have their own tests
   details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: "irc:#lab"
@@ -381,7 +381,7 @@ describe('flood control', () => {
     compact_after: 1
     compact_window: 10m
 announce:
-  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  group_window: 0 # these tests count announcements one by one; groups have their own tests
   details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
 ${CHANNELS.map((c) => `  - to: "irc:${c}"\n    events: [failure]`).join('\n')}`),
@@ -453,7 +453,7 @@ describe('TLS and SASL EXTERNAL', () => {
     client_cert: { cert: ${certs.cert}, key: ${certs.key} }
     sasl: { mechanism: EXTERNAL }
 announce:
-  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  group_window: 0 # these tests count announcements one by one; groups have their own tests
   details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: "irc:#ext"

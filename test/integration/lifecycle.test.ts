@@ -52,7 +52,7 @@ chat:
     user_id: "${botId}"
     access_token: \${BBWATCH_TEST_MATRIX_TOKEN}
 announce:
-  burst_window: 0
+  group_window: 0
   details: inline
 notify:
   - to: console

@@ -44,7 +44,7 @@ storage: ./state.sqlite
 chat:
   console: true
 announce:
-  burst_window: 0
+  group_window: 0
   details: inline
 notify:
   - to: console

@@ -344,7 +344,7 @@ describe('sessions', () => {
       invitesFrom: [],
     });
     running.push(adapter);
-    await adapter.start(async (m) => adapter.send(m.room, reply(['ok'])), t.services);
+    await adapter.start(async (m) => void (await adapter.send(m.room, reply(['ok']))), t.services);
     await t.waitForLog('cannot reach the Matrix homeserver; trying again in the background');
     await expect(adapter.send('matrix:#ci:hs.test', announcement)).rejects.toThrow(/not connected/);
     expect(t.connects()).toBe(0);

@@ -56,7 +56,7 @@ chat:
     invites_from: ["${alice}"]
     power_levels: { force: 100 }
 announce:
-  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  group_window: 0 # these tests count announcements one by one; groups have their own tests
   details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: "matrix:#ci:hs.test"

@@ -153,7 +153,7 @@ storage: ./state.sqlite
 chat:
   console: true
 announce:
-  burst_window: 0 # these tests count announcements one by one; bursts have their own tests
+  group_window: 0 # these tests count announcements one by one; groups have their own tests
   details: inline # one message per announcement; the split is tested in announce.test.ts
 notify:
   - to: console

@@ -27,6 +27,17 @@ describe('configuration', () => {
     expect(config.announce.max_age).toBe(3 * 3_600_000);
   });
 
+  it('groups later builders of a failure for 30 min by default; an old burst_window is still read', () => {
+    expect(parseConfig(GOOD, 'test.yaml', {}).announce.group_window).toBe(30 * 60_000);
+    const old = parseConfig(`${GOOD}announce:\n  burst_window: 2m\n`, 'test.yaml', {});
+    // Accepted (the bot warns at start that it does nothing), and grouping keeps its default.
+    expect(old.announce.burst_window).toBe(120_000);
+    expect(old.announce.group_window).toBe(30 * 60_000);
+    expect(parseConfig(`${GOOD}announce:\n  group_window: 0\n`, 'test.yaml', {}).announce.group_window).toBe(
+      0,
+    );
+  });
+
   it('the embedded default watches CPython with the console', () => {
     const config = defaultConfig({});
     expect(config.masters.map((m) => m.url)).toEqual(['https://buildbot.python.org/all/']);

@@ -112,6 +112,26 @@ export function installRoutes(rest: RestServer, fake: FakeDiscord): void {
     return m && !m.ephemeral ? json(messageJson(m, app)) : error(404, 10008, 'Unknown Message');
   });
 
+  // Editing a message: only its author (the bot) may, in the channel it was posted in; the edit
+  // replaces what it names (an `embeds` array replaces every embed) and is validated like a post.
+  rest.route('PATCH', '/channels/:channel/messages/:message', (req, [channel = '', id = '']) => {
+    if (!fake.channel(channel) && !fake.dmChannel(channel)) return error(404, 10003, 'Unknown Channel');
+    const message = fake.messageById(id);
+    if (!message || message.ephemeral || message.channelId !== channel)
+      return error(404, 10008, 'Unknown Message');
+    if (message.author.id !== fake.world.bot.id)
+      return error(403, 50005, 'Cannot edit a message authored by another user');
+    const body = (req.body ?? {}) as MessageBody;
+    const refused = refusal(body, req.files, true);
+    if (refused) return refused;
+    if (body.content !== undefined) message.content = body.content;
+    if (body.embeds !== undefined) message.embeds = body.embeds;
+    if (body.allowed_mentions !== undefined) message.allowedMentions = body.allowed_mentions;
+    message.edits++;
+    fake.changed();
+    return json(messageJson(message, app));
+  });
+
   // Application commands: global ones (none) and per guild.
   rest.route('GET', `/applications/${app}/commands`, () => json([]));
   rest.route('PUT', `/applications/${app}/commands`, (req) => json(req.body ?? []));

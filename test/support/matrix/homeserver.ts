@@ -284,6 +284,24 @@ export class Homeserver {
     return this.events(roomIdOrAlias).filter((e) => e.sender === userId && e.type === 'm.room.message');
   }
 
+  /**
+   * What a client shows of a user's messages: edits (m.replace) applied, the newest valid one
+   * winning, and the edit events themselves not shown.
+   */
+  shownFrom(userId: string, roomIdOrAlias: string): Array<StoredEvent & { edits: number }> {
+    const all = this.messagesFrom(userId, roomIdOrAlias);
+    const shown = all
+      .filter((e) => replaces(e) === undefined)
+      .map((e) => ({ ...e, content: { ...e.content }, edits: 0 }));
+    for (const edit of all) {
+      const target = shown.find((e) => e.event_id === replaces(edit));
+      if (!target) continue;
+      target.content = edit.content['m.new_content'] as Json;
+      target.edits++;
+    }
+    return shown;
+  }
+
   membership(userId: string, roomIdOrAlias: string): Membership | undefined {
     return this.room(roomIdOrAlias).membership(userId);
   }
@@ -843,6 +861,22 @@ export class Homeserver {
     if (room.powerLevel(session.userId) < room.levelFor(type, false)) {
       throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to post that to the room.`);
     }
+    // An edit (m.replace) must replace an event of the same room, type and sender that is not an
+    // edit itself, and bring m.new_content (the spec's validity rules, which clients apply too).
+    const replaced = replaces({ content } as StoredEvent);
+    if (replaced !== undefined) {
+      const original = room.events.find((e) => e.event_id === replaced);
+      const newContent = (content as Record<string, unknown>)['m.new_content'];
+      if (
+        !original ||
+        original.sender !== session.userId ||
+        original.type !== type ||
+        replaces(original) !== undefined ||
+        typeof newContent !== 'object' ||
+        newContent === null
+      )
+        throw new MatrixError(400, 'M_BAD_JSON', 'Invalid m.replace relation');
+    }
     const event = this.append(room, session.userId, type, content, undefined, {
       device: session.device,
       txnId,
@@ -850,6 +884,12 @@ export class Homeserver {
     this.txns.set(key, event.event_id);
     return { event_id: event.event_id };
   }
+}
+
+/** The event an edit replaces, from its m.relates_to (undefined for anything but an edit). */
+export function replaces(e: Pick<StoredEvent, 'content'>): string | undefined {
+  const relates = e.content['m.relates_to'] as { rel_type?: string; event_id?: string } | undefined;
+  return relates?.rel_type === 'm.replace' ? relates.event_id : undefined;
 }
 
 /** The event an m.room.message answers, from its m.relates_to. */
