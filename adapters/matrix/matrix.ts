@@ -155,14 +155,7 @@ export class MatrixAdapter implements Adapter {
 
   async send(destination: string, message: Message): Promise<string | void> {
     const { room, replyTo } = parseDestination(destination);
-    const client = this.client;
-    const keeper = this.keeper;
-    const queue = this.queue;
-    if (this.stopped) throw new Error('the Matrix adapter is stopped');
-    if (!client || !keeper || !queue || !this.live) throw new Error(this.notConnected);
-    const roomId = await keeper.resolve(room);
-    const refusal = keeper.refusal(roomId);
-    if (refusal) throw new Error(`cannot post to ${room}: ${refusal}`);
+    const { client, keeper, queue, roomId } = await this.postable(room);
     if (client.getRoom(roomId)?.getMyMembership() !== KnownMembership.Join) {
       // A configured room the bot could not join at start (it did not exist yet, say): try again now.
       const joined = this.opts.rooms.includes(room) && (await keeper.ensureJoined(room));
@@ -191,15 +184,7 @@ export class MatrixAdapter implements Adapter {
    * `m.new_content` is the new message, with a `* ` fallback body for clients without edits.
    */
   async edit(destination: string, ref: string, message: Message): Promise<void> {
-    const { room } = parseDestination(destination);
-    const client = this.client;
-    const keeper = this.keeper;
-    const queue = this.queue;
-    if (this.stopped) throw new Error('the Matrix adapter is stopped');
-    if (!client || !keeper || !queue || !this.live) throw new Error(this.notConnected);
-    const roomId = await keeper.resolve(room);
-    const refusal = keeper.refusal(roomId);
-    if (refusal) throw new Error(`cannot post to ${room}: ${refusal}`);
+    const { queue, roomId } = await this.postable(parseDestination(destination).room);
     const fresh = this.content(message, undefined);
     const content: Record<string, unknown> = {
       ...fresh,
@@ -210,6 +195,19 @@ export class MatrixAdapter implements Adapter {
     };
     // Same edit, same transaction id: a resend after a lost answer is not a second edit.
     await queue.send(roomId, transactionId(roomId, message, `edit:${ref}`), content);
+  }
+
+  /** What posting to `room` needs, once the adapter is live and the room not refused. */
+  private async postable(room: string) {
+    const client = this.client;
+    const keeper = this.keeper;
+    const queue = this.queue;
+    if (this.stopped) throw new Error('the Matrix adapter is stopped');
+    if (!client || !keeper || !queue || !this.live) throw new Error(this.notConnected);
+    const roomId = await keeper.resolve(room);
+    const refusal = keeper.refusal(roomId);
+    if (refusal) throw new Error(`cannot post to ${room}: ${refusal}`);
+    return { client, keeper, queue, roomId };
   }
 
   /** POST /_matrix/media/v3/upload: the picture's mxc:// URI. */

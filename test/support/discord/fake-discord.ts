@@ -211,40 +211,10 @@ export class FakeDiscord {
     if (!channel) throw new Error(`fake Discord: no channel ${message.channelId}`);
     const { guild } = channel;
     const interaction = this.newInteraction(3, member, customId, guild.id, message.channelId);
-    const permissions = channelPermissions(guild, channel.channel, member.user.id, member.roles);
-    const appPermissions = channelPermissions(
-      guild,
-      channel.channel,
-      this.world.bot.id,
-      guild.botRoles ?? [],
-    );
-    this.gateway.dispatch('INTERACTION_CREATE', {
-      id: interaction.id,
-      application_id: this.applicationId,
+    this.dispatchInteraction(interaction, member, guild, channel.channel, {
       type: 3,
       data: { custom_id: customId, component_type: 2 },
       message: messageJson(message, this.applicationId),
-      guild_id: guild.id,
-      guild: { id: guild.id, locale: 'en-US', features: [] },
-      channel_id: message.channelId,
-      channel: {
-        id: message.channelId,
-        type: 0,
-        guild_id: guild.id,
-        name: channel.channel.name,
-        permissions: String(permissions),
-        flags: 0,
-      },
-      member: { ...memberJson(member, this.joinedAt), permissions: String(permissions) },
-      token: interaction.token,
-      version: 1,
-      app_permissions: String(appPermissions),
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': guild.id },
-      context: 0,
-      attachment_size_limit: 10_485_760,
     });
     return interaction;
   }
@@ -509,6 +479,47 @@ export class FakeDiscord {
     });
   }
 
+  /**
+   * INTERACTION_CREATE as Discord sends it: `payload` (type, data, message) plus the guild, the
+   * channel with the asker's permissions there, the member, and the bot's own permissions.
+   */
+  private dispatchInteraction(
+    interaction: StoredInteraction,
+    member: FakeMember,
+    guild: FakeGuild,
+    channel: FakeChannel,
+    payload: Record<string, unknown>,
+  ): void {
+    const permissions = channelPermissions(guild, channel, member.user.id, member.roles);
+    const appPermissions = channelPermissions(guild, channel, this.world.bot.id, guild.botRoles ?? []);
+    this.gateway.dispatch('INTERACTION_CREATE', {
+      id: interaction.id,
+      application_id: this.applicationId,
+      ...payload,
+      guild_id: guild.id,
+      guild: { id: guild.id, locale: 'en-US', features: [] },
+      channel_id: channel.id,
+      channel: {
+        id: channel.id,
+        type: 0,
+        guild_id: guild.id,
+        name: channel.name,
+        permissions: String(permissions),
+        flags: 0,
+      },
+      member: { ...memberJson(member, this.joinedAt), permissions: String(permissions) },
+      token: interaction.token,
+      version: 1,
+      app_permissions: String(appPermissions),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': guild.id },
+      context: 0,
+      attachment_size_limit: 10_485_760,
+    });
+  }
+
   private newInteraction(
     type: StoredInteraction['type'],
     member: FakeMember,
@@ -564,35 +575,9 @@ export class FakeDiscord {
       }
     }
     const interaction = this.newInteraction(type, member, name, guild.id, channel.id);
-    // The asker's permissions in the channel, and the bot's own there (`app_permissions`).
-    const permissions = channelPermissions(guild, channel, member.user.id, member.roles);
-    const appPermissions = channelPermissions(guild, channel, this.world.bot.id, guild.botRoles ?? []);
-    this.gateway.dispatch('INTERACTION_CREATE', {
-      id: interaction.id,
-      application_id: this.applicationId,
+    this.dispatchInteraction(interaction, member, guild, channel, {
       type,
       data: { id: command.json.id, name, type: 1, guild_id: guild.id, options },
-      guild_id: guild.id,
-      guild: { id: guild.id, locale: 'en-US', features: [] },
-      channel_id: channel.id,
-      channel: {
-        id: channel.id,
-        type: 0,
-        guild_id: guild.id,
-        name: channel.name,
-        permissions: String(permissions),
-        flags: 0,
-      },
-      member: { ...memberJson(member, this.joinedAt), permissions: String(permissions) },
-      token: interaction.token,
-      version: 1,
-      app_permissions: String(appPermissions),
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': guild.id },
-      context: 0,
-      attachment_size_limit: 10_485_760,
     });
     return interaction;
   }
