@@ -408,7 +408,7 @@ ${CHANNELS.map((c) => `  - to: "irc:${c}"\n    events: [failure]`).join('\n')}`)
     const expected = transitions.flatMap((t) =>
       CHANNELS.map((channel) => `${channel} ${t.builder} #${t.number}`),
     );
-    // Every line the bot wrote (its send resolves once written) reaches the channels.
+    // Every line the bot wrote (it logs a message once the server confirmed it) reaches the channels.
     const written = logsOf(bot, 'IRC message sent').reduce((n, l) => n + Number(l.lines), 0);
     await listener.until('every line', () => listener.from('bbflood', from).length >= written);
     expect(listener.from('bbflood', from)).toHaveLength(written);
