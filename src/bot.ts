@@ -182,6 +182,7 @@ export async function startBot({
     log,
     showMaster: config.masters.length > 1,
     groupWindowMs: config.announce.group_window,
+    recoveryHoldMs: config.announce.recovery_hold,
     groups: new GroupStore(db),
     // A red build's reasons, as grouping compares them: its failed tests and error lines, worker
     // names masked. Undefined when its log could not be read (it is then announced on its own).
@@ -468,7 +469,11 @@ export async function startBot({
       if (plan.live.length > 0 || plan.adapters.length > 0) {
         subscriptions.setDefaults(next.notify);
         dispatcher.setGrants(next.permissions);
-        notifier.configure({ groupWindowMs: next.announce.group_window, details: next.announce.details });
+        notifier.configure({
+          groupWindowMs: next.announce.group_window,
+          recoveryHoldMs: next.announce.recovery_hold,
+          details: next.announce.details,
+        });
         mutes.configure(next.mute.default, next.mute.max);
         if (plan.live.includes('digest')) {
           digests.stop();

@@ -223,6 +223,13 @@ export const configSchema = z
          * own. 0 turns grouping off.
          */
         group_window: duration.default(30 * 60_000),
+        /**
+         * A builder of a group (two or more builders red for one failure) that turns green again
+         * is named in one "recovered: X, Y (test)" line with the group's others: sent once every
+         * builder of the group is green again, or when the first of them has waited this long.
+         * 0: every recovery on its own.
+         */
+        recovery_hold: duration.default(60 * 60_000),
         /** Gone (the burst window held reds for up to 2 min): accepted, with a warning, and ignored. */
         burst_window: duration.optional(),
         /**
@@ -232,7 +239,12 @@ export const configSchema = z
          */
         details: z.enum(['followup', 'inline']).default('followup'),
       })
-      .default({ max_age: 3 * 3_600_000, group_window: 30 * 60_000, details: 'followup' }),
+      .default({
+        max_age: 3 * 3_600_000,
+        group_window: 30 * 60_000,
+        recovery_hold: 60 * 60_000,
+        details: 'followup',
+      }),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** The operations endpoint (/healthz, /metrics) and the dashboard; off unless configured. */
     http: z

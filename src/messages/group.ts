@@ -2,8 +2,10 @@ import type { GroupMember } from '../store/groups.js';
 import type { GroupReason } from '../triage/grouping.js';
 import { cleanText, type Line, type Message, shorten } from './message.js';
 
-/** Builders listed one per line in a group's message; the rest are counted. */
+/** Builders listed one per line in a group's message; the rest are named on one line. */
 const MAX_LINES = 10;
+/** Builders named on that one line (every builder of a large failure, within reason). */
+const MAX_MORE = 40;
 /** Builders named in an also-on line; the rest are counted. */
 const MAX_NAMES = 8;
 
@@ -13,6 +15,8 @@ export interface GroupView {
   /** The lead first. */
   members: readonly GroupMember[];
   revision: string | undefined;
+  /** The builds that brought its builders back to green (marked in the list). */
+  recovered?: readonly GroupMember[];
   /** The master's name, when several are watched. */
   master?: string | undefined;
 }
@@ -40,10 +44,22 @@ export function buildGroupAnnouncement(g: GroupView): Message {
     branches.length > 0 ? ` (${shorten(branches.map(cleanText).join(', '), 40)})` : '',
     `${error}${since}`,
   ];
-  const lines: Line[] = g.members
-    .slice(0, MAX_LINES)
-    .map((m) => [{ text: cleanText(m.builder), bold: true }, ` #${m.number} `, m.url]);
-  if (g.members.length > MAX_LINES) lines.push([`… and ${g.members.length - MAX_LINES} more`]);
+  const green = greenAgain(g.members, g.recovered ?? []);
+  const lines: Line[] = g.members.slice(0, MAX_LINES).map((m) => {
+    const back = green.get(m.builder);
+    return [
+      { text: cleanText(m.builder), bold: true },
+      ` #${m.number} `,
+      m.url,
+      ...(back ? [{ text: ` — green again #${back.number}`, tone: 'success' as const }] : []),
+    ];
+  });
+  const rest = g.members.slice(MAX_LINES);
+  if (rest.length > 0) {
+    const named = rest.slice(0, MAX_MORE).map((m) => `${shorten(cleanText(m.builder), 60)} #${m.number}`);
+    const beyond = rest.length > MAX_MORE ? `, … ${rest.length - MAX_MORE} more` : '';
+    lines.push([`… and ${rest.length} more: ${named.join(', ')}${beyond}`]);
+  }
   return { kind: 'announcement', tone: 'failure', title, lines };
 }
 
@@ -62,6 +78,55 @@ export function buildAlsoOn(builders: readonly string[], reason: GroupReason): M
       `${named.join(', ')}${more} (`,
       { text: shorten(cleanText(reason.test), 80), code: true },
       ')',
+    ],
+    lines: [],
+  };
+}
+
+/**
+ * The group's builders that are green again, each with the build that brought it back: a recovery
+ * newer than the builder's last red build in the group (a builder red again since is not green).
+ */
+export function greenAgain(
+  members: readonly GroupMember[],
+  recovered: readonly GroupMember[],
+): Map<string, GroupMember> {
+  const lastRed = new Map<string, number>();
+  for (const m of members) lastRed.set(m.builder, Math.max(m.number, lastRed.get(m.builder) ?? 0));
+  const out = new Map<string, GroupMember>();
+  for (const r of recovered) {
+    const red = lastRed.get(r.builder);
+    if (red !== undefined && r.number > red && r.number > (out.get(r.builder)?.number ?? 0))
+      out.set(r.builder, r);
+  }
+  return out;
+}
+
+/**
+ * "recovered: X, Y (test_ssl.test_foo); all 5 builders green again", or "…; still red: Z": the
+ * one line that tells the channel which builders of a failure announced as a group are green
+ * again, instead of one recovery message each.
+ */
+export function buildGroupRecovered(
+  builders: readonly string[],
+  reason: GroupReason,
+  stillRed: readonly string[],
+  total: number,
+): Message {
+  const names = (list: readonly string[]) => {
+    const named = list.slice(0, MAX_NAMES).map((b) => shorten(cleanText(b), 60));
+    return `${named.join(', ')}${list.length > MAX_NAMES ? `, … ${list.length - MAX_NAMES} more` : ''}`;
+  };
+  const after =
+    stillRed.length === 0 ? `; all ${total} builders green again` : `; still red: ${names(stillRed)}`;
+  return {
+    kind: 'announcement',
+    tone: 'success',
+    title: [
+      { text: 'recovered: ', tone: 'success' },
+      `${names(builders)} (`,
+      { text: shorten(cleanText(reason.test), 80), code: true },
+      `)${after}`,
     ],
     lines: [],
   };

@@ -5,7 +5,7 @@ import { backoffDelay } from '../retry.js';
 import type { AnnounceGroup, GroupMember, GroupStore } from '../store/groups.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import { type GroupReason, groupDecision, type OpenGroup } from '../triage/grouping.js';
-import { buildAlsoOn } from '../messages/group.js';
+import { buildAlsoOn, buildGroupRecovered, greenAgain } from '../messages/group.js';
 import type { Transition } from '../state/fleet.js';
 import type { Composer } from './composer.js';
 import type { Stored } from './planner.js';
@@ -55,6 +55,11 @@ export interface DeliveryQueueOptions {
   now: () => number;
   /** Red builds this close to an open group's first build may join it (0: never); read at each pass. */
   groupWindowMs: () => number;
+  /**
+   * The longest a recovery of a group's builder waits to be named with the group's others in one
+   * line (0: each recovery on its own); read at each pass.
+   */
+  recoveryHoldMs: () => number;
   /** Give up on a message that could not be delivered for this long. */
   giveUpAfterMs: number;
   /** Shutting down: gathered also-on lines go out at once, and nothing waits for reasons. */
@@ -72,6 +77,15 @@ interface Joining {
   since: number;
   /** Entries already marked sent (a line of several went out). */
   sent: Set<number>;
+}
+
+/** Recoveries of one group's builders, gathered for one line. */
+interface Recovering {
+  group: AnnounceGroup;
+  reason: GroupReason;
+  entries: OutboxEntry[];
+  /** The builds that brought them back to green. */
+  builds: GroupMember[];
 }
 
 /**
@@ -164,10 +178,15 @@ export class DeliveryQueue {
     /** Sent in this pass, or gathered into a group's update. */
     const done = new Set<number>();
     for (const j of this.joining.values()) for (const e of j.entries) done.add(e.id);
+    /** Recoveries of groups' builders: gathered anew at each pass (they stay pending until named). */
+    const recovering = new Map<number, Recovering>();
     for (const entry of pending) {
       if (this.stopped) return;
       if (done.has(entry.id)) continue;
+      if (isRecovery(entry) && (await this.gatherRecovery(entry, recovering, done))) continue;
       if (isRed(entry)) {
+        // A builder red again: its gathered recovery is named first, so the channel reads in order.
+        if (!(await this.sendRecoveries(recovering, sameBuilder(transitionOf(entry))))) return;
         const verdict = await this.decide(entry, pending, done);
         // Waiting for reasons: the destination waits (all of it, so that its order holds); what
         // was gathered before it goes out when due.
@@ -214,7 +233,106 @@ export class DeliveryQueue {
       }
     }
     // Gathered builders go out now where the message is edited, else once their line is due.
-    await this.sendJoins(true);
+    if (!(await this.sendJoins(true))) return;
+    await this.sendRecoveries(recovering);
+  }
+
+  /**
+   * Whether a recovery is gathered with its group's others (true) instead of being announced on
+   * its own: it is when its builder is in a group of two or more builders at this destination
+   * (the newest one naming it). One that was named before a restart is only marked sent.
+   */
+  private async gatherRecovery(
+    entry: OutboxEntry,
+    recovering: Map<number, Recovering>,
+    done: Set<number>,
+  ): Promise<boolean> {
+    const t = transitionOf(entry);
+    const store = this.opts.groups;
+    if (!t || !store || this.opts.groupWindowMs() <= 0 || this.opts.recoveryHoldMs() <= 0) return false;
+    const group = await store.latestWith(this.opts.destination, t.master, t.builder.name, this.opts.now());
+    if (!group?.reason || new Set(group.members.map((m) => m.builder)).size < 2) return false;
+    done.add(entry.id);
+    if (group.recovered.some((r) => r.master === t.master && r.buildid === t.build.buildid)) {
+      await this.opts.outbox.markSent(entry.id, this.opts.now());
+      return true;
+    }
+    const r: Recovering = recovering.get(group.id) ?? {
+      group,
+      reason: group.reason,
+      entries: [],
+      builds: [],
+    };
+    r.entries.push(entry);
+    r.builds.push(this.opts.composer.memberOf(t));
+    recovering.set(group.id, r);
+    return true;
+  }
+
+  /**
+   * Names the gathered recoveries of each group in one line, once every builder of the group is
+   * green again, or once the first of them has waited the hold (at once when shutting down, and
+   * those `now` picks); where the platform edits messages, the group's message marks them too.
+   * Sent ones leave `recovering`. False when a delivery failed.
+   */
+  private async sendRecoveries(
+    recovering: Map<number, Recovering>,
+    now: (r: Recovering) => boolean = () => false,
+  ): Promise<boolean> {
+    const { destination, composer, edit } = this.opts;
+    for (const [id, r] of [...recovering]) {
+      const { group } = r;
+      const recovered = [...group.recovered, ...r.builds];
+      const green = greenAgain(group.members, recovered);
+      const builders = [...new Set(group.members.map((m) => m.builder))];
+      const stillRed = builders.filter((b) => !green.has(b));
+      const due = Math.min(...r.entries.map((e) => e.createdAt)) + this.opts.recoveryHoldMs();
+      if (stillRed.length > 0 && !this.opts.draining() && !now(r) && this.opts.now() < due) {
+        this.wakeAt(due);
+        continue;
+      }
+      recovering.delete(id);
+      try {
+        if (edit && group.ref !== undefined)
+          await edit(
+            destination,
+            group.ref,
+            composer.groupMessage(
+              {
+                reason: group.reason ?? r.reason,
+                members: group.members,
+                revision: group.revision,
+                recovered,
+              },
+              group.lead,
+            ),
+          );
+        await this.opts.deliver(
+          destination,
+          buildGroupRecovered(
+            [...new Set(r.builds.map((b) => b.builder))],
+            r.reason,
+            stillRed,
+            builders.length,
+          ),
+        );
+        const sentAt = this.opts.now();
+        await this.opts.groups?.recover(group.id, recovered);
+        for (const e of r.entries) {
+          await this.opts.outbox.markSent(e.id, sentAt);
+          composer.forget(e.id);
+        }
+        this.failures = 0;
+        this.opts.log.info(
+          { destination, group: group.id, recovered: r.builds.map((b) => b.buildid) },
+          'group recovery line sent',
+        );
+      } catch (err) {
+        await this.failed(r.entries, err);
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -460,6 +578,16 @@ export class DeliveryQueue {
 
 /** A red build's announcement: what opens or joins a group. */
 const isRed = (entry: OutboxEntry): boolean => entry.kind === 'announcement' && entry.event === 'failure';
+
+/** Gathered recoveries that include a build of `t`'s builder. */
+const sameBuilder =
+  (t: Transition | undefined) =>
+  (r: Recovering): boolean =>
+    t !== undefined && r.builds.some((b) => b.master === t.master && b.builder === t.builder.name);
+
+/** A builder's announcement that it is green again: gathered with its group's others. */
+const isRecovery = (entry: OutboxEntry): boolean =>
+  entry.kind === 'announcement' && entry.event === 'recovery';
 
 /** What a log line says a row is about: its kind and subject, and its master and build where it has them. */
 function about(entry: OutboxEntry): Record<string, string | number> {

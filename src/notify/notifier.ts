@@ -39,6 +39,11 @@ export interface NotifierOptions {
    * finished at most this long before, joins the group instead of being announced (0: never).
    */
   groupWindowMs?: number;
+  /**
+   * The longest a recovery of a group's builder waits to be named with the group's other builders
+   * in one line (0, the default here: every recovery on its own).
+   */
+  recoveryHoldMs?: number;
   /** A red build's failure reasons (the log analysis's), for grouping. */
   reasons?: ReasonLookup;
   /** Where groups are kept (with the outbox's database); without it, no grouping. */
@@ -100,7 +105,7 @@ export class Notifier {
   }
 
   /** Announcement settings from a reloaded config; they apply to what is recorded from now on. */
-  configure(settings: Pick<NotifierOptions, 'groupWindowMs' | 'details'>): void {
+  configure(settings: Pick<NotifierOptions, 'groupWindowMs' | 'recoveryHoldMs' | 'details'>): void {
     this.opts = { ...this.opts, ...settings };
   }
 
@@ -262,6 +267,7 @@ export class Notifier {
         edit: this.opts.editorFor?.(destination),
         groups: this.opts.groups,
         groupWindowMs: () => this.opts.groupWindowMs ?? 0,
+        recoveryHoldMs: () => this.opts.recoveryHoldMs ?? 0,
         giveUpAfterMs: this.opts.giveUpAfterMs ?? 86_400_000,
         draining: () => this.draining,
       });

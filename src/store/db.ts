@@ -154,6 +154,7 @@ export interface Schema {
     revision: string | null;
     ref: string | null;
     members: string;
+    recovered: string | null;
   };
 }
 
@@ -638,6 +639,11 @@ const MIGRATIONS: readonly Step[] = [
       .on('announce_groups')
       .columns(['destination', 'opened_at'])
       .execute();
+  },
+  // 11: the builds that brought a group's builders back to green, named in its recovery lines
+  // (src/notify/delivery-queue.ts), so that a restart names none of them twice.
+  async (db) => {
+    await db.schema.alterTable('announce_groups').addColumn('recovered', 'text').execute();
   },
 ];
 

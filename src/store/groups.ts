@@ -34,6 +34,8 @@ export interface AnnounceGroup {
   ref: string | undefined;
   /** The lead first, then the builders that joined, in order. */
   members: GroupMember[];
+  /** The builds that brought its builders back to green, once named in a recovery line. */
+  recovered: GroupMember[];
 }
 
 /** Groups older than this are forgotten (the window is at most a day). */
@@ -63,7 +65,22 @@ export class GroupStore {
       revision: r.revision ?? undefined,
       ref: r.ref ?? undefined,
       members: JSON.parse(r.members) as GroupMember[],
+      recovered: r.recovered === null ? [] : (JSON.parse(r.recovered) as GroupMember[]),
     }));
+  }
+
+  /**
+   * The newest group kept at `destination` that names `builder` of `master`: the failure a
+   * builder's recovery ends (a red builder cannot join another group before it is green again).
+   */
+  async latestWith(
+    destination: string,
+    master: string,
+    builder: string,
+    now: number,
+  ): Promise<AnnounceGroup | undefined> {
+    const groups = await this.openAt(destination, now - KEEP_MS);
+    return groups.findLast((g) => g.members.some((m) => m.master === master && m.builder === builder));
   }
 
   /**
@@ -89,6 +106,7 @@ export class GroupStore {
         revision: g.revision ?? null,
         ref: ref ?? null,
         members: JSON.stringify([lead]),
+        recovered: null,
       })
       .onConflict((oc) =>
         oc
@@ -121,6 +139,15 @@ export class GroupStore {
     await this.db
       .updateTable('announce_groups')
       .set({ members: JSON.stringify(members), reason: JSON.stringify(reason), revision: revision ?? null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Builders of the group were named green again (after their recovery line went out). */
+  async recover(id: number, recovered: readonly GroupMember[]): Promise<void> {
+    await this.db
+      .updateTable('announce_groups')
+      .set({ recovered: JSON.stringify(recovered) })
       .where('id', '=', id)
       .execute();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildAlsoOn, buildGroupAnnouncement } from '../../src/messages/group.js';
+import { buildAlsoOn, buildGroupAnnouncement, buildGroupRecovered } from '../../src/messages/group.js';
 import { lineText } from '../../src/messages/message.js';
 import type { GroupMember } from '../../src/store/groups.js';
 
@@ -46,7 +46,7 @@ describe('a group message', () => {
     );
   });
 
-  it('stays bounded: ten builders listed, the rest counted; long and hostile text cut and cleaned', () => {
+  it('stays bounded: ten builders listed with links, the rest named on one line; long and hostile text cut and cleaned', () => {
     const m = buildGroupAnnouncement({
       reason: { ...reason, error: `ValueError: ${'x'.repeat(10_000)}\r\nPRIVMSG #evil :hi` },
       members: Array.from({ length: 25 }, (_, i) => member(i + 1)),
@@ -58,7 +58,47 @@ describe('a group message', () => {
     expect(title).not.toMatch(/[\r\n]/);
     expect(title.startsWith('[lab] test_ssl.test_foo failed on 25 builders')).toBe(true);
     expect(m.lines).toHaveLength(11);
-    expect(lineText(m.lines[10] ?? [])).toBe('… and 15 more');
+    expect(lineText(m.lines[10] ?? [])).toBe(
+      `… and 15 more: ${Array.from({ length: 15 }, (_, i) => `${member(i + 11).builder} #${member(i + 11).number}`).join(', ')}`,
+    );
+  });
+});
+
+describe('builders of a group green again', () => {
+  it('are marked in the group message with the build that brought them back; one red again is not', () => {
+    const back = (i: number, number: number): GroupMember => ({ ...member(i), buildid: 900 + i, number });
+    const m = buildGroupAnnouncement({
+      reason,
+      // Builder 3 failed again (#5) after its green #4: red, whatever came before.
+      members: [member(1), member(2), member(3), { ...member(3), buildid: 205, number: 5 }],
+      recovered: [back(1, 2), back(3, 4)],
+      revision: undefined,
+    });
+    expect(m.lines.map(lineText)).toEqual([
+      'Builder 1 3.x #1 http://master.invalid/#/builders/1/builds/1 — green again #2',
+      'Builder 2 3.x #2 http://master.invalid/#/builders/2/builds/2',
+      'Builder 3 3.x #3 http://master.invalid/#/builders/3/builds/3',
+      'Builder 3 3.x #5 http://master.invalid/#/builders/3/builds/3',
+    ]);
+  });
+
+  it('are named in one line, with who is still red or that all are green', () => {
+    expect(
+      lineText(
+        buildGroupRecovered(['Builder 1 3.x', 'Builder 2 3.x'], reason, ['Builder 3 3.x'], 3).title ?? [],
+      ),
+    ).toBe('recovered: Builder 1 3.x, Builder 2 3.x (test_ssl.test_foo); still red: Builder 3 3.x');
+    expect(lineText(buildGroupRecovered(['Builder 3 3.x'], reason, [], 3).title ?? [])).toBe(
+      'recovered: Builder 3 3.x (test_ssl.test_foo); all 3 builders green again',
+    );
+  });
+
+  it('a recovery line stays one short, clean line however many builders it names', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `Builder ${i}\r\nPRIVMSG #x :${'y'.repeat(200)}`);
+    const title = lineText(buildGroupRecovered(names, reason, names, 60).title ?? []);
+    expect(title).not.toMatch(/[\r\n]/);
+    expect(title.length).toBeLessThan(1300);
+    expect(title).toMatch(/, … 22 more \(test_ssl\.test_foo\); still red: .*, … 22 more$/);
   });
 });
 

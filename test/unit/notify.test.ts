@@ -29,7 +29,10 @@ async function core(
   db: Db,
   deliver: (destination: string, message: Message) => Promise<string | void>,
   opts: Partial<
-    Pick<NotifierOptions, 'groupWindowMs' | 'now' | 'details' | 'tests' | 'rules' | 'reasons' | 'editorFor'>
+    Pick<
+      NotifierOptions,
+      'groupWindowMs' | 'recoveryHoldMs' | 'now' | 'details' | 'tests' | 'rules' | 'reasons' | 'editorFor'
+    >
   > = {},
 ) {
   const bus = new Bus();
@@ -474,6 +477,170 @@ describe('one message per failure', () => {
       'also on: PPC64LE RHEL8 3.x (test_ssl.test_x)',
     ]);
     expect(await outbox.count('pending')).toBe(0);
+  });
+});
+
+describe("a group's builders green again", () => {
+  const ssl: GroupReason = {
+    key: 'test_ssl.test_x\nAssertionError: <n> != <n>',
+    test: 'test_ssl.test_x',
+    error: 'AssertionError: 1 != 2',
+  };
+  const os: GroupReason = {
+    key: 'test_os.test_y\nOSError: boom',
+    test: 'test_os.test_y',
+    error: 'OSError: boom',
+  };
+  const withRecovery: NotifyRule[] = [{ to: 'console', events: ['failure', 'recovery'] }];
+  const hold = 60 * 60_000;
+
+  /** Builders 1–3 red on test_ssl (one group), builder 4 red on its own failure. */
+  async function redFleet(db: Db, opts: Partial<NotifierOptions> = {}, clock = { now: 1_000_000 }) {
+    const sent: string[] = [];
+    // The titles: what an IRC channel reads first.
+    const deliver = async (d: string, m: Message) => {
+      if (d === 'console') sent.push(lineText(m.title ?? []));
+      return `ref${sent.length}`;
+    };
+    const c = await core(db, deliver, {
+      rules: withRecovery,
+      groupWindowMs: 30 * 60_000,
+      recoveryHoldMs: hold,
+      now: () => clock.now,
+      reasons: async (t) => (t.builder.builderid === 4 ? [os] : [ssl]),
+      ...opts,
+    });
+    return { ...c, sent, clock };
+  }
+  async function turnRed(c: Awaited<ReturnType<typeof redFleet>>) {
+    for (const id of [1, 2, 3, 4]) await c.finish(build(id, 1, 0, 3600), 'history');
+    for (const id of [1, 2, 3, 4]) {
+      await c.finish(build(id, 2, 2, 3000 - id));
+      await c.notifier.flush();
+      c.clock.now += 2_000; // an also-on line is due
+      await vi.waitFor(async () => {
+        await c.notifier.flush();
+        expect(await c.outbox.count('pending')).toBe(0);
+      });
+    }
+    expect(c.sent).toEqual([
+      'AMD64 Debian root 3.x #2 turned red: failed test (failure)',
+      'also on: PPC64LE RHEL8 3.x (test_ssl.test_x)',
+      'also on: ARM64 macOS 3.x (test_ssl.test_x)',
+      'AMD64 Windows11 3.x #2 turned red: failed test (failure)',
+    ]);
+    c.sent.length = 0;
+  }
+
+  it('IRC and the console: one line once every builder of the failure is green, not one each', async () => {
+    const c = await redFleet(await openDb(':memory:'));
+    await turnRed(c);
+    // Builder 4 failed alone: its recovery goes out at once, as any builder's.
+    await c.finish(build(4, 3, 0, 100));
+    await c.notifier.flush();
+    await vi.waitFor(() => expect(c.sent).toHaveLength(1));
+    expect(c.sent[0]).toMatch(/^AMD64 Windows11 3\.x #3 recovered \(green\)/);
+    for (const id of [1, 2]) {
+      c.clock.now += 60_000;
+      await c.finish(build(id, 3, 0, 90 - id));
+      await c.notifier.flush();
+    }
+    // Two of three green: they wait for the third (within the hold).
+    expect(c.sent).toHaveLength(1);
+    expect(await c.outbox.count('pending')).toBe(2);
+    c.clock.now += 60_000;
+    await c.finish(build(3, 3, 0, 80));
+    await c.notifier.flush();
+    await vi.waitFor(() => expect(c.sent).toHaveLength(2));
+    expect(c.sent[1]).toBe(
+      'recovered: AMD64 Debian root 3.x, PPC64LE RHEL8 3.x, ARM64 macOS 3.x (test_ssl.test_x); all 3 builders green again',
+    );
+    await c.notifier.stop();
+    expect(await c.outbox.count('pending')).toBe(0);
+  });
+
+  it("a builder still red does not hold the others' news past the hold; none is named twice after a restart", async () => {
+    const file = dbFile();
+    const clock = { now: 1_000_000 };
+    const one = await redFleet(await openDb(file), {}, clock);
+    await turnRed(one);
+    await one.finish(build(1, 3, 0, 100));
+    await one.notifier.flush();
+    expect(one.sent).toEqual([]);
+    await one.notifier.stop(); // a restart while the recovery waits
+
+    const two = await redFleet(await openDb(file), {}, clock);
+    await two.notifier.flush();
+    clock.now += 10 * 60_000;
+    await two.finish(build(2, 3, 0, 90));
+    await two.notifier.flush();
+    expect(two.sent).toEqual([]);
+    clock.now += hold;
+    await two.notifier.flush();
+    await vi.waitFor(() => expect(two.sent).toHaveLength(1));
+    expect(two.sent[0]).toBe(
+      'recovered: AMD64 Debian root 3.x, PPC64LE RHEL8 3.x (test_ssl.test_x); still red: ARM64 macOS 3.x',
+    );
+    // The last one: named alone, never the first two again.
+    await two.finish(build(3, 3, 0, 80));
+    await two.notifier.flush();
+    await vi.waitFor(() => expect(two.sent).toHaveLength(2));
+    expect(two.sent[1]).toBe('recovered: ARM64 macOS 3.x (test_ssl.test_x); all 3 builders green again');
+    await two.notifier.stop();
+    expect(await two.outbox.count('pending')).toBe(0);
+  });
+
+  it('a builder red again while its recovery waits: the recovery is named first', async () => {
+    const c = await redFleet(await openDb(':memory:'));
+    await turnRed(c);
+    await c.finish(build(1, 3, 0, 100));
+    await c.notifier.flush();
+    c.clock.now += 60 * 60_000 - 1; // past the group's window: a new failure opens a group
+    await c.finish(build(1, 4, 2, 50));
+    await c.notifier.flush();
+    await vi.waitFor(() => expect(c.sent).toHaveLength(2));
+    await c.notifier.stop();
+    expect(c.sent[0]).toBe(
+      'recovered: AMD64 Debian root 3.x (test_ssl.test_x); still red: PPC64LE RHEL8 3.x, ARM64 macOS 3.x',
+    );
+    expect(c.sent[1]).toMatch(/^AMD64 Debian root 3\.x #4 turned red/);
+  });
+
+  it('Discord and Matrix: the group message marks them, and one message says when all are green', async () => {
+    const edits: string[] = [];
+    const c = await redFleet(await openDb(':memory:'), {
+      editorFor: () => async (_d: string, _ref: string, m: Message) => void edits.push(text(m)),
+    });
+    for (const id of [1, 2, 3]) await c.finish(build(id, 1, 0, 3600), 'history');
+    for (const id of [1, 2, 3]) {
+      await c.finish(build(id, 2, 2, 3000 - id));
+      await c.notifier.flush();
+      await vi.waitFor(async () => expect(await c.outbox.count('pending')).toBe(0));
+    }
+    edits.length = 0;
+    for (const id of [1, 2, 3]) await c.finish(build(id, 3, 0, 100 - id));
+    await c.notifier.flush();
+    await vi.waitFor(() => expect(edits).toHaveLength(1));
+    await c.notifier.stop();
+    expect(edits[0]).toMatch(
+      /failed on 3 builders .* \| AMD64 Debian root 3\.x #2 \S+ — green again #3 \| PPC64LE RHEL8 3\.x #2 \S+ — green again #3 \| ARM64 macOS 3\.x #2 \S+ — green again #3$/,
+    );
+    expect(c.sent.at(-1)).toBe(
+      'recovered: AMD64 Debian root 3.x, PPC64LE RHEL8 3.x, ARM64 macOS 3.x (test_ssl.test_x); all 3 builders green again',
+    );
+  });
+
+  it('recovery_hold 0: every recovery on its own, as before', async () => {
+    const c = await redFleet(await openDb(':memory:'), { recoveryHoldMs: 0 });
+    await turnRed(c);
+    for (const id of [1, 2]) await c.finish(build(id, 3, 0, 100 - id));
+    await c.notifier.flush();
+    await vi.waitFor(() => expect(c.sent).toHaveLength(2));
+    await c.notifier.stop();
+    expect(c.sent).toEqual([
+      'AMD64 Debian root 3.x #3 recovered (green): build successful',
+      'PPC64LE RHEL8 3.x #3 recovered (green): build successful',
+    ]);
   });
 });
 
