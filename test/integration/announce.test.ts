@@ -258,7 +258,7 @@ describe('one message per failure', () => {
     await lab?.close();
   });
 
-  it('a second builder failing the same test is one also-on line; another failure is announced on its own', async () => {
+  it('a second builder failing the same test is one also-on line, another failure is announced on its own, and both green again are one line', async () => {
     const [a, b, c] = ['AMD64 Debian root 3.x', 'AMD64 Debian root 3.14', 'PPC64LE RHEL8 3.x'] as const;
     for (const name of [a, b, c]) await lab.runBuild(name, 'pass');
     const config = labConfig(lab.url, 'ws').replace('group_window: 0', 'group_window: 30m');
@@ -272,6 +272,17 @@ describe('one message per failure', () => {
       await bot.waitForLine(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${c} #${third.number} turned red`));
       expect(announcementsFor(bot, b)).toEqual([]);
       expect(bot.matching(/also on:/)).toHaveLength(1);
+      // Green again: the group's builders in one line once both are, not a recovery each.
+      await lab.runBuild(a, 'pass');
+      const last = await lab.runBuild(b, 'pass');
+      await bot.waitForLine(
+        new RegExp(
+          `^\\d\\d:\\d\\d:\\d\\d recovered: ${a}, ${b} \\(test_ssl_lab[^)]*\\); all 2 builders green again$`,
+        ),
+      );
+      expect(bot.matching(/recovered/)).toHaveLength(1);
+      expect(announcementsFor(bot, b)).toEqual([]);
+      expect(last.results).toBe(0);
     } finally {
       expect(await bot.stop()).toBe(0);
     }

@@ -39,7 +39,7 @@ afterAll(async () => {
   await lab?.close();
 });
 
-it('two builders failing the same test: one message, edited; another failure: its own message', async () => {
+it('two builders failing the same test: one message, edited; another failure: its own message; both green again: marked, and one message', async () => {
   process.env.BBWATCH_TEST_MATRIX_PASSWORD = PASSWORD;
   bot = await startBot(
     writeConfig(`masters:
@@ -61,7 +61,7 @@ announce:
   details: inline
 notify:
   - to: "matrix:#ci:hs.test"
-    events: [failure]
+    events: [failure, recovery]
 `),
   );
   await bot.waitForLog('Matrix rooms ready');
@@ -95,4 +95,21 @@ notify:
   expect(group).toContain(`${B} #${second.number} `);
   expect(String(edit.content.body)).toMatch(/^\* test_ssl_lab/);
   expect(shown[0]?.content.format).toBe('org.matrix.custom.html');
+
+  // Both green again: the group's message marks them, and one message says so, not one each.
+  const greenA = await lab.runBuild(A, 'pass');
+  const greenB = await lab.runBuild(B, 'pass');
+  await hs.waitForEvent(
+    ci,
+    (e) =>
+      e.sender === botId &&
+      String(e.content.body) === `recovered: ${A}, ${B} (${group.split(' ')[0]}); all 2 builders green again`,
+    'the recovery line',
+  );
+  const after = hs.shownFrom(botId, ci);
+  expect(after.map((e) => e.edits)).toEqual([2, 0, 0]);
+  const marked = String(after[0]?.content.body);
+  expect(marked).toContain(`${A} #${first.number} `);
+  expect(marked).toMatch(new RegExp(`#${first.number} \\S+ — green again #${greenA.number}`));
+  expect(marked).toMatch(new RegExp(`#${second.number} \\S+ — green again #${greenB.number}`));
 });
