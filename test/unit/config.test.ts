@@ -38,6 +38,19 @@ describe('configuration', () => {
     );
   });
 
+  it("holds a group's recoveries for one line at most 1 h by default; 0 sends each on its own; bad values refused", () => {
+    expect(parseConfig(GOOD, 'test.yaml', {}).announce.recovery_hold).toBe(3_600_000);
+    expect(
+      parseConfig(`${GOOD}announce:\n  recovery_hold: 0\n`, 'test.yaml', {}).announce.recovery_hold,
+    ).toBe(0);
+    expect(
+      parseConfig(`${GOOD}announce:\n  recovery_hold: 20m\n`, 'test.yaml', {}).announce.recovery_hold,
+    ).toBe(20 * 60_000);
+    expect(() => parseConfig(`${GOOD}announce:\n  recovery_hold: soon\n`, 'test.yaml', {})).toThrow(
+      /recovery_hold/,
+    );
+  });
+
   it('the embedded default watches CPython with the console', () => {
     const config = defaultConfig({});
     expect(config.masters.map((m) => m.url)).toEqual(['https://buildbot.python.org/all/']);
