@@ -92,6 +92,9 @@ describe.each(LAB_VERSIONS)('Buildbot %s', (version) => {
       await watching.waitForLine(new RegExp(`^ {2}\\(the same failure on ${escape(other ?? '')}\\)$`), from);
       expect(watching.stdout.slice(from).map((l) => l.text)).toContain(culprit);
     }
+    // Still one headline and one also-on line for the two builders.
+    expect(watching.matching(/^\d\d:\d\d:\d\d .* turned red/)).toHaveLength(1);
+    expect(watching.matching(/also on: /)).toHaveLength(1);
     expect(await watching.stop()).toBe(0);
   });
 
