@@ -107,6 +107,20 @@ export interface ForceResult {
   builds: Record<string, BuildJson>;
 }
 
+/** A change as a push would bring it (Buildbot's base change hook, see master.cfg). */
+export interface LabChange {
+  revision: string;
+  /** `Jane Doe <jane@example.org>`. */
+  author: string;
+  comments: string;
+  /** `main` builds the lab's 3.x builders, `3.14` its 3.14 builders (all of them, at once). */
+  branch: string;
+  /** What the change's builds do (its `lab_scenario` property): comes before any scenario file. */
+  scenario?: Scenario;
+  repository?: string;
+  project?: string;
+}
+
 export interface LabOptions {
   /** Buildbot 3.7 (Debian's, the default) or 4.3.0 (upstream, see test/support/lab4/bb4). */
   version?: LabVersion;
@@ -138,6 +152,11 @@ export interface Lab {
   setScenario(scenario: Scenario, builder?: string): Promise<void>;
   /** Forces through JSON-RPC as bot:botpass and waits until every requested build exists. */
   force(builderNames: string[], scheduler?: string, params?: Record<string, unknown>): Promise<ForceResult>;
+  /**
+   * Posts a change to the master's change hook (POST /change_hook/base) and waits until every build
+   * it started exists (per builder name, as {@link force} answers).
+   */
+  pushChange(change: LabChange): Promise<ForceResult>;
   /** Polls the REST API until the build is complete. */
   waitForBuild(builderName: string, number: number, timeoutMs?: number): Promise<BuildJson>;
   /** Sets the builder's scenario (when given), forces it, waits, returns the finished build. */
@@ -639,6 +658,50 @@ class LabImpl implements Lab {
     for (const name of builderNames) names.set(await this.builderId(name), name);
     const brids: Record<string, number> = {};
     for (const [id, brid] of Object.entries(byBuilderId)) brids[names.get(Number(id)) ?? id] = brid;
+    const builds: Record<string, BuildJson> = {};
+    await Promise.all(
+      Object.entries(brids).map(async ([name, brid]) => {
+        builds[name] = await this.buildOfRequest(brid);
+      }),
+    );
+    return { bsid, brids, builds };
+  }
+
+  async pushChange(change: LabChange): Promise<ForceResult> {
+    const form = new URLSearchParams({
+      revision: change.revision,
+      author: change.author,
+      comments: change.comments,
+      branch: change.branch,
+      repository: change.repository ?? 'https://github.com/python/cpython',
+      project: change.project ?? 'cpython',
+      properties: JSON.stringify(change.scenario ? { lab_scenario: change.scenario } : {}),
+    });
+    const res = await fetch(`${this.url}change_hook/base`, {
+      method: 'POST',
+      body: form,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`change hook: HTTP ${res.status} ${text}`);
+    // The change's buildset: the scheduler of its branch made one, with a request per builder.
+    const deadline = Date.now() + 30_000;
+    let bsid: number | undefined;
+    while (bsid === undefined) {
+      const { buildsets } = await this.api<{
+        buildsets: Array<{ bsid: number; sourcestamps: Array<{ revision: string | null }> }>;
+      }>('buildsets?order=-bsid&limit=20');
+      bsid = buildsets.find((b) => b.sourcestamps.some((s) => s.revision === change.revision))?.bsid;
+      if (bsid !== undefined) break;
+      if (Date.now() > deadline) throw new Error(`change ${change.revision} started no buildset within 30 s`);
+      await sleep(100);
+    }
+    const { buildrequests } = await this.api<{
+      buildrequests: Array<{ buildrequestid: number; builderid: number }>;
+    }>(`buildrequests?buildsetid=${bsid}`);
+    const names = new Map((await this.builders()).map((b) => [b.builderid, b.name]));
+    const brids: Record<string, number> = {};
+    for (const r of buildrequests) brids[names.get(r.builderid) ?? String(r.builderid)] = r.buildrequestid;
     const builds: Record<string, BuildJson> = {};
     await Promise.all(
       Object.entries(brids).map(async ([name, brid]) => {

@@ -4,7 +4,8 @@
 #   compile: a compiler error, exit 2;
 #   disk: a write fails with ENOSPC (to /dev/full, so the message is the C library's own), exit 2.
 B=$(printf %s "$1" | tr -c 'A-Za-z0-9._-' '_')
-S=$(cat "$LAB_DIR/scenario/$B" 2>/dev/null || cat "$LAB_DIR/scenario/default" 2>/dev/null || echo pass)
+# A change's lab_scenario property (master.cfg passes it as LAB_CHANGE_SCENARIO) comes first.
+S=${LAB_CHANGE_SCENARIO:-$(cat "$LAB_DIR/scenario/$B" 2>/dev/null || cat "$LAB_DIR/scenario/default" 2>/dev/null || echo pass)}
 echo "gcc -c -fno-strict-overflow -Wsign-compare -g -Og -Wall -std=c11 -I./Include -o Objects/longobject.o Objects/longobject.c"
 if [ "$S" = compile ]; then
   echo "gcc -c -fno-strict-overflow -Wsign-compare -g -Og -Wall -std=c11 -I./Include -o Modules/_ssl.o ./Modules/_ssl.c"

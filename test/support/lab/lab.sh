@@ -2,6 +2,8 @@
 # The lab master by hand, for trying bbwatch (README: "Trying it against a local master").
 #   test/support/lab/lab.sh start            master on 127.0.0.1:8010, worker on 9989, state in /tmp/bbwatch-lab
 #   test/support/lab/lab.sh build "AMD64 Debian root 3.x" fail    pass | warn | flaky | fail | hang | crash | timeout | envrerun | compile | ...
+#   test/support/lab/lab.sh change main fail "Jane Doe <jane@example.org>" "gh-12345: Fix the frobnicator"
+#                                            a pushed change: builds every builder of its branch (main: 3.x)
 #   test/support/lab/lab.sh stop
 # Needs Debian's buildbot and buildbot-worker. BB_HTTP_PORT, BB_PB_PORT, LAB_DIR, LAB_BRANCHES,
 # LAB_PLATFORMS, LAB_SILENCE_TIMEOUT change the defaults. LAB_BUILDBOT=test/support/lab4/bb4 runs a
@@ -44,13 +46,24 @@ case "${1:-}" in
     echo
     rm -f "$jar"
     ;;
+  change)
+    [ -n "${3:-}" ] || { echo "usage: $0 change BRANCH SCENARIO [AUTHOR [COMMENTS]]" >&2; exit 2; }
+    # A new revision each time, shaped like a git commit id.
+    rev=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    curl -s -X POST "$URL/change_hook/base" --data-urlencode "revision=$rev" \
+      --data-urlencode "author=${4:-Jane Doe <jane@example.org>}" \
+      --data-urlencode "comments=${5:-gh-12345: Fix the frobnicator}" --data-urlencode "branch=$2" \
+      --data-urlencode "repository=https://github.com/python/cpython" --data-urlencode "project=cpython" \
+      --data-urlencode "properties={\"lab_scenario\": \"$3\"}"
+    echo; echo "change $rev on $2 ($3)"
+    ;;
   stop)
     buildbot-worker stop "$LAB_DIR/worker" >/dev/null 2>&1 || true
     "$BUILDBOT" stop "$LAB_DIR/master" >/dev/null 2>&1 || true
     echo "lab stopped"
     ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -12,7 +12,8 @@
 #   | compile (the compile step fails before this one: see compile_step.sh)
 #   (exception is handled on the master, in master.cfg; should it reach this script it runs as pass)
 B=$(printf %s "$1" | tr -c 'A-Za-z0-9._-' '_')
-S=$(cat "$LAB_DIR/scenario/$B" 2>/dev/null || cat "$LAB_DIR/scenario/default" 2>/dev/null || echo pass)
+# A change's lab_scenario property (master.cfg passes it as LAB_CHANGE_SCENARIO) comes first.
+S=${LAB_CHANGE_SCENARIO:-$(cat "$LAB_DIR/scenario/$B" 2>/dev/null || cat "$LAB_DIR/scenario/default" 2>/dev/null || echo pass)}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # Debian's python3 ships regrtest (the `test` package) in libpython3.X-stdlib; a pyenv or venv python3
 # earlier on PATH may not, so prefer the system one.
