@@ -21,7 +21,7 @@ import { readBuildFacts } from './buildbot/build-facts.js';
 import { qualifiedCases, type RegrtestAnalysis } from './logs/regrtest.js';
 import { builderBranch } from './state/branches.js';
 import { Triage } from './tracker/triage.js';
-import { culpritHint } from './tracker/culprits.js';
+import { culpritHint, likelyCulprit } from './tracker/culprits.js';
 import { suggestionText } from './triage/search.js';
 import { Fleet, type Transition } from './state/fleet.js';
 import { ControlStore } from './store/control.js';
@@ -206,6 +206,17 @@ export async function startBot({
     },
     details: config.announce.details,
     changes: changeLookup(watchers),
+    // A builder joining a group: the commit its blamelist shares with the group's (named once).
+    culprit: async (t) => {
+      const a = (await tests.analysis(t.master, t.build, false))?.analysis;
+      const builder = fleet
+        .builders()
+        .find((b) => b.master === t.master && b.builderid === t.builder.builderid);
+      if (!a || !builder) return [];
+      return (
+        (await likelyCulprit({ fleet, tests, triage, workers }, builder, t.build.number, a))?.lines ?? []
+      );
+    },
     tests: (t) =>
       logFacts(t, tests, testStore, {
         triage,

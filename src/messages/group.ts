@@ -15,6 +15,8 @@ export interface GroupView {
   /** The lead first. */
   members: readonly GroupMember[];
   revision: string | undefined;
+  /** `likely culprit: ...` lines (src/tracker/culprits.ts), under the title. */
+  culprit?: readonly string[] | undefined;
   /** The builds that brought its builders back to green (marked in the list). */
   recovered?: readonly GroupMember[];
   /** The master's name, when several are watched. */
@@ -45,15 +47,16 @@ export function buildGroupAnnouncement(g: GroupView): Message {
     `${error}${since}`,
   ];
   const green = greenAgain(g.members, g.recovered ?? []);
-  const lines: Line[] = g.members.slice(0, MAX_LINES).map((m) => {
+  const lines: Line[] = culpritLines(g.culprit);
+  for (const m of g.members.slice(0, MAX_LINES)) {
     const back = green.get(m.builder);
-    return [
+    lines.push([
       { text: cleanText(m.builder), bold: true },
       ` #${m.number} `,
       m.url,
       ...(back ? [{ text: ` — green again #${back.number}`, tone: 'success' as const }] : []),
-    ];
-  });
+    ]);
+  }
   const rest = g.members.slice(MAX_LINES);
   if (rest.length > 0) {
     const named = rest.slice(0, MAX_MORE).map((m) => `${shorten(cleanText(m.builder), 60)} #${m.number}`);
@@ -67,7 +70,11 @@ export function buildGroupAnnouncement(g: GroupView): Message {
  * "also on: X, Y (test_ssl.test_foo)": the one short line that tells a platform without edits
  * that more builders joined a failure already announced.
  */
-export function buildAlsoOn(builders: readonly string[], reason: GroupReason): Message {
+export function buildAlsoOn(
+  builders: readonly string[],
+  reason: GroupReason,
+  culprit?: readonly string[],
+): Message {
   const named = builders.slice(0, MAX_NAMES).map((b) => shorten(cleanText(b), 60));
   const more = builders.length > MAX_NAMES ? `, … ${builders.length - MAX_NAMES} more` : '';
   return {
@@ -79,9 +86,13 @@ export function buildAlsoOn(builders: readonly string[], reason: GroupReason): M
       { text: shorten(cleanText(reason.test), 80), code: true },
       ')',
     ],
-    lines: [],
+    lines: culpritLines(culprit),
   };
 }
+
+/** The likely culprit's lines as a group's messages carry them (three commits at most). */
+const culpritLines = (culprit: readonly string[] | undefined): Line[] =>
+  (culprit ?? []).slice(0, 3).map((l) => [shorten(cleanText(l), 200)]);
 
 /**
  * The group's builders that are green again, each with the build that brought it back: a recovery
@@ -129,5 +140,24 @@ export function buildGroupRecovered(
       `)${after}`,
     ],
     lines: [],
+  };
+}
+
+/**
+ * "likely culprit of test_ssl.test_foo: abc1234 Jane Doe: ...": the culprit of a group, found
+ * after its update went out (a slow master), as a line of its own.
+ */
+export function buildGroupCulprit(reason: GroupReason, culprit: readonly string[]): Message {
+  const [first = '', ...rest] = culprit.slice(0, 3).map((l) => shorten(cleanText(l), 200));
+  const said = first.replace(/^likely culprits?: /, '');
+  return {
+    kind: 'announcement',
+    tone: 'failure',
+    title: [
+      `${culprit.length > 1 ? 'likely culprits' : 'likely culprit'} of `,
+      { text: shorten(cleanText(reason.test), 80), code: true },
+      `: ${said}`,
+    ],
+    lines: rest.map((l) => [l]),
   };
 }

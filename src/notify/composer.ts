@@ -27,6 +27,24 @@ const TEST_WAIT_MS = 60_000;
 /** What a build failed for (src/triage/grouping.ts); undefined when that is not known. */
 export type ReasonLookup = (transition: Transition) => Promise<GroupReason[] | undefined>;
 
+/**
+ * The likely culprit of a red build that joins a group: `likely culprit: ...` lines, empty when
+ * there is none (src/tracker/culprits.ts).
+ */
+export type CulpritLookup = (transition: Transition) => Promise<string[]>;
+
+/** A likely-culprit lookup under way: its lines once known, or as far as known within a bound. */
+export interface CulpritAnswer {
+  answer: Promise<string[]>;
+  bounded: () => Promise<string[]>;
+}
+
+/**
+ * How long a group's update waits for the likely culprit, counted from when it is due: the lookup
+ * starts when the builder is gathered to join, so it usually has its answer by then.
+ */
+const CULPRIT_WAIT_MS = 1_000;
+
 /** How long a group's update waits for its first build's changes ("since abc1234"). */
 const REVISION_WAIT_MS = 2_000;
 
@@ -46,6 +64,8 @@ export interface ComposerOptions {
   tests?: TestLookup | undefined;
   /** A red build's failure reasons, for grouping (none: every red is announced on its own). */
   reasons?: ReasonLookup | undefined;
+  /** The likely culprit of a build joining a group (none: groups name no culprit). */
+  culprit?: CulpritLookup | undefined;
   fleet: FleetView;
   log: Logger;
   showMaster: boolean;
@@ -66,6 +86,8 @@ export class Composer {
   private readonly details = new Map<number, { message?: Message; failed?: unknown }>();
   /** Failure reasons per build (`master:buildid`), read once for every destination. */
   private readonly reasonJobs = new Map<string, ReasonJob>();
+  /** The likely culprit per build (`master:buildid`), looked up once for every destination. */
+  private readonly culprits = new Map<string, Promise<string[]>>();
 
   constructor(private readonly opts: ComposerOptions) {}
 
@@ -211,6 +233,32 @@ export class Composer {
       branch: builderBranch(t.builder.name, t.builder.tags),
       url: this.buildUrl(t),
     };
+  }
+
+  /**
+   * The likely culprit of a build joining a group: starts the lookup (once for every destination)
+   * and resolves with its lines, or with none once it has not answered within CULPRIT_WAIT_MS of
+   * `bounded` being asked; `answer` whenever it comes. Never rejects.
+   */
+  culpritOf(t: Transition): CulpritAnswer {
+    const lookup = this.opts.culprit;
+    const key = `${t.master}:${t.build.buildid}`;
+    let found = this.culprits.get(key);
+    if (!found) {
+      found = lookup
+        ? lookup(t).catch((err: unknown) => {
+            this.opts.log.warn(
+              { master: t.master, buildid: t.build.buildid, err: errorMessage(err) },
+              'likely culprit unavailable',
+            );
+            return [];
+          })
+        : Promise.resolve([]);
+      this.culprits.set(key, found);
+      if (this.culprits.size > 200) this.culprits.delete(this.culprits.keys().next().value as string);
+    }
+    const answer = found;
+    return { answer, bounded: async () => (await withTimeout(answer, CULPRIT_WAIT_MS)) ?? [] };
   }
 
   /** The newest change of a build ("since abc1234"), when the master tells it within a few seconds. */

@@ -5,9 +5,9 @@ import { backoffDelay } from '../retry.js';
 import type { AnnounceGroup, GroupMember, GroupStore } from '../store/groups.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import { type GroupReason, groupDecision, type OpenGroup } from '../triage/grouping.js';
-import { buildAlsoOn, buildGroupRecovered, greenAgain } from '../messages/group.js';
+import { buildAlsoOn, buildGroupCulprit, buildGroupRecovered, greenAgain } from '../messages/group.js';
 import type { Transition } from '../state/fleet.js';
-import type { Composer } from './composer.js';
+import type { Composer, CulpritAnswer } from './composer.js';
 import type { Stored } from './planner.js';
 
 /**
@@ -77,6 +77,8 @@ interface Joining {
   since: number;
   /** Entries already marked sent (a line of several went out). */
   sent: Set<number>;
+  /** The likely culprit, looked up for the first of them (when the group has none yet). */
+  culprit: CulpritAnswer | undefined;
 }
 
 /** Recoveries of one group's builders, gathered for one line. */
@@ -112,6 +114,10 @@ export class DeliveryQueue {
   private failures = 0;
   /** Builders gathered to join each group (by its id), not sent yet. */
   private readonly joining = new Map<number, Joining>();
+  /** Groups whose likely culprit is still being looked up after their update went out. */
+  private readonly culpritWatch = new Set<number>();
+  /** Likely culprits found after their group's update went out, by group id: sent at the next pass. */
+  private readonly lateCulprits = new Map<number, { reason: GroupReason; lines: string[] }>();
   /** When this queue first saw each red announcement: its wait for reasons counts from then. */
   private readonly firstSeen = new Map<number, number>();
   private readonly wake = (): void => void this.flush();
@@ -234,7 +240,60 @@ export class DeliveryQueue {
     }
     // Gathered builders go out now where the message is edited, else once their line is due.
     if (!(await this.sendJoins(true))) return;
-    await this.sendRecoveries(recovering);
+    if (!(await this.sendRecoveries(recovering))) return;
+    await this.sendLateCulprits();
+  }
+
+  /** Looks out for a likely culprit that comes after its group's update went out without it. */
+  private watchCulprit(group: AnnounceGroup, reason: GroupReason, culprit: CulpritAnswer): void {
+    if (this.culpritWatch.has(group.id)) return;
+    this.culpritWatch.add(group.id);
+    void culprit.answer.then((lines) => {
+      if (lines.length === 0 || this.stopped) {
+        this.culpritWatch.delete(group.id);
+        return;
+      }
+      this.lateCulprits.set(group.id, { reason, lines });
+      void this.flush();
+    });
+  }
+
+  /**
+   * Names a likely culprit found late, once per group: the group's message edited where the
+   * platform edits, else one line of its own. A hint: one that cannot be sent is dropped, not
+   * retried (the builders are named, and `!why` finds it).
+   */
+  private async sendLateCulprits(): Promise<void> {
+    const { destination, composer, edit } = this.opts;
+    for (const [id, late] of [...this.lateCulprits]) {
+      this.lateCulprits.delete(id);
+      this.culpritWatch.delete(id);
+      try {
+        const group = await this.opts.groups?.get(id);
+        if (!group || group.culprit) continue;
+        const reason = group.reason ?? late.reason;
+        if (edit && group.ref !== undefined)
+          await edit(
+            destination,
+            group.ref,
+            composer.groupMessage(
+              {
+                reason,
+                members: group.members,
+                revision: group.revision,
+                culprit: late.lines,
+                recovered: group.recovered,
+              },
+              group.lead,
+            ),
+          );
+        else await this.opts.deliver(destination, buildGroupCulprit(reason, late.lines));
+        await this.opts.groups?.setCulprit(id, late.lines);
+        this.opts.log.info({ destination, group: id }, 'likely culprit sent');
+      } catch (err) {
+        this.opts.log.warn({ destination, group: id, err: errorMessage(err) }, 'likely culprit not sent');
+      }
+    }
   }
 
   /**
@@ -302,6 +361,7 @@ export class DeliveryQueue {
                 reason: group.reason ?? r.reason,
                 members: group.members,
                 revision: group.revision,
+                culprit: group.culprit,
                 recovered,
               },
               group.lead,
@@ -409,6 +469,8 @@ export class DeliveryQueue {
       members: [],
       since: now,
       sent: new Set(),
+      // Started now, so that it has its answer (usually) by the time the update is due.
+      culprit: group.culprit ? undefined : composer.culpritOf(t),
     };
     j.entries.push(entry);
     j.members.push(composer.memberOf(t));
@@ -450,13 +512,22 @@ export class DeliveryQueue {
       ];
       try {
         const revision = j.group.revision ?? (await composer.newestRevision(j.group.lead));
+        // Named once per group: in its message where it is edited, else under the first line
+        // that finds it.
+        const found = j.group.culprit ? [] : ((await j.culprit?.bounded()) ?? []);
+        const culprit = j.group.culprit ?? (found.length > 0 ? found : undefined);
+        // Not known yet (a slow master): named on its own once it is.
+        if (!culprit && j.culprit) this.watchCulprit(j.group, j.reason, j.culprit);
         if (editable) {
           await edit(
             destination,
             j.group.ref as string,
-            composer.groupMessage({ reason: j.reason, members, revision }, j.group.lead),
+            composer.groupMessage(
+              { reason: j.reason, members, revision, culprit, recovered: j.group.recovered },
+              j.group.lead,
+            ),
           );
-          await this.joined(j, j.members, members, revision);
+          await this.joined(j, j.members, members, revision, culprit);
         } else {
           // A line per ALSO_ON_NAMES builders, each recorded once sent: a failure midway names
           // no builder twice.
@@ -467,10 +538,11 @@ export class DeliveryQueue {
               buildAlsoOn(
                 chunk.map((m) => m.builder),
                 j.reason,
+                i === 0 && found.length > 0 ? found : undefined,
               ),
             );
             const upTo = j.group.members.length + i + chunk.length;
-            await this.joined(j, chunk, members.slice(0, upTo), revision);
+            await this.joined(j, chunk, members.slice(0, upTo), revision, culprit);
           }
         }
         this.failures = 0;
@@ -495,9 +567,10 @@ export class DeliveryQueue {
     chunk: readonly GroupMember[],
     members: readonly GroupMember[],
     revision: string | undefined,
+    culprit: readonly string[] | undefined,
   ): Promise<void> {
     const sentAt = this.opts.now();
-    await this.opts.groups?.join(j.group.id, members, j.reason, revision);
+    await this.opts.groups?.join(j.group.id, members, j.reason, revision, culprit);
     const builds = new Set(chunk.map((m) => `${m.master}:${m.buildid}`));
     for (const e of j.entries) {
       if (!builds.has(`${e.master}:${e.buildid}`)) continue;

@@ -6,7 +6,13 @@ import type { Message } from '../messages/message.js';
 import type { FleetView, Transition } from '../state/fleet.js';
 import type { Db } from '../store/db.js';
 import { Outbox, type OutboxAbout } from '../store/outbox.js';
-import { type ChangeLookup, Composer, type ReasonLookup, type TestLookup } from './composer.js';
+import {
+  type ChangeLookup,
+  Composer,
+  type CulpritLookup,
+  type ReasonLookup,
+  type TestLookup,
+} from './composer.js';
 import { type Deliver, DeliveryQueue, type Edit } from './delivery-queue.js';
 import type { GroupStore } from '../store/groups.js';
 import { planAnnouncements, type Stored } from './planner.js';
@@ -44,6 +50,8 @@ export interface NotifierOptions {
    * in one line (0, the default here: every recovery on its own).
    */
   recoveryHoldMs?: number;
+  /** The likely culprit of a red build joining a group: named once, in the group's update. */
+  culprit?: CulpritLookup;
   /** A red build's failure reasons (the log analysis's), for grouping. */
   reasons?: ReasonLookup;
   /** Where groups are kept (with the outbox's database); without it, no grouping. */
@@ -98,6 +106,7 @@ export class Notifier {
       changes: opts.changes,
       tests: opts.tests,
       reasons: opts.reasons,
+      culprit: opts.culprit,
       fleet: opts.fleet,
       log: opts.log,
       showMaster: opts.showMaster,

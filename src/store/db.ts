@@ -155,6 +155,7 @@ export interface Schema {
     ref: string | null;
     members: string;
     recovered: string | null;
+    culprit: string | null;
   };
 }
 
@@ -640,10 +641,12 @@ const MIGRATIONS: readonly Step[] = [
       .columns(['destination', 'opened_at'])
       .execute();
   },
-  // 11: the builds that brought a group's builders back to green, named in its recovery lines
-  // (src/notify/delivery-queue.ts), so that a restart names none of them twice.
+  // 11: what a group's later lines said once: the builds that brought its builders back to green
+  // (its recovery lines), and the likely culprit (its first also-on line); so that a restart
+  // repeats neither (src/notify/delivery-queue.ts).
   async (db) => {
     await db.schema.alterTable('announce_groups').addColumn('recovered', 'text').execute();
+    await db.schema.alterTable('announce_groups').addColumn('culprit', 'text').execute();
   },
 ];
 

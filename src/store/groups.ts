@@ -1,6 +1,7 @@
 import type { Transition } from '../state/fleet.js';
 import type { GroupReason } from '../triage/grouping.js';
-import type { Db } from './db.js';
+import type { Selectable } from 'kysely';
+import type { Db, Schema } from './db.js';
 
 export type { GroupReason };
 
@@ -36,6 +37,25 @@ export interface AnnounceGroup {
   members: GroupMember[];
   /** The builds that brought its builders back to green, once named in a recovery line. */
   recovered: GroupMember[];
+  /** The likely culprit's lines, once a joining builder found one (src/tracker/culprits.ts). */
+  culprit: string[] | undefined;
+}
+
+/** A stored group's row, read. */
+function groupOf(r: Selectable<Schema['announce_groups']>): AnnounceGroup {
+  return {
+    id: r.id,
+    destination: r.destination,
+    lead: JSON.parse(r.lead) as Transition,
+    openedAt: r.opened_at,
+    keys: r.reason_keys === null ? undefined : (JSON.parse(r.reason_keys) as string[]),
+    reason: r.reason === null ? undefined : (JSON.parse(r.reason) as GroupReason),
+    revision: r.revision ?? undefined,
+    ref: r.ref ?? undefined,
+    members: JSON.parse(r.members) as GroupMember[],
+    recovered: r.recovered === null ? [] : (JSON.parse(r.recovered) as GroupMember[]),
+    culprit: r.culprit === null ? undefined : (JSON.parse(r.culprit) as string[]),
+  };
 }
 
 /** Groups older than this are forgotten (the window is at most a day). */
@@ -55,18 +75,17 @@ export class GroupStore {
       .orderBy('opened_at')
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      destination: r.destination,
-      lead: JSON.parse(r.lead) as Transition,
-      openedAt: r.opened_at,
-      keys: r.reason_keys === null ? undefined : (JSON.parse(r.reason_keys) as string[]),
-      reason: r.reason === null ? undefined : (JSON.parse(r.reason) as GroupReason),
-      revision: r.revision ?? undefined,
-      ref: r.ref ?? undefined,
-      members: JSON.parse(r.members) as GroupMember[],
-      recovered: r.recovered === null ? [] : (JSON.parse(r.recovered) as GroupMember[]),
-    }));
+    return rows.map(groupOf);
+  }
+
+  /** One group, as it is now; undefined once dropped. */
+  async get(id: number): Promise<AnnounceGroup | undefined> {
+    const row = await this.db
+      .selectFrom('announce_groups')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? groupOf(row) : undefined;
   }
 
   /**
@@ -107,6 +126,7 @@ export class GroupStore {
         ref: ref ?? null,
         members: JSON.stringify([lead]),
         recovered: null,
+        culprit: null,
       })
       .onConflict((oc) =>
         oc
@@ -135,10 +155,25 @@ export class GroupStore {
     members: readonly GroupMember[],
     reason: GroupReason,
     revision: string | undefined,
+    culprit: readonly string[] | undefined,
   ): Promise<void> {
     await this.db
       .updateTable('announce_groups')
-      .set({ members: JSON.stringify(members), reason: JSON.stringify(reason), revision: revision ?? null })
+      .set({
+        members: JSON.stringify(members),
+        reason: JSON.stringify(reason),
+        revision: revision ?? null,
+        culprit: culprit ? JSON.stringify(culprit) : null,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The likely culprit was named (in a line of its own, after the group's update). */
+  async setCulprit(id: number, culprit: readonly string[]): Promise<void> {
+    await this.db
+      .updateTable('announce_groups')
+      .set({ culprit: JSON.stringify(culprit) })
       .where('id', '=', id)
       .execute();
   }

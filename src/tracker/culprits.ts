@@ -29,13 +29,30 @@ export async function culpritHint(
   number: number,
   a: RegrtestAnalysis,
 ): Promise<string[]> {
-  if (a.failed.length === 0) return [];
+  const found = await likelyCulprit(v, builder, number, a);
+  if (!found) return [];
+  const names = found.same.slice(0, 3);
+  const more = found.same.length > 3 ? `, … ${found.same.length - 3} more` : '';
+  return [...found.lines, `(the same failure on ${names.join(', ')}${more})`];
+}
+
+/**
+ * The likely culprit's lines (`likely culprit: ...`) and the other builders red for the same
+ * reason, or undefined when there is no hint (see culpritHint).
+ */
+export async function likelyCulprit(
+  v: CulpritViews,
+  builder: BuilderStatus,
+  number: number,
+  a: RegrtestAnalysis,
+): Promise<{ lines: string[]; same: string[] } | undefined> {
+  if (a.failed.length === 0) return undefined;
   const others = v.fleet
     .builders()
     .filter((b) => b.master === builder.master && b.builderid !== builder.builderid && b.colour === 'failure')
     .slice(0, MAX_OTHERS);
   // Alone in red: nothing to compare, and nothing to ask the master.
-  if (others.length === 0) return [];
+  if (others.length === 0) return undefined;
   const workers = ((await v.workers?.list().catch(() => undefined))?.workers ?? []).map((w) => w.name);
   const keys = new Set(reasonKeys(a, workers));
   const same: Array<{ builder: BuilderStatus; number: number }> = [{ builder, number }];
@@ -46,7 +63,7 @@ export async function culpritHint(
     if (theirs && reasonKeys(theirs, workers).some((k) => keys.has(k)))
       same.push({ builder: other, number: red.number });
   }
-  if (same.length < 2) return [];
+  if (same.length < 2) return undefined;
   const lists = await Promise.all(
     same.map(async ({ builder: b, number: n }) => {
       const builds = blamelistBuilds(b.recent, n);
@@ -60,8 +77,6 @@ export async function culpritHint(
     }),
   );
   const culprits = likelyCulprits(lists);
-  if (!culprits) return [];
-  const names = same.slice(1, 4).map((s) => s.builder.name);
-  const more = same.length > 4 ? `, … ${same.length - 4} more` : '';
-  return [...culpritLines(culprits), `(the same failure on ${names.join(', ')}${more})`];
+  if (!culprits) return undefined;
+  return { lines: culpritLines(culprits), same: same.slice(1).map((s) => s.builder.name) };
 }

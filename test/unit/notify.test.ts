@@ -31,7 +31,15 @@ async function core(
   opts: Partial<
     Pick<
       NotifierOptions,
-      'groupWindowMs' | 'recoveryHoldMs' | 'now' | 'details' | 'tests' | 'rules' | 'reasons' | 'editorFor'
+      | 'groupWindowMs'
+      | 'recoveryHoldMs'
+      | 'now'
+      | 'details'
+      | 'tests'
+      | 'rules'
+      | 'reasons'
+      | 'editorFor'
+      | 'culprit'
     >
   > = {},
 ) {
@@ -424,6 +432,98 @@ describe('one message per failure', () => {
       'AMD64 Windows11 3.x #2 turned red: failed test (failure)',
     ]);
     expect(await two.outbox.count('pending')).toBe(0);
+  });
+
+  it('the likely culprit is named once, under the first also-on line, and in the edited group message', async () => {
+    let now = 1_000_000;
+    const sent: string[] = [];
+    const edits: string[] = [];
+    const culprit = 'likely culprit: 3f2a9c1e0b Jane Doe: gh-12345: Fix the frobnicator';
+    const asked: number[] = [];
+    const options = {
+      rules: [
+        { to: 'console', events: ['failure'] },
+        { to: 'test:#edits', events: ['failure'] },
+      ] as NotifyRule[],
+      groupWindowMs: window,
+      now: () => now,
+      reasons: reasonsOf({ 1: [ssl(1)], 2: [ssl(2)], 3: [ssl(3)] }),
+      // Found for the second builder (the first alone had nothing to compare with).
+      culprit: async (t: Transition) => {
+        asked.push(t.builder.builderid);
+        return t.builder.builderid === 1 ? [] : [culprit];
+      },
+      editorFor: (d: string) =>
+        d === 'console'
+          ? undefined
+          : async (_d: string, _ref: string, m: Message) => void edits.push(text(m)),
+    };
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
+      async (d, m) => {
+        if (d === 'console') sent.push(text(m));
+        return `ref-${d}`;
+      },
+      options,
+    );
+    for (const id of [1, 2, 3]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    await finish(build(2, 2, 2, 50));
+    await notifier.flush();
+    now += 2_000;
+    await vi.waitFor(async () => {
+      await notifier.flush();
+      expect(sent).toHaveLength(2);
+    });
+    expect(sent[1]).toBe(`also on: PPC64LE RHEL8 3.x (test_ssl.test_x) | ${culprit}`);
+    await vi.waitFor(() => expect(edits).toHaveLength(1));
+    expect(edits[0]).toMatch(
+      /^test_ssl\.test_x failed on 2 builders .* \| likely culprit: 3f2a9c1e0b Jane Doe: gh-12345: Fix the frobnicator \| AMD64 Debian root/,
+    );
+    // A third builder: named, the culprit not again on IRC; still in the edited message.
+    await finish(build(3, 2, 2, 40));
+    await notifier.flush();
+    now += 2_000;
+    await vi.waitFor(async () => {
+      await notifier.flush();
+      expect(sent).toHaveLength(3);
+      expect(edits).toHaveLength(2);
+    });
+    await notifier.stop();
+    expect(sent[2]).toBe('also on: ARM64 macOS 3.x (test_ssl.test_x)');
+    expect(edits[1]).toContain(culprit);
+    // Looked up once per joining build, whatever the number of destinations; not for the lead.
+    expect(asked).toEqual([2]);
+  });
+
+  it('a slow culprit lookup does not hold the also-on line: the culprit follows on its own line when found', async () => {
+    const sent: string[] = [];
+    let answer: (lines: string[]) => void = () => {};
+    const { finish, notifier } = await core(
+      await openDb(':memory:'),
+      async (d, m) => void (d === 'console' && sent.push(text(m))),
+      {
+        rules: consoleOnly,
+        groupWindowMs: window,
+        reasons: reasonsOf({ 1: [ssl(1)], 2: [ssl(2)] }),
+        culprit: () => new Promise<string[]>((resolve) => (answer = resolve)),
+      },
+    );
+    for (const id of [1, 2]) await finish(build(id, 1, 0, 900), 'history');
+    await finish(build(1, 2, 2, 60));
+    await notifier.flush();
+    await finish(build(2, 2, 2, 50));
+    await notifier.flush();
+    // The real clock: the line is due a second after the builder joined, and waits a second more.
+    await vi.waitFor(() => expect(sent).toHaveLength(2), { timeout: 5_000 });
+    expect(sent[1]).toBe('also on: PPC64LE RHEL8 3.x (test_ssl.test_x)');
+    answer(['likely culprits: 3f2a9c1e0b Jane Doe: gh-1: One', '  0a1b2c3d4e John Roe: gh-2: Two']);
+    await vi.waitFor(() => expect(sent).toHaveLength(3));
+    await notifier.stop();
+    expect(sent[2]).toBe(
+      'likely culprits of test_ssl.test_x: 3f2a9c1e0b Jane Doe: gh-1: One | 0a1b2c3d4e John Roe: gh-2: Two',
+    );
   });
 
   it('a later red waits for its reasons at most REASON_WAIT_MS, then is announced on its own', async () => {
