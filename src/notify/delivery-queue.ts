@@ -5,10 +5,11 @@ import { backoffDelay } from '../retry.js';
 import type { AnnounceGroup, GroupMember, GroupStore } from '../store/groups.js';
 import type { Outbox, OutboxEntry } from '../store/outbox.js';
 import { type GroupReason, groupDecision, type OpenGroup } from '../triage/grouping.js';
-import { buildAlsoOn, buildGroupCulprit, buildGroupRecovered, greenAgain } from '../messages/group.js';
+import { buildAlsoOn, buildGroupCulprit, buildGroupRecovered } from '../messages/group.js';
 import type { Transition } from '../state/fleet.js';
 import type { Composer, CulpritAnswer } from './composer.js';
 import type { Stored } from './planner.js';
+import { foldRecoveries } from './recovery-fold.js';
 
 /**
  * Sends a message to a destination (`console`, `irc:#room`); resolves with the platform's reference
@@ -341,15 +342,20 @@ export class DeliveryQueue {
     const { destination, composer, edit } = this.opts;
     for (const [id, r] of [...recovering]) {
       const { group } = r;
-      const recovered = [...group.recovered, ...r.builds];
-      const green = greenAgain(group.members, recovered);
-      const builders = [...new Set(group.members.map((m) => m.builder))];
-      const stillRed = builders.filter((b) => !green.has(b));
-      const due = Math.min(...r.entries.map((e) => e.createdAt)) + this.opts.recoveryHoldMs();
-      if (stillRed.length > 0 && !this.opts.draining() && !now(r) && this.opts.now() < due) {
-        this.wakeAt(due);
+      const fold = foldRecoveries({
+        members: group.members,
+        named: group.recovered,
+        gathered: r.builds,
+        firstAt: Math.min(...r.entries.map((e) => e.createdAt)),
+        holdMs: this.opts.recoveryHoldMs(),
+        now: this.opts.now(),
+        force: this.opts.draining() || now(r),
+      });
+      if (fold.kind === 'wait') {
+        this.wakeAt(fold.until);
         continue;
       }
+      const { recovered } = fold;
       recovering.delete(id);
       try {
         if (edit && group.ref !== undefined)
@@ -369,12 +375,7 @@ export class DeliveryQueue {
           );
         await this.opts.deliver(
           destination,
-          buildGroupRecovered(
-            [...new Set(r.builds.map((b) => b.builder))],
-            r.reason,
-            stillRed,
-            builders.length,
-          ),
+          buildGroupRecovered(fold.builders, r.reason, fold.stillRed, fold.total),
         );
         const sentAt = this.opts.now();
         await this.opts.groups?.recover(group.id, recovered);
