@@ -1,6 +1,6 @@
 import type { Transition } from '../state/fleet.js';
 import type { GroupReason } from '../triage/grouping.js';
-import type { Selectable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import type { Db, Schema } from './db.js';
 
 export type { GroupReason };
@@ -142,11 +142,7 @@ export class GroupStore {
 
   /** The lead's reasons, once its analysis was read. */
   async setKeys(id: number, keys: readonly string[]): Promise<void> {
-    await this.db
-      .updateTable('announce_groups')
-      .set({ reason_keys: JSON.stringify(keys) })
-      .where('id', '=', id)
-      .execute();
+    await this.update(id, { reason_keys: JSON.stringify(keys) });
   }
 
   /** Builders joined the group (after its message was edited, or its also-on line sent). */
@@ -157,33 +153,26 @@ export class GroupStore {
     revision: string | undefined,
     culprit: readonly string[] | undefined,
   ): Promise<void> {
-    await this.db
-      .updateTable('announce_groups')
-      .set({
-        members: JSON.stringify(members),
-        reason: JSON.stringify(reason),
-        revision: revision ?? null,
-        culprit: culprit ? JSON.stringify(culprit) : null,
-      })
-      .where('id', '=', id)
-      .execute();
+    await this.update(id, {
+      members: JSON.stringify(members),
+      reason: JSON.stringify(reason),
+      revision: revision ?? null,
+      culprit: culprit ? JSON.stringify(culprit) : null,
+    });
   }
 
   /** The likely culprit was named (in a line of its own, after the group's update). */
   async setCulprit(id: number, culprit: readonly string[]): Promise<void> {
-    await this.db
-      .updateTable('announce_groups')
-      .set({ culprit: JSON.stringify(culprit) })
-      .where('id', '=', id)
-      .execute();
+    await this.update(id, { culprit: JSON.stringify(culprit) });
   }
 
   /** Builders of the group were named green again (after their recovery line went out). */
   async recover(id: number, recovered: readonly GroupMember[]): Promise<void> {
-    await this.db
-      .updateTable('announce_groups')
-      .set({ recovered: JSON.stringify(recovered) })
-      .where('id', '=', id)
-      .execute();
+    await this.update(id, { recovered: JSON.stringify(recovered) });
+  }
+
+  /** Sets columns of one group. */
+  private async update(id: number, values: Updateable<Schema['announce_groups']>): Promise<void> {
+    await this.db.updateTable('announce_groups').set(values).where('id', '=', id).execute();
   }
 }
