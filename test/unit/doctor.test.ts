@@ -162,6 +162,7 @@ describe('the runner', () => {
       log: undefined as never,
     });
     await probe.check('connect', async () => ({ status: 'ok' }));
+    // A doctor check reported as skipped (what this test is about), not a skipped test.
     probe.skip('join #lab', 'no connection');
     expect(seen).toEqual(['ok connect', 'skip join #lab']);
     expect(runner.results[1]).toEqual({

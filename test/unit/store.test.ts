@@ -748,16 +748,8 @@ describe('an outbox at schema 8, migrated to its once-only key (migration 9)', (
     ]);
   };
 
-  it('SQLite', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bbwatch-store-')), 'bbwatch.sqlite');
-    const handle = new Database(file);
-    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
-    await upTo8(db, 'sqlite', (tx, v) => sql.raw(`PRAGMA user_version = ${v}`).execute(tx));
-    await db.destroy();
-    await carriedOver(await openDb(file));
-  });
-
-  it('PostgreSQL', async () => {
+  /** A fresh PostgreSQL database at schema 8, as an old bbwatch left it; its URL and a handle. */
+  async function postgresAt8(): Promise<{ url: string; db: Kysely<Schema> }> {
     if (!server) throw new Error('no PostgreSQL server');
     const url = server.createDatabase(`at8_${++databases}`);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig(url)) }) });
@@ -768,20 +760,26 @@ describe('an outbox at schema 8, migrated to its once-only key (migration 9)', (
     await upTo8(db, 'postgres', (tx, v) =>
       sql`INSERT INTO schema_version (version, applied_at) VALUES (${v}, ${0})`.execute(tx),
     );
+    return { url, db };
+  }
+
+  it('SQLite', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bbwatch-store-')), 'bbwatch.sqlite');
+    const handle = new Database(file);
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
+    await upTo8(db, 'sqlite', (tx, v) => sql.raw(`PRAGMA user_version = ${v}`).execute(tx));
+    await db.destroy();
+    await carriedOver(await openDb(file));
+  });
+
+  it('PostgreSQL', async () => {
+    const { url, db } = await postgresAt8();
     await db.destroy();
     await carriedOver(await openPostgres(url));
   });
 
   it('PostgreSQL: a long outbox migrates though ordinary statements get a few milliseconds', async () => {
-    if (!server) throw new Error('no PostgreSQL server');
-    const url = server.createDatabase(`at8_${++databases}`);
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: new pg.Pool(poolConfig(url)) }) });
-    await sql`CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`.execute(
-      db,
-    );
-    await upTo8(db, 'postgres', (tx, v) =>
-      sql`INSERT INTO schema_version (version, applied_at) VALUES (${v}, ${0})`.execute(tx),
-    );
+    const { url, db } = await postgresAt8();
     await sql`INSERT INTO announcements (kind, master, buildid, event, destination, status, message, created_at, sent_at)
       SELECT 'announcement', 'lab', n, 'failure', 'irc:#bulk', 'sent', '{}', 1700000000000 + n, 1700000000000 + n
       FROM generate_series(1000, 60999) AS n`.execute(db);

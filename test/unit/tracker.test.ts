@@ -191,14 +191,12 @@ describe('the GitHub tracker through @octokit/rest', () => {
 });
 
 describe('tracker metrics', () => {
+  /** The operations endpoint of a bot with no master and no adapter: only what the tracker adds. */
+  const bareOps = () =>
+    new Ops({ bus: new Bus(), masters: [], adapters: [], outboxPending: () => 0, analysisPending: () => 0 });
+
   it('counts searches sent, cache hits, rate limits, budget skips and errors in /metrics', async () => {
-    const ops = new Ops({
-      bus: new Bus(),
-      masters: [],
-      adapters: [],
-      outboxPending: () => 0,
-      analysisPending: () => 0,
-    });
+    const ops = bareOps();
     const t = tracker({ requests: 4, observe: ops.trackerObserver() });
     const q = `repo:${REPO} is:issue "test_tls1_3"`;
     await t.search(q); // sent
@@ -221,13 +219,7 @@ describe('tracker metrics', () => {
   });
 
   it('are not exported by a bot without a tracker', async () => {
-    const ops = new Ops({
-      bus: new Bus(),
-      masters: [],
-      adapters: [],
-      outboxPending: () => 0,
-      analysisPending: () => 0,
-    });
+    const ops = bareOps();
     const m = parsePrometheus(await ops.registry.render());
     expect([...m.keys()].filter((k) => k.startsWith('bbwatch_tracker_'))).toEqual([]);
   });
